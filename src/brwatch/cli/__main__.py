@@ -1,0 +1,5 @@
+import sys
+
+from brwatch.cli import main
+
+sys.exit(main())

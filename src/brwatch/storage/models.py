@@ -1,0 +1,232 @@
+"""Tables. The Alembic migrations in ``migrations/versions`` must create exactly these.
+
+Times are stored timezone-aware (UTC). JSON columns hold the contract shapes of DESIGN.md
+(the rights verdict, errors by kind, evidence) so what is stored is what is exported.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Article(Base):
+    """One article, keyed by its canonical URL; the newest version's fields are kept here."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(16), index=True)
+    published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    authors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    site_name: Mapped[str | None] = mapped_column(String(300))
+    image: Mapped[str | None] = mapped_column(String(2048))
+    topic_score: Mapped[float] = mapped_column(Float, default=0.0)
+    relevant: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The rights verdict (DESIGN.md shape) or null until the engine has run.
+    rights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    rights_status: Mapped[str | None] = mapped_column(String(32), index=True)
+    rights_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    ruleset: Mapped[str | None] = mapped_column(String(64))
+    origin: Mapped[str | None] = mapped_column(String(300))
+    # Attribution outcome: ok | missing | broken | wrong_target | not_required.
+    attribution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    attribution_link: Mapped[str | None] = mapped_column(String(16), index=True)
+    reprint_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    review_state: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    snapshots: Mapped[list[Snapshot]] = relationship(
+        back_populates="article", order_by="Snapshot.fetched_at", cascade="all, delete-orphan"
+    )
+
+
+class Snapshot(Base):
+    """One fetched version of an article: the raw HTML, compressed, as evidence."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int] = mapped_column(Integer, default=200)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    html_gz: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    article: Mapped[Article] = relationship(back_populates="snapshots")
+
+
+class SeenUrl(Base):
+    """Every normalised URL fetched, for no-page-twice across runs and conditional re-fetches."""
+
+    __tablename__ = "seen_urls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    last_fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    trigger: Mapped[str] = mapped_column(String(32), default="manual")
+    status: Mapped[str] = mapped_column(String(16), default="running", index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    # Errors by kind, e.g. {"dns": 1, "timeout": 3, "http_5xx": 2, "parse": 1}.
+    errors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class AttributionCheck(Base):
+    """One check of whether a page links to the publisher it credits; the newest is on Article."""
+
+    __tablename__ = "attribution_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str | None] = mapped_column(String(300))
+    origin_url: Mapped[str | None] = mapped_column(String(2048))
+    link_url: Mapped[str | None] = mapped_column(String(2048))
+    outcome: Mapped[str] = mapped_column(String(16))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    final_url: Mapped[str | None] = mapped_column(String(2048))
+    redirects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class Fingerprint(Base):
+    """MinHash signature of an article's text, for finding reprints across sources."""
+
+    __tablename__ = "fingerprints"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    minhash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Grant(Base):
+    """A permission a publisher granted, recorded by legal."""
+
+    __tablename__ = "grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publisher: Mapped[str] = mapped_column(String(300), index=True)
+    scope: Mapped[str] = mapped_column(String(16))  # article | all
+    article_url: Mapped[str | None] = mapped_column(String(2048))
+    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    conditions: Mapped[str | None] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class GateDecision(Base):
+    """One answer of the reuse gate, kept whatever it was."""
+
+    __tablename__ = "gate_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    article_url: Mapped[str] = mapped_column(String(2048))
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    draft_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))  # pass | fail
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    grant_id: Mapped[int | None] = mapped_column(ForeignKey("grants.id", ondelete="SET NULL"))
+    user: Mapped[str | None] = mapped_column(String(100))
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(16))  # editor | legal | admin
+    password_hash: Mapped[str] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str] = mapped_column(String(16), default="en")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only log of every decision and change: who, when, what, before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user: Mapped[str | None] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(32))  # article | grant | user
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SourceFlag(Base):
+    """A monitoring alarm on a source (no items, error rate, item drop), until it clears."""
+
+    __tablename__ = "source_flags"
+    __table_args__ = (UniqueConstraint("source", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,117 @@
+"""Shared fixtures: a database on every backend, the CLI, and sites served on loopback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from brwatch.storage import Database
+from brwatch.storage.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+# Tests reach PostgreSQL here unless told otherwise; BRWATCH_TEST_PG=off runs SQLite only.
+PG_ADMIN_URL = os.environ.get(
+    "BRWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+PG_ENABLED = os.environ.get("BRWATCH_TEST_PG", "on") != "off"
+BACKENDS = ["sqlite", "postgresql"] if PG_ENABLED else ["sqlite"]
+
+pytest_plugins = ["tests.sites"]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"brwatch_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the message must say why PostgreSQL tests cannot run
+        pytest.fail(
+            f"PostgreSQL at {PG_ADMIN_URL} is not usable ({exc}); start it or set BRWATCH_TEST_PG=off"
+        )
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL on each backend, empty at the start of the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'brwatch.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for extra in ("apscheduler_jobs",):
+            connection.execute(text(f"DROP TABLE IF EXISTS {extra}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    """SQLite only, for unit tests whose subject does not depend on the backend."""
+    database = Database(f"sqlite:///{tmp_path / 'brwatch.db'}")
+    yield database
+    database.dispose()
+
+
+class CliResult:
+    def __init__(self, completed: subprocess.CompletedProcess[str]) -> None:
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+
+    def __repr__(self) -> str:
+        return f"<exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}>"
+
+
+@pytest.fixture
+def brwatch(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Run the real `brwatch` command in a subprocess: brwatch("crawl", db=..., input=...)."""
+
+    def run(
+        *args: str,
+        db: str | None = None,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 240,
+        cwd: Path | None = None,
+    ) -> CliResult:
+        full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        if db:
+            full_env["BRWATCH_DB_URL"] = db
+        completed = subprocess.run(
+            [sys.executable, "-m", "brwatch.cli", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=timeout,
+            cwd=cwd or tmp_path,
+        )
+        return CliResult(completed)
+
+    return run

@@ -1,0 +1,35 @@
+"""The schema migrates on first use, on every backend, and matches the models."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+from brwatch.storage import Database, DatabaseError, open_database
+from brwatch.storage.models import Article, Base, CrawlRun
+
+import pytest
+
+
+def test_migrations_match_models(db: Database) -> None:
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == [], f"migrations and models disagree: {diff}"
+
+
+def test_reopen_is_idempotent_and_keeps_data(db_url: str) -> None:
+    first = Database(db_url)
+    with first.session() as session:
+        session.add(Article(canonical_url="https://a.example/1", url="https://a.example/1", source="s"))
+        session.add(CrawlRun(source="s"))
+    first.dispose()
+    second = Database(db_url)
+    with second.session() as session:
+        assert session.scalars(select(Article.canonical_url)).all() == ["https://a.example/1"]
+    second.dispose()
+
+
+def test_unreachable_database_names_the_url() -> None:
+    with pytest.raises(DatabaseError, match="127.0.0.1:1"):
+        open_database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
