@@ -1,6 +1,12 @@
 """The safe fetcher: follows URLs from pages and users to public addresses only."""
 
-from brwatch.fetch.fetcher import FetchError, FetchRefused, SafeFetcher, SafeResponse, system_resolver
+from brwatch.fetch.fetcher import (
+    FetchError,
+    FetchRefused,
+    SafeFetcher,
+    SafeResponse,
+    system_resolver,
+)
 from brwatch.fetch.policy import (
     ALLOWED_NETWORKS_ENV,
     NetworkPolicyError,

@@ -87,7 +87,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         except ValueError:
             literal = False
             try:
-                answers = [ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)]
+                answers = [
+                    ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)
+                ]
             except (OSError, UnicodeError, ValueError) as exc:
                 raise FetchError(host, f"cannot resolve {host}: {exc}", kind="dns") from exc
         if not answers:
@@ -112,7 +114,9 @@ class _GuardedBackend(httpcore.SyncBackend):
         last_error: Exception | None = None
         for address in self.checked_addresses(host, port):
             try:
-                stream = super().connect_tcp(str(address), port, timeout, local_address, socket_options)
+                stream = super().connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
                 continue
@@ -131,7 +135,9 @@ def _validate_url(url: str) -> tuple[str, str, int]:
         raise FetchRefused(url, f"not a valid URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
-        raise FetchRefused(url, f"scheme {scheme or '(none)'!r} is not allowed; only http and https")
+        raise FetchRefused(
+            url, f"scheme {scheme or '(none)'!r} is not allowed; only http and https"
+        )
     if parts.username is not None or parts.password is not None:
         raise FetchRefused(url, "URLs carrying credentials are not followed")
     host = parts.hostname
@@ -174,7 +180,7 @@ class SafeFetcher:
         self._ssl = ssl.create_default_context()
 
     def get(self, url: str, *, truncate: bool = False) -> SafeResponse:
-        """Fetch ``url`` following redirects. ``truncate``: cut an oversized body instead of failing."""
+        """Fetch ``url``, following redirects; ``truncate`` cuts an oversized body, not fails."""
         deadline = time.monotonic() + self.timeout
         redirects: list[str] = []
         current = url
@@ -183,7 +189,9 @@ class SafeFetcher:
             location = headers.get("location")
             if status in REDIRECT_STATUSES and location:
                 if len(redirects) >= self.max_redirects:
-                    raise FetchError(url, f"more than {self.max_redirects} redirects", kind="redirects")
+                    raise FetchError(
+                        url, f"more than {self.max_redirects} redirects", kind="redirects"
+                    )
                 redirects.append(current)
                 current = urljoin(current, location.strip())
                 continue
@@ -195,7 +203,10 @@ class SafeFetcher:
         scheme, host, port = _validate_url(url)
         backend = _GuardedBackend(self.resolver, self.allowed)
         headers = [
-            (b"Host", _host_header(scheme, host, port).encode("idna" if host.isascii() else "utf-8")),
+            (
+                b"Host",
+                _host_header(scheme, host, port).encode("idna" if host.isascii() else "utf-8"),
+            ),
             (b"User-Agent", self.user_agent.encode()),
             (b"Accept", b"text/html,application/xhtml+xml,*/*;q=0.8"),
             (b"Accept-Encoding", b"gzip, deflate"),
@@ -207,15 +218,25 @@ class SafeFetcher:
             ) as pool:
                 remaining = self._remaining(url, deadline)
                 timeouts = dict.fromkeys(("connect", "read", "write", "pool"), remaining)
-                with pool.stream("GET", url, headers=headers, extensions={"timeout": timeouts}) as response:
+                with pool.stream(
+                    "GET", url, headers=headers, extensions={"timeout": timeouts}
+                ) as response:
                     raw_headers = {
-                        k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers
+                        k.decode("latin-1").lower(): v.decode("latin-1")
+                        for k, v in response.headers
                     }
-                    body, truncated = self._read_body(url, response, raw_headers, deadline, truncate)
+                    body, truncated = self._read_body(
+                        url, response, raw_headers, deadline, truncate
+                    )
                     return response.status, raw_headers, body, truncated, backend.peer
         except FetchError:
             raise
-        except (httpcore.ConnectTimeout, httpcore.ReadTimeout, httpcore.WriteTimeout, httpcore.PoolTimeout) as exc:
+        except (
+            httpcore.ConnectTimeout,
+            httpcore.ReadTimeout,
+            httpcore.WriteTimeout,
+            httpcore.PoolTimeout,
+        ) as exc:
             raise FetchError(url, f"timed out ({exc or 'no answer'})", kind="timeout") from exc
         except httpcore.ConnectError as exc:
             raise FetchError(url, f"cannot connect: {exc}", kind="connect") from exc
@@ -238,7 +259,7 @@ class SafeFetcher:
         deadline: float,
         truncate: bool,
     ) -> tuple[bytes, bool]:
-        """Stream the body, decompressing, stopping at max_bytes (of decoded bytes) and the deadline."""
+        """Stream and decompress the body, stopping at max_bytes (decoded) and the deadline."""
         encoding = headers.get("content-encoding", "").strip().lower()
         decoder = (
             zlib.decompressobj(47) if encoding in ("gzip", "x-gzip", "deflate") else None
@@ -251,11 +272,15 @@ class SafeFetcher:
                 try:
                     chunk = decoder.decompress(chunk, self.max_bytes - size + 1)
                 except zlib.error as exc:
-                    raise FetchError(url, f"cannot decompress body: {exc}", kind="protocol") from exc
+                    raise FetchError(
+                        url, f"cannot decompress body: {exc}", kind="protocol"
+                    ) from exc
             size += len(chunk)
             if size > self.max_bytes:
                 if not truncate:
-                    raise FetchError(url, f"body larger than {self.max_bytes} bytes", kind="too_large")
+                    raise FetchError(
+                        url, f"body larger than {self.max_bytes} bytes", kind="too_large"
+                    )
                 chunks.append(chunk[: len(chunk) - (size - self.max_bytes)])
                 return b"".join(chunks), True
             chunks.append(chunk)

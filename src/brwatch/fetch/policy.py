@@ -39,7 +39,9 @@ def parse_networks(values: Iterable[str], where: str = ALLOWED_NETWORKS_ENV) -> 
         try:
             networks.append(ipaddress.ip_network(value, strict=False))
         except ValueError as exc:
-            raise NetworkPolicyError(f"{where}: {value!r} is not a network in CIDR form ({exc})") from exc
+            raise NetworkPolicyError(
+                f"{where}: {value!r} is not a network in CIDR form ({exc})"
+            ) from exc
     return networks
 
 
@@ -57,8 +59,10 @@ def refusal_reason(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str
             return f"IPv4-mapped IPv6 address {address}"
         if address.sixtofour is not None or address.teredo is not None:
             return f"IPv6 transition address {address} embeds an IPv4 address"
-        if any(address in net for net in _IPV4_EMBEDDING) and not address.is_unspecified and not (
-            address.is_loopback
+        if (
+            any(address in net for net in _IPV4_EMBEDDING)
+            and not address.is_unspecified
+            and not (address.is_loopback)
         ):
             return f"IPv6 address {address} embeds an IPv4 address"
         if address in _UNIQUE_LOCAL:
@@ -69,7 +73,10 @@ def refusal_reason(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str
         (address.is_link_local, "link-local address"),
         (address.is_multicast, "multicast address"),
         (address.is_private, "private address"),
-        (isinstance(address, ipaddress.IPv4Address) and address in _SHARED_CGNAT, "shared (CGNAT) address"),
+        (
+            isinstance(address, ipaddress.IPv4Address) and address in _SHARED_CGNAT,
+            "shared (CGNAT) address",
+        ),
         (address.is_reserved, "reserved address"),
         (not address.is_global, "non-public address"),
     )
