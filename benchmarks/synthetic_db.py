@@ -1,0 +1,442 @@
+"""A realistic synthetic brwatch database, for scale benchmarks (reports, web app, export).
+
+``populate(db_url, n, seed=0)`` migrates the database at ``db_url`` and bulk-inserts ``n``
+articles with everything the later stages attach to them: a rights verdict in the DESIGN.md
+shape (status, evidence with rule ids and notice text), one small gzip snapshot each, an
+attribution outcome, review decisions as ``AuditEvent`` rows, permission grants and reuse-gate
+decisions — across several sources, languages and a year of dates. The same ``n`` and ``seed``
+give the same data. It appends to what is already there, so it can be called twice.
+
+Run alone: ``python benchmarks/synthetic_db.py sqlite:///synthetic.db 100000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import random
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+
+from brwatch.storage import Database
+from brwatch.storage.models import (
+    Article,
+    AttributionCheck,
+    AuditEvent,
+    GateDecision,
+    Grant,
+    Snapshot,
+)
+
+# The newest article is from this moment; dates spread back one year. Fixed, so runs repeat.
+END = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+SPAN_DAYS = 365
+RULESET = "synthetic-2026.11"
+BATCH = 5000
+
+# name, publisher as credited, host, language mix
+SOURCES: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("xinhua", "Xinhua", "english.news.cn", ("en", "zh")),
+    ("chinadaily", "China Daily", "www.chinadaily.com.cn", ("en",)),
+    ("seetao", "Seetao", "www.seetao.com", ("en", "zh")),
+    ("cgtn", "CGTN", "news.cgtn.com", ("en", "fr", "es", "ar")),
+    ("tass", "TASS", "tass.ru", ("ru", "en")),
+    ("yidaiyilu", "Belt and Road Portal", "www.yidaiyilu.gov.cn", ("zh", "en")),
+    ("dawn", "Dawn", "www.dawn.com", ("en",)),
+    ("kazinform", "Kazinform", "www.inform.kz", ("ru", "kk", "en")),
+]
+
+# status -> weight, and the notice a page carries for it per language (rule id, text, scope).
+STATUS_WEIGHTS = {
+    "unknown": 28,
+    "permission_required": 25,
+    "prohibited": 16,
+    "attribution_required": 16,
+    "open_license": 10,
+    "public_domain": 5,
+}
+NOTICES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "prohibited": {
+        "en": ("en.reprint.prohibited", "Reproduction is not allowed without permission.", "tail"),
+        "zh": ("zh.reprint.prohibited", "未经授权，禁止转载。", "tail"),
+        "ru": ("ru.reprint.prohibited", "Перепечатка запрещена.", "footer"),
+        "fr": (
+            "fr.reprint.prohibited", "Toute reproduction est interdite sans autorisation.", "tail"
+        ),
+        "es": ("es.reprint.prohibited", "Prohibida su reproducción sin autorización.", "tail"),
+        "ar": ("ar.reprint.prohibited", "يمنع إعادة النشر دون إذن.", "tail"),
+        "kk": ("ru.reprint.prohibited", "Перепечатка запрещена.", "footer"),
+    },
+    "permission_required": {
+        "en": ("generic.copyright", "© 2026 {publisher}. All rights reserved.", "footer"),
+        "zh": ("zh.copyright", "版权所有 {publisher}", "footer"),
+        "ru": ("ru.copyright", "© {publisher}. Все права защищены.", "footer"),
+        "fr": ("generic.copyright", "© {publisher}. Tous droits réservés.", "footer"),
+        "es": ("generic.copyright", "© {publisher}. Todos los derechos reservados.", "footer"),
+        "ar": ("generic.copyright", "© {publisher}. جميع الحقوق محفوظة.", "footer"),
+        "kk": ("generic.copyright", "© {publisher}. Барлық құқықтар қорғалған.", "footer"),
+    },
+    "attribution_required": {
+        "en": (
+            "en.reprint.with_credit",
+            "Reprints must credit {publisher} and link to the original.",
+            "tail",
+        ),
+        "zh": ("zh.reprint.with_credit", "转载请注明出处：{publisher}", "tail"),
+        "ru": (
+            "ru.reprint.with_link", "При использовании ссылка на {publisher} обязательна.", "tail"
+        ),
+        "fr": (
+            "fr.reprint.with_credit", "Reproduction autorisée avec mention de {publisher}.", "tail"
+        ),
+        "es": (
+            "es.reprint.with_credit", "Se permite la reproducción citando a {publisher}.", "tail"
+        ),
+        "ar": ("ar.reprint.with_credit", "يسمح بإعادة النشر مع ذكر {publisher}.", "tail"),
+        "kk": (
+            "ru.reprint.with_link", "При использовании ссылка на {publisher} обязательна.", "tail"
+        ),
+    },
+}
+LICENSES = ["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0"]
+TITLES = {
+    "en": "Belt and Road project {n}: new rail link opens",
+    "zh": "一带一路项目{n}：新铁路开通",
+    "ru": "Проект «Пояс и путь» {n}: открыта новая железная дорога",
+    "fr": "Projet des Nouvelles routes de la soie {n} : une ligne ferroviaire ouvre",
+    "es": "Proyecto de la Franja y la Ruta {n}: se inaugura un enlace ferroviario",
+    "ar": "مشروع الحزام والطريق {n}: افتتاح خط سكة حديد جديد",
+    "kk": "Белдеу және жол жобасы {n}: жаңа темір жол ашылды",
+}
+DECISION_WEIGHTS = {
+    "cleared": 30,
+    "reuse_with_attribution": 25,
+    "do_not_reuse": 25,
+    "permission_requested": 12,
+    "permission_granted": 8,
+}
+USERS = ["alice", "bob", "chen", "dmitri"]
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _chunks(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _verdict(
+    rng: random.Random, status: str, lang: str, publisher: str, origin: str | None, conflict: bool
+) -> dict[str, Any]:
+    """A verdict in the DESIGN.md shape with evidence that explains the status."""
+    evidence: list[dict[str, Any]] = []
+    license_id = None
+    if status in NOTICES:
+        rule_id, template, scope = NOTICES[status].get(lang, NOTICES[status]["en"])
+        notice = template.format(publisher=publisher)
+        start = rng.randint(0, 400)
+        evidence.append(
+            {"rule_id": rule_id, "kind": "notice", "status": status, "text": notice,
+             "scope": scope, "start": start, "end": start + len(notice), "confidence": 0.95}
+        )
+    elif status == "open_license":
+        license_id = rng.choice(LICENSES)
+        url = "https://creativecommons.org/licenses/" + license_id[3:-4].lower() + "/4.0/"
+        evidence.append(
+            {"rule_id": "signal.rel_license", "kind": "rel_license", "status": status,
+             "text": url, "scope": "link", "start": 0, "end": len(url), "confidence": 1.0}
+        )
+    elif status == "public_domain":
+        license_id = "CC0-1.0"
+        evidence.append(
+            {"rule_id": "signal.jsonld_license", "kind": "jsonld_license", "status": status,
+             "text": "https://creativecommons.org/publicdomain/zero/1.0/", "scope": "jsonld",
+             "start": 0, "end": 49, "confidence": 1.0}
+        )
+    if conflict:
+        # A second explicit statement that disagrees: a tail allowing reprint with credit.
+        rule_id, template, scope = NOTICES["attribution_required"]["en"]
+        notice = template.format(publisher=publisher)
+        evidence.append(
+            {"rule_id": rule_id, "kind": "notice", "status": "attribution_required",
+             "text": notice, "scope": "body", "start": 10, "end": 10 + len(notice),
+             "confidence": 0.9}
+        )
+    if origin:
+        line = f"Source: {origin}"
+        evidence.append(
+            {"rule_id": "origin.source_line", "kind": "origin", "status": None, "text": line,
+             "scope": "body", "start": 0, "end": len(line), "confidence": 0.9}
+        )
+    obligations = {
+        "attribution_required": ["credit", "link"],
+        "open_license": ["credit"],
+    }.get(status, [])
+    return {
+        "status": status,
+        "license": license_id,
+        "requires_link": status == "attribution_required",
+        "credit": publisher if status != "unknown" else None,
+        "origin": origin,
+        "obligations": obligations,
+        "conflict": conflict,
+        "evidence": evidence,
+        "ruleset": RULESET,
+    }
+
+
+def _next_id(db: Database, table: Any) -> int:
+    with db.engine.connect() as connection:
+        return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()) + 1
+
+
+def _insert(db: Database, table: Any, rows: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    with db.engine.begin() as connection:
+        for batch in _chunks(rows):
+            connection.execute(insert(table), batch)
+            count += len(batch)
+    return count
+
+
+def _fix_sequences(db: Database, tables: list[Any]) -> None:
+    """Explicit ids bypass PostgreSQL's sequences; move them past what was inserted."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    with db.engine.begin() as connection:
+        for table in tables:
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table.name}))"
+                )
+            )
+
+
+def populate(db_url: str, n: int, seed: int = 0) -> dict[str, int]:
+    """Insert ``n`` synthetic articles and their related rows; returns row counts by table."""
+    rng = random.Random(seed)
+    db = Database(db_url)
+    try:
+        return _populate(db, rng, n, seed)
+    finally:
+        db.dispose()
+
+
+def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, int]:
+    articles_t = Article.__table__
+    first_article = _next_id(db, articles_t)
+    first_grant = _next_id(db, Grant.__table__)
+
+    # Grants first: gate decisions refer to them. Per publisher: some active, some expired,
+    # some expiring within the month after END, one revoked.
+    grants: list[dict[str, Any]] = []
+    for index, (_name, publisher, host, _langs) in enumerate(SOURCES):
+        for kind in ("active", "expired", "expiring", "revoked"):
+            if kind == "revoked" and index % 3:
+                continue
+            valid_from = END - timedelta(days=rng.randint(200, 400))
+            valid_to = {
+                "active": END + timedelta(days=rng.randint(90, 400)),
+                "expired": END - timedelta(days=rng.randint(20, 150)),
+                "expiring": END + timedelta(days=rng.randint(1, 25)),
+                "revoked": END + timedelta(days=200),
+            }[kind]
+            article_scope = kind == "expiring" and index % 2 == 0
+            grants.append(
+                {
+                    "id": first_grant + len(grants),
+                    "publisher": publisher,
+                    "scope": "article" if article_scope else "all",
+                    "article_url": f"https://{host}/s{seed}/a/{first_article}.html"
+                    if article_scope else None,
+                    "valid_from": valid_from,
+                    "valid_to": valid_to,
+                    "conditions": "Credit the publisher and link to the original.",
+                    "reference": f"LEGAL-{2026}-{first_grant + len(grants):04d}",
+                    "created_by": "legal",
+                    "created_at": valid_from,
+                    "revoked_at": END - timedelta(days=10) if kind == "revoked" else None,
+                    "revoked_by": "legal" if kind == "revoked" else None,
+                }
+            )
+    grants_by_publisher: dict[str, list[dict[str, Any]]] = {}
+    for grant in grants:
+        grants_by_publisher.setdefault(grant["publisher"], []).append(grant)
+
+    articles: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    gates: list[dict[str, Any]] = []
+    statuses = list(STATUS_WEIGHTS)
+    status_weights = list(STATUS_WEIGHTS.values())
+    for offset in range(n):
+        article_id = first_article + offset
+        name, publisher, host, langs = SOURCES[rng.randrange(len(SOURCES))]
+        lang = rng.choice(langs)
+        fetched_at = END - timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
+        published = fetched_at - timedelta(hours=rng.randint(1, 72))
+        status = rng.choices(statuses, weights=status_weights)[0]
+        relevant = rng.random() < 0.7
+        conflict = status in ("prohibited", "permission_required") and rng.random() < 0.04
+        # Some pages are reprints that name another publisher as their origin.
+        origin = None
+        if rng.random() < 0.15:
+            origin = rng.choice([p for _, p, _, _ in SOURCES if p != publisher])
+        verdict = _verdict(rng, status, lang, publisher, origin, conflict)
+        url = f"https://{host}/s{seed}/a/{article_id}.html"
+
+        if verdict["requires_link"] or origin:
+            link = rng.choices(["ok", "missing", "broken", "wrong_target"], [70, 15, 10, 5])[0]
+        else:
+            link = "not_required"
+        attribution = {
+            "origin": origin or publisher,
+            "origin_url": f"https://{host}/",
+            "link": link,
+            "link_url": None if link in ("missing", "not_required") else f"https://{host}/orig/{article_id}",
+            "checked_at": fetched_at.isoformat(),
+            "http_status": {"ok": 200, "broken": 404, "wrong_target": 200}.get(link),
+            "final_url": None,
+            "redirects": [],
+        }
+        html = (
+            f"<html lang='{lang}'><head><title>{TITLES[lang].format(n=article_id)}</title></head>"
+            f"<body><article><p>Belt and Road cooperation {article_id}.</p></article>"
+            f"<footer>{' '.join(e['text'] for e in verdict['evidence'])}</footer></body></html>"
+        ).encode()
+        sha = hashlib.sha256(html).hexdigest()
+
+        # Review: flagged items are mostly decided; some decisions are knowingly wrong
+        # (cleared while prohibited) so reports have exceptions to find.
+        flagged = (
+            status in ("prohibited", "permission_required", "attribution_required")
+            or conflict
+            or link in ("missing", "broken", "wrong_target")
+        )
+        review_state = "pending"
+        decided_at = fetched_at
+        if flagged and rng.random() < 0.6:
+            history = [_weighted(rng, DECISION_WEIGHTS)]
+            if history[0] == "permission_requested" and rng.random() < 0.5:
+                history.append(rng.choice(["permission_granted", "do_not_reuse"]))
+            before = "pending"
+            for step, state in enumerate(history):
+                decided_at = fetched_at + timedelta(hours=rng.randint(1, 48) + 72 * step)
+                audits.append(
+                    {"at": decided_at, "user": rng.choice(USERS), "entity": "article",
+                     "entity_id": article_id, "action": "decide",
+                     "before": {"review_state": before}, "after": {"review_state": state},
+                     "note": f"decided {state.replace('_', ' ')}"}
+                )
+                before = state
+            review_state = history[-1]
+
+        reprint_of = None
+        if origin and offset and rng.random() < 0.3:
+            reprint_of = rng.randrange(first_article, article_id)
+        articles.append(
+            {
+                "id": article_id,
+                "canonical_url": url,
+                "url": url,
+                "source": name,
+                "title": TITLES[lang].format(n=article_id),
+                "text": f"Belt and Road cooperation {article_id}. " * 3,
+                "lang": lang,
+                "published": published,
+                "authors": [f"Reporter {article_id % 97}"],
+                "site_name": publisher,
+                "image": None,
+                "topic_score": round(rng.uniform(0.5, 1.0) if relevant else rng.uniform(0, 0.5), 3),
+                "relevant": relevant,
+                "rights": verdict,
+                "rights_status": status,
+                "rights_conflict": conflict,
+                "ruleset": RULESET,
+                "origin": origin,
+                "attribution": attribution,
+                "attribution_link": link,
+                "reprint_of_id": reprint_of,
+                "review_state": review_state,
+                "content_sha256": sha,
+                "first_seen_at": fetched_at,
+                "fetched_at": fetched_at,
+                "updated_at": decided_at,
+            }
+        )
+        snapshots.append(
+            {"article_id": article_id, "url": url, "status": 200,
+             "headers": {"content-type": "text/html; charset=utf-8"},
+             "html_gz": gzip.compress(html, compresslevel=1, mtime=0), "sha256": sha,
+             "encoding": "utf-8", "fetched_at": fetched_at}
+        )
+        if link != "not_required":
+            checks.append(
+                {"article_id": article_id, "origin": attribution["origin"],
+                 "origin_url": attribution["origin_url"], "link_url": attribution["link_url"],
+                 "outcome": link, "http_status": attribution["http_status"], "final_url": None,
+                 "redirects": [], "evidence": {}, "checked_at": fetched_at}
+            )
+        # Reuse gate: about one article in twelve is checked before reuse.
+        if rng.random() < 0.08:
+            grant = rng.choice(grants_by_publisher[publisher]) if rng.random() < 0.4 else None
+            gate_at = decided_at + timedelta(hours=rng.randint(1, 240))
+            if grant is not None and grant["valid_to"] < END and rng.random() < 0.5:
+                # used after expiry
+                gate_at = grant["valid_to"] + timedelta(days=rng.randint(1, 15))
+            passed = status not in ("prohibited", "permission_required") or grant is not None
+            if rng.random() < 0.05:
+                passed = not passed
+            reasons = [] if passed else [f"rights status is {status}"]
+            if link in ("missing", "broken"):
+                reasons.append(f"attribution link {link}")
+            gates.append(
+                {"decided_at": gate_at, "article_url": url, "article_id": article_id,
+                 "draft_sha256": hashlib.sha256(f"draft {article_id}".encode()).hexdigest(),
+                 "outcome": "pass" if passed else "fail", "reasons": reasons,
+                 "grant_id": grant["id"] if grant else None, "user": rng.choice(USERS)}
+            )
+
+    counts = {
+        "grants": _insert(db, Grant.__table__, grants),
+        "articles": _insert(db, articles_t, articles),
+        "snapshots": _insert(db, Snapshot.__table__, snapshots),
+        "attribution_checks": _insert(db, AttributionCheck.__table__, checks),
+        "audit_events": _insert(db, AuditEvent.__table__, audits),
+        "gate_decisions": _insert(db, GateDecision.__table__, gates),
+    }
+    _fix_sequences(db, [articles_t, Grant.__table__])
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("db_url")
+    parser.add_argument("n", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    counts = populate(args.db_url, args.n, args.seed)
+    elapsed = time.perf_counter() - started
+    print(f"populated in {elapsed:.1f} s: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
