@@ -1,0 +1,141 @@
+"""Writing processed pages: one transaction per batch, one article per canonical URL.
+
+The crawler hands over pages in batches (a transaction per page would make the database the
+bottleneck). If a batch fails on a constraint — another process stored the same canonical URL a
+moment earlier — the batch is retried page by page so one conflict never loses the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from brwatch.pipeline.process import ProcessedPage
+from brwatch.pipeline.stages import ruleset
+from brwatch.storage import Database
+from brwatch.storage.articles import SnapshotData, add_run_items, mark_seen, upsert_article
+
+log = logging.getLogger(__name__)
+
+RunIds = Mapping[str, int] | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A fetch that produced no article to store: 304 Not Modified, 404, 410 …"""
+
+    url_key: str
+    source: str
+    status: int
+    fetched_at: datetime
+
+
+def _run_id(run_ids: RunIds, source: str) -> int | None:
+    if isinstance(run_ids, int) or run_ids is None:
+        return run_ids
+    return run_ids.get(source)
+
+
+def _article_fields(page: ProcessedPage) -> dict[str, object]:
+    rights = page.rights
+    return {
+        **page.article,
+        "url": page.url,
+        "source": page.source,
+        "topic_score": page.topic_score,
+        "relevant": page.relevant,
+        "rights": rights,
+        "rights_status": rights.get("status") if rights else None,
+        "rights_conflict": bool(rights.get("conflict")) if rights else False,
+        "ruleset": (rights.get("ruleset") or ruleset()) if rights else None,
+        "origin": rights.get("origin") if rights else None,
+    }
+
+
+def _store_one(session: Session, page: ProcessedPage) -> str:
+    snapshot = SnapshotData(
+        url=page.url,
+        status=page.status,
+        headers=page.headers,
+        html_gz=page.html_gz,
+        sha256=page.sha256,
+        encoding=page.encoding,
+        fetched_at=page.fetched_at,
+    )
+    article, outcome = upsert_article(session, page.canonical_url, _article_fields(page), snapshot)
+    for key in {page.url_key, page.canonical_url}:
+        # The canonical URL is remembered too, so a later link to it is not fetched again.
+        is_fetched = key == page.url_key
+        mark_seen(
+            session,
+            key,
+            page.source,
+            status=page.status,
+            fetched_at=page.fetched_at,
+            article_id=article.id,
+            etag=page.etag,
+            last_modified=page.last_modified,
+            sha256=page.sha256,
+            keep_validators=not is_fetched,
+        )
+    return outcome
+
+
+def _write(session: Session, pages: list[ProcessedPage], run_ids: RunIds) -> Counter[str]:
+    outcomes: Counter[str] = Counter()
+    per_run: Counter[int] = Counter()
+    for page in pages:
+        outcomes[_store_one(session, page)] += 1
+        run_id = _run_id(run_ids, page.source)
+        if run_id is not None:
+            per_run[run_id] += 1
+    for run_id, count in per_run.items():
+        add_run_items(session, run_id, count)
+    return outcomes
+
+
+def store_batch(db: Database, pages: Iterable[ProcessedPage], run_ids: RunIds = None) -> Counter[str]:
+    """Store pages (those without ``error``); returns counts of new/changed/unchanged/failed."""
+    batch = [page for page in pages if page.error is None]
+    if not batch:
+        return Counter()
+    try:
+        with db.session() as session:
+            return _write(session, batch, run_ids)
+    except IntegrityError:
+        log.info("batch of %d hit a concurrent write; storing one by one", len(batch))
+    outcomes: Counter[str] = Counter()
+    for page in batch:
+        try:
+            with db.session() as session:
+                outcomes += _write(session, [page], run_ids)
+        except IntegrityError as exc:
+            log.error("cannot store %s: %s", page.url, exc.orig or exc)
+            outcomes["failed"] += 1
+    return outcomes
+
+
+def store_processed(db: Database, processed: ProcessedPage, run_id: int | None = None) -> str:
+    """Store one page; returns ``new``, ``changed``, ``unchanged``, ``failed`` or ``skipped``."""
+    outcomes = store_batch(db, [processed], run_id)
+    return next(iter(outcomes), "skipped")
+
+
+def remember_visits(db: Database, visits: Iterable[Visit]) -> None:
+    """Record fetches with nothing new: 304 keeps the stored validators, 404/410 are not retried."""
+    with db.session() as session:
+        for visit in visits:
+            mark_seen(
+                session,
+                visit.url_key,
+                visit.source,
+                status=visit.status,
+                fetched_at=visit.fetched_at,
+                keep_validators=visit.status == 304,
+            )

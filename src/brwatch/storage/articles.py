@@ -1,0 +1,208 @@
+"""Repository functions for what the crawl writes: articles with snapshots, seen URLs, runs.
+
+An article is keyed by its canonical URL: a re-crawl updates it in place, and a page whose
+bytes changed adds a Snapshot beside the earlier ones (they are evidence, never overwritten).
+Callers pass a session so a whole batch of pages is written in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from brwatch.storage.models import Article, CrawlRun, SeenUrl, Snapshot, utcnow
+
+# Article columns a crawl may set from a processed page; the rest belong to review/attribution.
+ARTICLE_FIELDS = (
+    "url",
+    "source",
+    "title",
+    "text",
+    "lang",
+    "published",
+    "authors",
+    "site_name",
+    "image",
+    "topic_score",
+    "relevant",
+    "rights",
+    "rights_status",
+    "rights_conflict",
+    "ruleset",
+    "origin",
+)
+RUN_STATUSES = ("running", "ok", "failed", "killed")
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotData:
+    """One fetched version of a page, ready to keep as evidence."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    html_gz: bytes
+    sha256: str
+    encoding: str | None
+    fetched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SeenInfo:
+    """What the last run learned about a URL: validators for a conditional re-fetch."""
+
+    etag: str | None
+    last_modified: str | None
+    status: int | None
+    sha256: str | None
+
+
+def upsert_article(
+    session: Session, canonical_url: str, fields: dict[str, Any], snapshot: SnapshotData
+) -> tuple[Article, str]:
+    """Insert or update the article at ``canonical_url``; returns it and ``new|changed|unchanged``.
+
+    A snapshot is added when the page is new or its bytes differ from the newest snapshot.
+    """
+    article = session.scalars(
+        select(Article).where(Article.canonical_url == canonical_url)
+    ).one_or_none()
+    unknown = set(fields) - set(ARTICLE_FIELDS)
+    if unknown:
+        raise ValueError(f"not article fields a crawl may set: {sorted(unknown)}")
+    if article is None:
+        article = Article(
+            canonical_url=canonical_url,
+            first_seen_at=snapshot.fetched_at,
+            fetched_at=snapshot.fetched_at,
+            updated_at=utcnow(),
+            content_sha256=snapshot.sha256,
+            **fields,
+        )
+        session.add(article)
+        outcome = "new"
+    else:
+        outcome = "unchanged" if article.content_sha256 == snapshot.sha256 else "changed"
+        for name, value in fields.items():
+            setattr(article, name, value)
+        article.fetched_at = snapshot.fetched_at
+        article.content_sha256 = snapshot.sha256
+        article.updated_at = utcnow()
+    if outcome != "unchanged":
+        session.add(
+            Snapshot(
+                article=article,
+                url=snapshot.url,
+                status=snapshot.status,
+                headers=snapshot.headers,
+                html_gz=snapshot.html_gz,
+                sha256=snapshot.sha256,
+                encoding=snapshot.encoding,
+                fetched_at=snapshot.fetched_at,
+            )
+        )
+    session.flush()
+    return article, outcome
+
+
+def mark_seen(
+    session: Session,
+    url_key: str,
+    source: str,
+    *,
+    status: int | None,
+    fetched_at: datetime,
+    article_id: int | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    sha256: str | None = None,
+    keep_validators: bool = False,
+) -> SeenUrl:
+    """Remember that ``url_key`` was fetched (or answered 304 when ``keep_validators``)."""
+    seen = session.scalars(select(SeenUrl).where(SeenUrl.url_key == url_key)).one_or_none()
+    if seen is None:
+        seen = SeenUrl(url_key=url_key, source=source)
+        session.add(seen)
+    seen.status = status
+    seen.last_fetched_at = fetched_at
+    if article_id is not None:
+        seen.article_id = article_id
+    if not keep_validators:
+        seen.etag = etag
+        seen.last_modified = last_modified
+        seen.sha256 = sha256
+    session.flush()
+    return seen
+
+
+def load_seen(session: Session, sources: Iterable[str] | None = None) -> dict[str, SeenInfo]:
+    """Every remembered URL (of ``sources``, or all) with its validators."""
+    query = select(
+        SeenUrl.url_key, SeenUrl.etag, SeenUrl.last_modified, SeenUrl.status, SeenUrl.sha256
+    )
+    if sources is not None:
+        query = query.where(SeenUrl.source.in_(list(sources)))
+    return {
+        key: SeenInfo(etag, last_modified, status, sha256)
+        for key, etag, last_modified, status, sha256 in session.execute(query)
+    }
+
+
+def start_run(
+    session: Session, source: str, trigger: str = "manual", *, pid: int | None = None
+) -> CrawlRun:
+    """A CrawlRun in state ``running``; the pid lets a watchdog tell a killed crawl apart."""
+    run = CrawlRun(
+        source=source,
+        trigger=trigger,
+        status="running",
+        started_at=utcnow(),
+        pid=pid if pid is not None else os.getpid(),
+        host=socket.gethostname(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def add_run_items(session: Session, run_id: int, count: int) -> None:
+    """Count stored items on the run as they are written, so a killed run still tells."""
+    session.execute(
+        update(CrawlRun).where(CrawlRun.id == run_id).values(items=CrawlRun.items + count)
+    )
+
+
+def finish_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    *,
+    pages: int,
+    errors: dict[str, int],
+    stats: dict[str, Any] | None = None,
+    log_tail: str | None = None,
+) -> CrawlRun:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"unknown run status {status!r}; expected one of {RUN_STATUSES}")
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise LookupError(f"no crawl run {run_id}")
+    run.status = status
+    run.finished_at = utcnow()
+    run.pages = pages
+    run.errors = dict(errors)
+    started = run.started_at
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    started = started if started.tzinfo else started.replace(tzinfo=UTC)
+    duration = round((run.finished_at - started).total_seconds(), 3)
+    run.stats = {**(stats or {}), "duration_s": duration}
+    run.log_tail = log_tail
+    session.flush()
+    return run
