@@ -2,8 +2,12 @@
 
 Order of trust: a byte-order mark; then bytes that are valid UTF-8 (a saved page often declares
 GB2312 but was re-encoded to UTF-8, and real GBK text is almost never valid UTF-8); then the HTTP
-header and the meta tag; then statistical detection. GB2312 and GBK are decoded as their superset
-GB18030, and ISO-8859-1 as Windows-1252, as browsers do.
+header and the meta tag, when the bytes agree with them; then Chinese (GB18030) when the bytes
+read as Chinese; then statistical detection limited to encodings the web actually uses.
+
+GB2312 and GBK are decoded as their superset GB18030, and ISO-8859-1 as Windows-1252, as browsers
+do. Real pages are often cut mid-character (a title truncated at N bytes), so an encoding is
+accepted when almost all of its bytes decode; the few broken ones become U+FFFD.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 import charset_normalizer
-from w3lib.encoding import http_content_type_encoding, html_body_declared_encoding
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 # Browsers decode these labels with a superset; so do we.
 _SUPERSETS = {
@@ -31,6 +35,8 @@ _SUPERSETS = {
     "shift_jis": "cp932",
     "sjis": "cp932",
     "tis-620": "cp874",
+    "iso-8859-9": "cp1254",
+    "iso-8859-11": "cp874",
 }
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -38,6 +44,42 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+# Statistical detection only chooses among encodings news sites really use: unrestricted, the
+# detector picks exotic near-twins (ptcp154 for GBK, mac-latin2 for ISO-8859-2, ISO-8859-10 for
+# Windows-1252) that garble the text.
+_WEB_ENCODINGS = [
+    "cp1252",
+    "cp1250",
+    "iso8859_2",
+    "cp1251",
+    "koi8_r",
+    "cp1253",
+    "cp1254",
+    "cp1255",
+    "cp1256",
+    "cp1257",
+    "cp1258",
+    "cp874",
+    "iso8859_15",
+    "gb18030",
+    "big5",
+    "cp932",
+    "euc_jp",
+    "cp949",
+]
+_SINGLE_BYTE = frozenset(
+    ["cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258"]
+    + [f"iso8859-{n}" for n in range(2, 17)]
+    + ["koi8-r", "koi8-u", "cp874"]
+)
+# Share of undecodable bytes (against all non-ASCII bytes) an encoding may leave and still win.
+_MAX_BROKEN_SHARE = 0.02
+_MIN_BROKEN_ALLOWED = 4
+_GB2312_PAIR = re.compile(rb"[\xa1-\xf7][\xa1-\xfe]")
+_MIN_GB2312_SHARE = 0.8
+# Python's GB18030 (the 2000 edition) maps byte pair A3A0 to a private-use character;
+# browsers and GB18030-2022 read it as the ideographic space.
+_GB18030_FIXES = str.maketrans({"\ue5e5": "\u3000"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +101,53 @@ def _normalise(label: str | None) -> str | None:
     return _SUPERSETS.get(label, _SUPERSETS.get(name, name))
 
 
-def _strict(body: bytes, encoding: str) -> str | None:
+def _decode(body: bytes, encoding: str) -> str:
+    text = body.decode(encoding, "replace")
+    return text.translate(_GB18030_FIXES) if encoding == "gb18030" else text
+
+
+def _tolerant(body: bytes, encoding: str, non_ascii: int) -> str | None:
+    """The text if `encoding` decodes all but a negligible share of the bytes, else None."""
     try:
-        return body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
+        if _strict_ok(body, encoding):
+            return _decode(body, encoding)
+        return _near(body, encoding, non_ascii)
+    except LookupError:
         return None
 
 
-def _mostly_cjk(text: str) -> bool:
-    non_ascii = [c for c in text[:100_000] if ord(c) > 127]
-    if not non_ascii:
+def _strict_ok(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError:
         return False
-    cjk = sum(1 for c in non_ascii if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
-    return cjk / len(non_ascii) > 0.9
+    return True
+
+
+def _near(body: bytes, encoding: str, non_ascii: int) -> str | None:
+    text = _decode(body, encoding)
+    broken = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    if broken <= max(_MIN_BROKEN_ALLOWED, non_ascii * _MAX_BROKEN_SHARE):
+        return text
+    return None
+
+
+def _chinese(body: bytes, non_ascii: int) -> str | None:
+    """GB18030 text when the bytes are Chinese, else None.
+
+    GBK accepts an ASCII letter as second byte, so Latin-1 text ("ü" + "b") also decodes as
+    GBK; but Chinese prose is made of GB2312 pairs, both bytes at or above A1.
+    """
+    if 2 * len(_GB2312_PAIR.findall(body)) < non_ascii * _MIN_GB2312_SHARE:
+        return None
+    return _tolerant(body, "gb18030", non_ascii)
+
+
+def declared_encodings(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+    """The encodings the HTTP header and the page's own meta tag claim (normalised), if any."""
+    header = _normalise(http_content_type_encoding(content_type)) if content_type else None
+    meta = _normalise(html_body_declared_encoding(body[:4096]))
+    return header, meta
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
@@ -79,25 +155,34 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return DecodedText(body[len(bom) :].decode(encoding, "replace"), encoding, "bom")
-    if not _NON_ASCII.search(body):
+    non_ascii = len(_NON_ASCII.findall(body))
+    if not non_ascii:
         return DecodedText(body.decode("ascii"), "utf-8", "utf8-valid")
-    text = _strict(body, "utf-8")
-    if text is not None:
-        return DecodedText(text, "utf-8", "utf8-valid")
-    header = _normalise(http_content_type_encoding(content_type)) if content_type else None
-    meta = _normalise(html_body_declared_encoding(body[:4096]))
+    if _strict_ok(body, "utf-8"):
+        return DecodedText(body.decode("utf-8"), "utf-8", "utf8-valid")
+    header, meta = declared_encodings(body, content_type)
+    chinese: str | None = None
+    # A declaration counts only when the bytes agree with it (UTF-8 included: a page may be
+    # UTF-8 with a few broken sequences; if it were fully valid it was taken above).
     for basis, encoding in (("header", header), ("meta", meta)):
-        if encoding and encoding not in ("utf-8", "utf-16", "utf-32"):
-            text = _strict(body, encoding)
-            if text is not None:
-                return DecodedText(text, encoding, basis)
-    text = _strict(body, "gb18030")
-    if text is not None and _mostly_cjk(text):
-        # Undeclared Chinese pages are the common case in our sources; detectors misjudge short ones.
-        return DecodedText(text, "gb18030", "detected")
-    best = charset_normalizer.from_bytes(body[:200_000]).best()
+        if not encoding or encoding in ("utf-16", "utf-32"):
+            continue
+        if encoding in _SINGLE_BYTE:
+            # A single-byte code page decodes any bytes, so it cannot disagree; servers often
+            # send a default ISO-8859-1 for GBK pages. Chinese wins when the bytes read as such.
+            chinese = _chinese(body, non_ascii)
+            if chinese is not None:
+                return DecodedText(chinese, "gb18030", "detected")
+        text = _tolerant(body, encoding, non_ascii)
+        if text is not None:
+            return DecodedText(text, encoding, basis)
+    chinese = chinese or _chinese(body, non_ascii)
+    if chinese is not None:
+        # Undeclared Chinese pages are the common case in our sources; detectors misjudge them.
+        return DecodedText(chinese, "gb18030", "detected")
+    best = charset_normalizer.from_bytes(body[:200_000], cp_isolation=_WEB_ENCODINGS).best()
     if best is not None:
         encoding = _normalise(best.encoding) or best.encoding
-        return DecodedText(body.decode(encoding, "replace"), encoding, "detected")
+        return DecodedText(_decode(body, encoding), encoding, "detected")
     declared = header or meta or "cp1252"
-    return DecodedText(body.decode(declared, "replace"), declared, "fallback")
+    return DecodedText(_decode(body, declared), declared, "fallback")

@@ -1,0 +1,192 @@
+"""extract_article: one Document in, one ExtractedArticle out, the tree parsed once upstream.
+
+Precedence for every field: what discovery already knew (feed / news-sitemap hints), then what
+the page declares in machine-readable form (JSON-LD, meta tags), then what the visible page shows
+(headings, datelines), then heuristics (htmldate).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from brwatch.document import Document
+from brwatch.extract.article import ExtractedArticle
+from brwatch.extract.body import DEFAULT_BODY, BodySettings, extract_body
+from brwatch.extract.dates import find_dateline, htmldate_guess, parse_date
+from brwatch.extract.language import choose_language
+from brwatch.extract.metadata import (
+    PageMetadata,
+    clean_space,
+    ld_names,
+    ld_text,
+    ld_url,
+    read_metadata,
+)
+from brwatch.extract.titles import choose_title
+
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "article.published",
+    "publishtime",
+    "firstpublishedtime",
+)
+_AUTHOR_META = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "parsely-author",
+    "sailthru.author",
+    "byl",
+)
+_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|de|от|автор|作者|文|记者)[\s:：/]+", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|、|，| и | y | et )\s*")
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
+)
+# How far below the headline a dateline is looked for, in characters of visible text.
+_DATELINE_WINDOW = 600
+
+
+def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> ExtractedArticle:
+    """Every article field from the parsed page; fields the page does not give stay empty."""
+    tree = doc.tree
+    meta = read_metadata(tree)
+    hints = doc.hints or {}
+    ld = meta.jsonld
+    site_name = _site_name(meta)
+    title = choose_title(
+        hints.get("title"), ld_text(ld.get("headline") or ld.get("name")), meta, site_name
+    )
+    text = extract_body(tree, doc.url, settings)
+    published, date_source = _published(doc, meta, title, tree)
+    lang = choose_language(
+        [
+            hints.get("lang"),
+            ld_text(ld.get("inLanguage")),
+            meta.html_lang,
+            meta.meta.get("content-language"),
+            meta.meta.get("og:locale"),
+            meta.meta.get("dc.language"),
+            meta.meta.get("language"),
+        ],
+        f"{title or ''} {text}",
+    )
+    return ExtractedArticle(
+        title=title,
+        text=text,
+        authors=_authors(meta),
+        published=published,
+        date_source=date_source,
+        lang=lang,
+        canonical_url=_absolute(doc.url, meta.canonical or meta.meta.get("og:url"))
+        or _web_url(doc.url),
+        site_name=site_name,
+        image=_absolute(
+            doc.url,
+            meta.meta.get("og:image")
+            or meta.meta.get("og:image:url")
+            or meta.meta.get("twitter:image")
+            or ld_url(ld.get("image")),
+        ),
+        description=meta.meta.get("og:description")
+        or meta.meta.get("description")
+        or meta.meta.get("twitter:description")
+        or ld_text(ld.get("description")),
+    )
+
+
+def _site_name(meta: PageMetadata) -> str | None:
+    publisher = ld_names(meta.jsonld.get("publisher"))
+    return (
+        meta.meta.get("og:site_name")
+        or (publisher[0] if publisher else None)
+        or meta.jsonld_publisher
+        or meta.meta.get("application-name")
+    )
+
+
+def _published(
+    doc: Document, meta: PageMetadata, title: str | None, tree: etree._Element
+) -> tuple[datetime | None, str | None]:
+    hinted = parse_date(doc.hints.get("published")) if doc.hints else None
+    if hinted:
+        return hinted, "hint"
+    ld = meta.jsonld
+    for value in (ld.get("datePublished"), ld.get("dateCreated")):
+        moment = parse_date(value)
+        if moment:
+            return moment, "jsonld"
+    for key in _DATE_META:
+        moment = parse_date(meta.meta.get(key))
+        if moment:
+            return moment, "meta"
+    for value in meta.time_datetimes[:1]:
+        moment = parse_date(value)
+        if moment:
+            return moment, "time"
+    moment = _dateline_under_title(tree, title)
+    if moment:
+        return moment, "text"
+    moment = htmldate_guess(tree, doc.url)
+    return (moment, "htmldate") if moment else (None, None)
+
+
+def _dateline_under_title(tree: etree._Element, title: str | None) -> datetime | None:
+    """A date printed just below the headline, as Chinese news pages do (2005年3月2日 10:21)."""
+    if not title:
+        return None
+    visible = clean_space(" ".join(_VISIBLE_TEXT(tree)))
+    anchor = visible.find(title[:30])
+    if anchor < 0:
+        return None
+    return find_dateline(visible[anchor : anchor + len(title) + _DATELINE_WINDOW])
+
+
+def _authors(meta: PageMetadata) -> list[str]:
+    raw = ld_names(meta.jsonld.get("author"))
+    if not raw:
+        for key in _AUTHOR_META:
+            raw = meta.meta_multi.get(key) or ([meta.meta[key]] if key in meta.meta else [])
+            raw = [value for value in raw if not _is_url(value)]
+            if raw:
+                break
+    names: list[str] = []
+    for value in raw:
+        for part in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", value)):
+            name = part.strip(" .·|-")
+            if name and not _is_url(name) and len(name) <= 80 and name not in names:
+                names.append(name)
+    return names
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "//", "www."))
+
+
+def _web_url(url: str | None) -> str | None:
+    return url if url and urlsplit(url).scheme in ("http", "https") else None
+
+
+def _absolute(base: str | None, value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return _web_url(urljoin(base or "", value.strip()))

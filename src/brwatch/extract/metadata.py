@@ -1,0 +1,166 @@
+"""What the page declares about itself: meta tags, JSON-LD, <link rel>, <html lang>, headings.
+
+One pass over the already-parsed tree collects every candidate; the extractor then decides
+which wins. Nothing here fetches or re-parses.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+_ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "backgroundnewsarticle",
+    "blogposting",
+    "liveblogposting",
+    "scholarlyarticle",
+    "report",
+    "techarticle",
+    "socialmediaposting",
+}
+_WHITESPACE = re.compile(r"\s+")
+_LD_SCRIPTS = etree.XPath(
+    "//script[translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    " = 'application/ld+json']"
+)
+# Meta names whose every occurrence matters (a page may list several authors).
+_MULTI = {"author", "article:author", "dc.creator", "sailthru.author", "byl", "parsely-author"}
+
+
+def clean_space(text: str | None) -> str:
+    return _WHITESPACE.sub(" ", text or "").strip()
+
+
+@dataclass(slots=True)
+class PageMetadata:
+    """Raw candidates, keyed by where they were found; values are whitespace-normalised."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    meta_multi: dict[str, list[str]] = field(default_factory=dict)
+    jsonld: dict[str, Any] = field(default_factory=dict)  # the page's article object, if any
+    jsonld_publisher: str | None = None
+    title_tag: str = ""
+    headings: list[str] = field(default_factory=list)  # h1 texts, in order
+    canonical: str | None = None
+    html_lang: str | None = None
+    time_datetimes: list[str] = field(default_factory=list)  # <time datetime> values
+
+
+def read_metadata(tree: etree._Element) -> PageMetadata:
+    """Collect metadata candidates from the tree (never raises on odd markup)."""
+    found = PageMetadata()
+    found.html_lang = clean_space(tree.get("lang") or tree.get("xml:lang")) or None
+    for element in tree.iter("meta", "link", "title", "h1", "time"):
+        tag = element.tag
+        if tag == "meta":
+            _read_meta(element, found)
+        elif tag == "link":
+            rel = (element.get("rel") or "").lower().split()
+            if "canonical" in rel and not found.canonical and element.get("href"):
+                found.canonical = element.get("href", "").strip()
+        elif tag == "title":
+            if not found.title_tag:
+                found.title_tag = clean_space(element.text_content())
+        elif tag == "h1":
+            text = clean_space(element.text_content())
+            if text:
+                found.headings.append(text)
+        elif element.get("datetime"):
+            found.time_datetimes.append(element.get("datetime", "").strip())
+    _read_jsonld(tree, found)
+    return found
+
+
+def _read_meta(element: etree._Element, found: PageMetadata) -> None:
+    content = element.get("content")
+    if content is None:
+        return
+    content = clean_space(content)
+    if not content:
+        return
+    for attribute in ("property", "name", "itemprop", "http-equiv"):
+        key = (element.get(attribute) or "").strip().lower()
+        if not key:
+            continue
+        found.meta.setdefault(key, content)
+        if key in _MULTI:
+            found.meta_multi.setdefault(key, []).append(content)
+
+
+def _read_jsonld(tree: etree._Element, found: PageMetadata) -> None:
+    for script in _LD_SCRIPTS(tree):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue  # broken JSON-LD is common; the other sources still count
+        for item in _ld_objects(data):
+            kinds = item.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            names = {str(kind).lower() for kind in kinds if kind}
+            if names & _ARTICLE_TYPES and not found.jsonld:
+                found.jsonld = item
+            elif names & {"organization", "newsmediaorganization", "website"}:
+                found.jsonld_publisher = found.jsonld_publisher or _ld_name(item)
+
+
+def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON-LD object at the top level, inside lists and inside @graph."""
+    if isinstance(data, list):
+        for entry in data:
+            yield from _ld_objects(entry)
+    elif isinstance(data, dict):
+        yield data
+        graph = data.get("@graph")
+        if isinstance(graph, list):
+            yield from _ld_objects(graph)
+
+
+def _ld_name(value: Any) -> str | None:
+    if isinstance(value, str):
+        return clean_space(value) or None
+    if isinstance(value, dict):
+        return _ld_name(value.get("name"))
+    if isinstance(value, list) and value:
+        return _ld_name(value[0])
+    return None
+
+
+def ld_names(value: Any) -> list[str]:
+    """Names from a JSON-LD person/organisation value (string, object or list)."""
+    if isinstance(value, list):
+        return [name for entry in value for name in ld_names(entry)]
+    name = _ld_name(value)
+    return [name] if name else []
+
+
+def ld_url(value: Any) -> str | None:
+    """A URL from a JSON-LD image/url value (string, ImageObject or list)."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        return ld_url(value.get("url") or value.get("contentUrl") or value.get("@id"))
+    if isinstance(value, list) and value:
+        return ld_url(value[0])
+    return None
+
+
+def ld_text(value: Any) -> str | None:
+    """A plain string from a JSON-LD value that should be text."""
+    if isinstance(value, str):
+        return clean_space(value) or None
+    if isinstance(value, list) and value:
+        return ld_text(value[0])
+    return None
