@@ -62,6 +62,8 @@ class Article(Base):
     attribution_link: Mapped[str | None] = mapped_column(String(16), index=True)
     reprint_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     review_state: Mapped[str] = mapped_column(String(32), default="pending", index=True)
+    # Bumped by every review decision: a decision names the version it saw (optimistic locking).
+    review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -217,6 +219,22 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLease(Base):
+    """Which scheduler process runs a job now, so schedulers sharing a database never double-run.
+
+    Taken with one atomic UPDATE ... WHERE the lease is free (portable across SQLite and
+    PostgreSQL); ``not_before`` keeps a second scheduler from re-running the same fire.
+    """
+
+    __tablename__ = "scheduler_leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SourceFlag(Base):

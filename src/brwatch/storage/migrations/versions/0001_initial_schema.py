@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('attribution_link', sa.String(length=16), nullable=True),
     sa.Column('reprint_of_id', sa.Integer(), nullable=True),
     sa.Column('review_state', sa.String(length=32), nullable=False),
+    sa.Column('review_version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('content_sha256', sa.String(length=64), nullable=True),
     sa.Column('first_seen_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
@@ -113,6 +114,14 @@ def upgrade() -> None:
     with op.batch_alter_table('grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_grants_publisher'), ['publisher'], unique=False)
 
+    op.create_table('scheduler_leases',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('owner', sa.String(length=200), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('source_flags',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=100), nullable=False),
@@ -236,6 +245,7 @@ def downgrade() -> None:
     op.drop_table('attribution_checks')
     op.drop_table('users')
     op.drop_table('source_flags')
+    op.drop_table('scheduler_leases')
     with op.batch_alter_table('grants', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_grants_publisher'))
 

@@ -1,0 +1,50 @@
+"""`brwatch schedule`: run crawls on each source's schedule until stopped (SIGTERM/SIGINT)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from brwatch.cli._common import CommandError, database
+from brwatch.schedule import SchedulerSettings, ScheduleSetupError, run_scheduler
+from brwatch.sources import resolve_sources_path
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "schedule",
+        help="run crawls on each source's schedule until stopped",
+        description=(
+            "Keeps one job per source (its `schedule`: cron or 'every 6h') in the database and "
+            "runs each crawl in a child process. Edits to the sources file are picked up (or send "
+            "SIGHUP); SIGTERM/SIGINT stop cleanly. Every setting can also be given as "
+            "BRWATCH_SCHEDULE_<NAME>; see docs/scheduling.md."
+        ),
+    )
+    for name in SchedulerSettings.names():
+        default = getattr(SchedulerSettings(), name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=f"setting_{name}",
+            metavar=type(default).__name__.upper(),
+            help=f"{SchedulerSettings.help_for(name)} (default: {default})".replace("%", "%%"),
+        )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = {name: getattr(args, f"setting_{name}") for name in SchedulerSettings.names()}
+    try:
+        settings = SchedulerSettings.from_env().with_values(overrides)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from exc
+    # A daemon's log is its output: say what it does at INFO unless asked for more.
+    if not args.verbose:
+        logging.getLogger("brwatch.schedule").setLevel(logging.INFO)
+    db = database(args)
+    try:
+        return run_scheduler(db, resolve_sources_path(args.sources), settings)
+    except ScheduleSetupError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        db.dispose()

@@ -1,0 +1,272 @@
+"""`brwatch schedule`: the long-running daemon that keeps one APScheduler job per source.
+
+Jobs live in APScheduler's SQLAlchemy job store inside brwatch's own database, so a restarted
+scheduler continues the stored schedule and several schedulers can share one database (the
+leases in `leases.py` keep them from running a job twice). The main thread only watches: it
+reloads the sources file when it changes or on SIGHUP, and on SIGTERM/SIGINT stops cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from brwatch.schedule import jobs
+from brwatch.schedule.leases import LeaseBook
+from brwatch.schedule.monitor import clear_flags
+from brwatch.schedule.settings import SchedulerSettings
+from brwatch.schedule.triggers import build_trigger, period_seconds
+from brwatch.sources import Source, SourcesError, TriggerSpec, load_sources, parse_schedule
+from brwatch.storage import Database
+
+log = logging.getLogger(__name__)
+JOB_TABLE = "apscheduler_jobs"
+MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck")
+# Seconds APScheduler waits before asking an unreachable job store again.
+JOBSTORE_RETRY_SECONDS = 5
+
+
+class ScheduleSetupError(Exception):
+    """The scheduler cannot start: bad settings or a bad sources file. The message says which."""
+
+
+@dataclass(frozen=True)
+class WantedJob:
+    job_id: str
+    func: str
+    kwargs: dict[str, str]
+    spec: TriggerSpec
+    # New crawl jobs fire at once, so a source added to the file is crawled without waiting.
+    start_now: bool
+
+
+class SchedulerDaemon:
+    def __init__(self, db: Database, sources_path: Path, settings: SchedulerSettings) -> None:
+        self.db = db
+        self.sources_path = sources_path
+        self.settings = settings
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._check_settings()
+        self.sources = self._load_sources_or_fail()
+        self._file_state = self._sources_file_state()
+        self._wake = threading.Event()
+        self._stop_signals = 0
+        self._reload_requested = False
+        self.runtime = jobs.Runtime(
+            db=db,
+            settings=settings,
+            leases=LeaseBook(db, self.owner, settings.lease_ttl),
+            child_env={
+                **os.environ,
+                "BRWATCH_DB_URL": db.url,
+                "BRWATCH_SOURCES": str(sources_path),
+                "PYTHONUNBUFFERED": "1",
+            },
+        )
+        self.scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)},
+            executors={
+                "default": ThreadPoolExecutor(settings.max_parallel_crawls + len(MAINTENANCE_TASKS))
+            },
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": int(settings.misfire_grace_time) or None,
+            },
+            timezone=settings.timezone,
+            jobstore_retry_interval=JOBSTORE_RETRY_SECONDS,
+        )
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def _check_settings(self) -> None:
+        try:
+            self.default_spec = parse_schedule(self.settings.default_schedule)
+            jobs.command_argv(self.settings.crawl_command, source="x")
+            for task in MAINTENANCE_TASKS:
+                if getattr(self.settings, f"{task}_every") != "off":
+                    parse_schedule(getattr(self.settings, f"{task}_every"))
+                    jobs.command_argv(getattr(self.settings, f"{task}_command"))
+            period_seconds(self.default_spec, self.settings.timezone)
+        except Exception as exc:  # pytz/zoneinfo, parse and template errors all mean "bad setting"
+            raise ScheduleSetupError(f"bad scheduler setting: {exc}") from exc
+
+    def _load_sources_or_fail(self) -> list[Source]:
+        try:
+            return load_sources(self.sources_path)
+        except SourcesError as exc:
+            raise ScheduleSetupError(f"sources file refused:\n{exc}") from exc
+
+    def wanted_jobs(self, sources: list[Source]) -> dict[str, WantedJob]:
+        wanted: dict[str, WantedJob] = {}
+        for source in sources:
+            text = source.schedule or self.settings.default_schedule
+            spec = source.trigger_spec or self.default_spec
+            job_id = jobs.CRAWL_PREFIX + source.name
+            wanted[job_id] = WantedJob(
+                job_id,
+                "brwatch.schedule.jobs:crawl_source",
+                {"source": source.name, "signature": self._signature(text)},
+                spec,
+                start_now=spec.kind == "interval",
+            )
+        for task in MAINTENANCE_TASKS:
+            text = getattr(self.settings, f"{task}_every")
+            if text != "off":
+                job_id = jobs.MAINTENANCE_PREFIX + task
+                wanted[job_id] = WantedJob(
+                    job_id,
+                    "brwatch.schedule.jobs:maintenance",
+                    {"task": task, "signature": self._signature(text)},
+                    parse_schedule(text),
+                    start_now=False,
+                )
+        return wanted
+
+    def _signature(self, schedule: str) -> str:
+        """What a stored job must match to be kept as is (its next fire time survives restarts)."""
+        return f"{schedule} | jitter {self.settings.jitter:g}s | {self.settings.timezone}"
+
+    # --- keeping the job store in step with the sources file ---------------------------------
+
+    def sync_jobs(self, sources: list[Source]) -> dict[str, list[str]]:
+        wanted = self.wanted_jobs(sources)
+        changes: dict[str, list[str]] = {"added": [], "removed": [], "changed": []}
+        stored = {job.id: job for job in self.scheduler.get_jobs()}
+        for job_id in stored.keys() - wanted.keys():
+            if job_id.startswith((jobs.CRAWL_PREFIX, jobs.MAINTENANCE_PREFIX)):
+                with contextlib.suppress(JobLookupError):  # another scheduler removed it first
+                    self.scheduler.remove_job(job_id)
+                changes["removed"].append(job_id)
+        now = datetime.now(self.scheduler.timezone)
+        for job_id, job in wanted.items():
+            self.runtime.periods[job_id] = period_seconds(job.spec, self.settings.timezone)
+            existing = stored.get(job_id)
+            if existing is not None and existing.kwargs.get("signature") == job.kwargs["signature"]:
+                continue
+            options: dict[str, Any] = {}
+            if existing is None and job.start_now:
+                options["next_run_time"] = now
+            try:
+                self.scheduler.add_job(
+                    job.func,
+                    id=job_id,
+                    name=job_id,
+                    kwargs=job.kwargs,
+                    trigger=build_trigger(job.spec, self.settings.timezone, self.settings.jitter),
+                    replace_existing=existing is not None,
+                    **options,
+                )
+            except ConflictingIdError:
+                continue  # another scheduler sharing the database added it a moment ago
+            changes["changed" if existing is not None else "added"].append(job_id)
+        return changes
+
+    def _sources_file_state(self) -> tuple[int, int] | None:
+        try:
+            stat = self.sources_path.stat()
+        except OSError:
+            return None
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def reload_if_changed(self) -> None:
+        state = self._sources_file_state()
+        if not self._reload_requested and state == self._file_state:
+            return
+        self._reload_requested = False
+        self._file_state = state
+        try:
+            sources = load_sources(self.sources_path)
+        except SourcesError as exc:
+            log.error(
+                "sources file %s refused; keeping the current jobs:\n%s", self.sources_path, exc
+            )
+            return
+        gone = {s.name for s in self.sources} - {s.name for s in sources}
+        changes = self.sync_jobs(sources)
+        clear_flags(self.db, gone)
+        self.sources = sources
+        log.info(
+            "sources reloaded from %s: %d sources; added %s, removed %s, changed %s",
+            self.sources_path,
+            len(sources),
+            *(", ".join(changes[key]) or "none" for key in ("added", "removed", "changed")),
+        )
+
+    # --- running and stopping ----------------------------------------------------------------
+
+    def _on_stop_signal(self, signum: int, _frame: object) -> None:
+        self._stop_signals += 1
+        if self._stop_signals > 1:
+            self.runtime.stop_now = True  # asked twice: stop the running crawls now
+        self._wake.set()
+
+    def _on_hangup(self, _signum: int, _frame: object) -> None:
+        self._reload_requested = True
+        self._wake.set()
+
+    def run(self) -> int:
+        jobs.install(self.runtime)
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGHUP, self._on_hangup)
+        # Paused until the job store matches the sources file, so nothing stale fires first.
+        self.scheduler.start(paused=True)
+        changes = self.sync_jobs(self.sources)
+        self.scheduler.resume()
+        log.info(
+            "scheduler %s started: %d sources from %s; jobs added: %s; changed: %s; removed: %s",
+            self.owner,
+            len(self.sources),
+            self.sources_path,
+            *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
+        )
+        while not self._stop_signals:
+            self._wake.wait(self.settings.reload_interval)
+            self._wake.clear()
+            if self._stop_signals:
+                break
+            try:
+                self.reload_if_changed()
+                # Another scheduler may have changed the shared job store: look again.
+                self.scheduler.wakeup()
+            except Exception:  # a lost database must not end the daemon; the next tick retries
+                log.exception(
+                    "scheduler upkeep failed; retrying in %.0fs", self.settings.reload_interval
+                )
+        return self.stop()
+
+    def stop(self) -> int:
+        """No new jobs; running crawls get the grace period, then are stopped. Exit status 0."""
+        log.info(
+            "stopping: no new jobs; running crawls get %.0fs to finish", self.settings.stop_grace
+        )
+        self.runtime.stop_requested_at = time.monotonic()
+        self.scheduler.pause()
+        self.scheduler.shutdown(wait=True)
+        jobs.install(None)
+        log.info("scheduler %s stopped", self.owner)
+        return 0
+
+
+def run_scheduler(db: Database, sources_path: Path, settings: SchedulerSettings) -> int:
+    """Run the scheduler until SIGTERM/SIGINT; raises ScheduleSetupError on a bad start."""
+    daemon = SchedulerDaemon(db, sources_path, settings)
+    sys.stdout.flush()
+    return daemon.run()

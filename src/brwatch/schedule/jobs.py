@@ -1,0 +1,226 @@
+"""What a scheduled job does when it fires: take the job's lease, run the child, record the run.
+
+APScheduler stores jobs by reference (``brwatch.schedule.jobs:crawl_source``) with plain-text
+arguments, so the job store can be shared and outlive the process; everything live (database,
+settings, the stop request) sits in the process-wide `Runtime` the daemon installs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import shlex
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from brwatch.schedule.children import ChildResult, run_child
+from brwatch.schedule.leases import LeaseBook
+from brwatch.schedule.monitor import evaluate_source
+from brwatch.schedule.records import newest_run_id, runs_of_child, settle_runs
+from brwatch.schedule.retry import with_db_retry
+from brwatch.schedule.settings import SchedulerSettings
+from brwatch.storage import Database
+from brwatch.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+CRAWL_PREFIX = "crawl:"
+MAINTENANCE_PREFIX = "maintenance:"
+# Seconds between looks at the database while a child runs (lease renewal, run discovery).
+WATCH_EVERY = 2.0
+
+
+@dataclass
+class Runtime:
+    db: Database
+    settings: SchedulerSettings
+    leases: LeaseBook
+    child_env: Mapping[str, str]
+    # Shortest gap between two fires of each job, for the lease's duplicate-fire guard.
+    periods: dict[str, float] = field(default_factory=dict)
+    stop_requested_at: float | None = None
+    stop_now: bool = False
+
+    def stop_deadline(self) -> float | None:
+        if self.stop_now:
+            return 0.0
+        if self.stop_requested_at is None:
+            return None
+        return self.stop_requested_at + self.settings.stop_grace
+
+    def retrying(self, what: str, operation):  # type: ignore[no-untyped-def]
+        return with_db_retry(what, operation, self.settings.db_retry_for)
+
+
+_runtime: Runtime | None = None
+
+
+def install(runtime: Runtime | None) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def command_argv(template: str, **values: str) -> list[str]:
+    """A command template from the settings as argv; raises ValueError naming a bad placeholder."""
+    try:
+        return [part.format(python=sys.executable, **values) for part in shlex.split(template)]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            f"bad command {template!r}: {exc!r} (placeholders: {{python}}, {{source}})"
+        ) from exc
+
+
+def crawl_source(source: str, signature: str = "") -> None:
+    """The job of one source: one crawl in a child process, its run recorded, the source judged."""
+    runtime = _runtime
+    if runtime is None or runtime.stop_requested_at is not None:
+        return  # shutting down: take no new work
+    job_id = CRAWL_PREFIX + source
+    try:
+        if not _claim(runtime, job_id):
+            return
+        try:
+            _crawl(runtime, source)
+        finally:
+            _release(runtime, job_id)
+    except Exception:
+        log.exception("crawl of %s: the scheduler could not complete its bookkeeping", source)
+
+
+def _crawl(runtime: Runtime, source: str) -> None:
+    settings = runtime.settings
+    argv = command_argv(settings.crawl_command, source=source)
+    baseline = runtime.retrying("read the run history", lambda: newest_run_id(runtime.db))
+    launched_at = utcnow()
+    owned: set[int] = set()
+    watcher = _Watcher(runtime, CRAWL_PREFIX + source)
+
+    def on_tick(pid: int) -> None:
+        if watcher.due():
+            # Rows are picked up while the child lives, so processes in its group can be told apart.
+            owned.update(
+                runtime.retrying(
+                    "find the run", lambda: runs_of_child(runtime.db, source, baseline, pid)
+                )
+            )
+
+    log.info("crawl of %s starting: %s", source, shlex.join(argv))
+    result = run_child(
+        argv,
+        env=runtime.child_env,
+        time_limit=settings.crawl_time_limit,
+        kill_grace=settings.kill_grace,
+        tail_chars=settings.log_tail_chars,
+        stop_deadline=runtime.stop_deadline,
+        on_tick=on_tick,
+    )
+    owned.update(
+        runtime.retrying(
+            "find the run", lambda: runs_of_child(runtime.db, source, baseline, result.pid)
+        )
+    )
+    run_ids = runtime.retrying(
+        "record the run", lambda: settle_runs(runtime.db, source, owned, result, launched_at)
+    )
+    _log_ending(f"crawl of {source}", result, run_ids)
+    runtime.retrying(
+        "update the source's flags", lambda: evaluate_source(runtime.db, source, settings)
+    )
+
+
+def maintenance(task: str, signature: str = "") -> None:
+    """A recurring task other than crawling (attribution recheck, rights re-evaluation)."""
+    runtime = _runtime
+    if runtime is None or runtime.stop_requested_at is not None:
+        return
+    template = getattr(runtime.settings, f"{task}_command")
+    argv = command_argv(template)
+    missing = missing_verb(argv)
+    if missing:
+        log.warning("%s skipped: this installation has no `brwatch %s` command", task, missing)
+        return
+    job_id = MAINTENANCE_PREFIX + task
+    try:
+        if not _claim(runtime, job_id):
+            return
+        try:
+            watcher = _Watcher(runtime, job_id)
+            log.info("%s starting: %s", task, shlex.join(argv))
+            result = run_child(
+                argv,
+                env=runtime.child_env,
+                time_limit=runtime.settings.maintenance_time_limit,
+                kill_grace=runtime.settings.kill_grace,
+                tail_chars=runtime.settings.log_tail_chars,
+                stop_deadline=runtime.stop_deadline,
+                on_tick=lambda pid: watcher.due(),
+            )
+            _log_ending(task, result, [])
+        finally:
+            _release(runtime, job_id)
+    except Exception:
+        log.exception("%s: the scheduler could not complete its bookkeeping", task)
+
+
+def missing_verb(argv: list[str]) -> str | None:
+    """The brwatch verb a ``python -m brwatch.cli VERB`` command names, if it is not installed."""
+    if len(argv) >= 4 and argv[1:3] == ["-m", "brwatch.cli"]:
+        verb = argv[3]
+        if importlib.util.find_spec(f"brwatch.cli.{verb.replace('-', '_')}") is None:
+            return verb
+    return None
+
+
+class _Watcher:
+    """Renews a job's lease every so often while its child runs."""
+
+    def __init__(self, runtime: Runtime, job_id: str) -> None:
+        self.runtime = runtime
+        self.job_id = job_id
+        self.last = time.monotonic()
+        self.renew_every = max(runtime.settings.lease_ttl / 4, 0.5)
+        self.last_renewal = self.last
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_renewal >= self.renew_every:
+            self.last_renewal = now
+            try:
+                self.runtime.leases.renew(self.job_id)
+            except Exception as exc:  # a lost connection must not stop the watch; the lease lasts
+                log.warning("could not renew the lease of %s: %s", self.job_id, exc)
+        if now - self.last < WATCH_EVERY:
+            return False
+        self.last = now
+        return True
+
+
+def _claim(runtime: Runtime, job_id: str) -> bool:
+    min_gap = runtime.periods.get(job_id, 0.0) / 2
+    if runtime.retrying("take the job's lease", lambda: runtime.leases.claim(job_id, min_gap)):
+        return True
+    log.info("%s: skipped, another scheduler is running it or has just run it", job_id)
+    return False
+
+
+def _release(runtime: Runtime, job_id: str) -> None:
+    runtime.retrying("release the job's lease", lambda: runtime.leases.release(job_id))
+
+
+def _log_ending(what: str, result: ChildResult, run_ids: list[int]) -> None:
+    runs = f" (run {', '.join(map(str, run_ids))})" if run_ids else ""
+    if result.ending == "time_limit":
+        log.error("%s killed at its time limit after %.1fs%s", what, result.seconds, runs)
+    elif result.ending == "stopped":
+        log.warning("%s stopped at shutdown after %.1fs%s", what, result.seconds, runs)
+    elif result.crashed:
+        log.error(
+            "%s failed with exit status %s%s; log tail:\n%s",
+            what,
+            result.returncode,
+            runs,
+            result.log_tail[-1000:],
+        )
+    else:
+        log.info("%s finished in %.1fs%s", what, result.seconds, runs)
