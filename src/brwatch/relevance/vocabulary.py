@@ -1,0 +1,257 @@
+"""The topic vocabulary (rules/topics.yaml): loaded, validated and compiled into matchers.
+
+A bad file is refused with the file, the entry and the reason (TopicsError). Phrases are literal
+text, never user regular expressions: each becomes an escaped alternative in one compiled
+alternation per kind, so matching costs one linear scan per field, whatever the YAML holds.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "rules" / "topics.yaml"
+FIELDS = ("title", "description", "text")
+# Scripts whose words are space-separated and uninflected by clitics: match whole words there.
+_WORD_SCRIPT = re.compile(r"[A-Za-z0-9\u00c0-\u024f\u0400-\u04ff]")
+# A space in a phrase matches any run of spaces, hyphens, dashes or no-break spaces.
+_GAP = r"[\s\u00a0\-\u2010-\u2015]+"
+
+
+class TopicsError(ValueError):
+    """The vocabulary file is unusable; the message names the file, the entry and the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    id: str
+    lang: str
+    weight: float
+    phrases: tuple[str, ...]
+    needs_context: bool = False
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Negative:
+    id: str
+    phrases: tuple[str, ...]
+    suppresses: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    id: str
+    title: str
+    text: str
+    relevant: bool
+    matches: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class PhraseMatcher:
+    """One alternation over many phrases; reports which entry each match belongs to."""
+
+    pattern: re.Pattern[str] | None
+    owners: list[str]  # group number - 1 -> entry id
+
+    def find(self, text: str) -> list[tuple[str, int, int]]:
+        """(entry id, start, end) for every non-overlapping match, left to right."""
+        if self.pattern is None or not text:
+            return []
+        return [
+            (self.owners[match.lastindex - 1], match.start(), match.end())
+            for match in self.pattern.finditer(text)
+            if match.lastindex
+        ]
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    path: Path
+    threshold: float
+    repeat_cap: int
+    fields: dict[str, float]
+    terms: dict[str, Term]
+    negatives: list[Negative]
+    examples: list[Example]
+    insensitive: PhraseMatcher = field(init=False)
+    sensitive: PhraseMatcher = field(init=False)
+    negative: PhraseMatcher = field(init=False)
+    context: PhraseMatcher = field(init=False)
+    context_phrases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        terms = self.terms.values()
+        self.insensitive = _matcher(
+            [(t.id, p) for t in terms if not t.case_sensitive for p in t.phrases], re.IGNORECASE
+        )
+        self.sensitive = _matcher(
+            [(t.id, p) for t in terms if t.case_sensitive for p in t.phrases], 0
+        )
+        self.negative = _matcher(
+            [(n.id, p) for n in self.negatives for p in n.phrases], re.IGNORECASE
+        )
+        self.context = _matcher([("context", p) for p in self.context_phrases], re.IGNORECASE)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width letters, compatibility forms) so "ＢＲＩ" and "BRI" match alike."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _phrase_pattern(phrase: str) -> str:
+    words = normalise_text(phrase).split()
+    body = _GAP.join(re.escape(word) for word in words)
+    # Whole words only where the script has word boundaries the way Latin does.
+    if _WORD_SCRIPT.match(phrase[0]):
+        body = r"(?<!\w)" + body
+    if _WORD_SCRIPT.match(phrase[-1]):
+        body += r"(?!\w)"
+    return body
+
+
+def _matcher(entries: list[tuple[str, str]], flags: int) -> PhraseMatcher:
+    if not entries:
+        return PhraseMatcher(None, [])
+    # Longer phrases first, so "Belt and Road Forum" wins over "Belt and Road" at one position.
+    entries = sorted(set(entries), key=lambda entry: -len(entry[1]))
+    alternation = "|".join(f"({_phrase_pattern(phrase)})" for _, phrase in entries)
+    return PhraseMatcher(re.compile(alternation, flags), [owner for owner, _ in entries])
+
+
+def _fail(path: Path, entry: str, reason: str) -> TopicsError:
+    return TopicsError(f"{path}: {entry}: {reason}")
+
+
+def _phrases(path: Path, entry: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, entry, "'phrases' must be a non-empty list of strings")
+    phrases = []
+    for phrase in raw:
+        if not isinstance(phrase, str) or not phrase.strip():
+            raise _fail(path, entry, f"phrase {phrase!r} is not a non-empty string")
+        phrases.append(phrase.strip())
+    return tuple(phrases)
+
+
+def _entry_id(path: Path, kind: str, index: int, raw: Any, seen: set[str]) -> str:
+    if not isinstance(raw, dict):
+        raise _fail(path, f"{kind}[{index}]", "must be a mapping")
+    entry_id = raw.get("id")
+    if not isinstance(entry_id, str) or not entry_id:
+        raise _fail(path, f"{kind}[{index}]", "missing 'id'")
+    if entry_id in seen:
+        raise _fail(path, entry_id, "duplicate id")
+    seen.add(entry_id)
+    return entry_id
+
+
+def _number(path: Path, entry: str, name: str, value: Any, minimum: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
+        raise _fail(path, entry, f"'{name}' must be a number above {minimum:g}, got {value!r}")
+    return float(value)
+
+
+def _parse_terms(path: Path, raw: Any, seen: set[str]) -> dict[str, Term]:
+    if not isinstance(raw, list) or not raw:
+        raise _fail(path, "terms", "must be a non-empty list")
+    terms: dict[str, Term] = {}
+    for index, item in enumerate(raw):
+        term_id = _entry_id(path, "terms", index, item, seen)
+        unknown = set(item) - {"id", "lang", "weight", "phrases", "needs_context", "case_sensitive"}
+        if unknown:
+            raise _fail(path, term_id, f"unknown keys {sorted(unknown)}")
+        lang = item.get("lang")
+        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
+            raise _fail(path, term_id, f"'lang' must be an ISO 639-1 code, got {lang!r}")
+        terms[term_id] = Term(
+            id=term_id,
+            lang=lang,
+            weight=_number(path, term_id, "weight", item.get("weight")),
+            phrases=_phrases(path, term_id, item.get("phrases")),
+            needs_context=bool(item.get("needs_context", False)),
+            case_sensitive=bool(item.get("case_sensitive", False)),
+        )
+    return terms
+
+
+def _parse_negatives(
+    path: Path, raw: Any, terms: dict[str, Term], seen: set[str]
+) -> list[Negative]:
+    negatives = []
+    for index, item in enumerate(raw or []):
+        negative_id = _entry_id(path, "negatives", index, item, seen)
+        suppresses = tuple(item.get("suppresses") or ())
+        missing = [term for term in suppresses if term not in terms]
+        if missing:
+            raise _fail(path, negative_id, f"'suppresses' names unknown terms {missing}")
+        negatives.append(
+            Negative(negative_id, _phrases(path, negative_id, item.get("phrases")), suppresses)
+        )
+    return negatives
+
+
+def _parse_examples(path: Path, raw: Any, relevant: bool, seen: set[str]) -> list[Example]:
+    kind = "examples" if relevant else "counterexamples"
+    examples = []
+    for index, item in enumerate(raw or []):
+        example_id = _entry_id(path, kind, index, item, seen)
+        title, text = item.get("title", ""), item.get("text", "")
+        if not isinstance(title, str) or not isinstance(text, str) or not (title or text):
+            raise _fail(path, example_id, "needs a 'title' and/or 'text' string")
+        matches = tuple(item.get("matches") or ())
+        examples.append(Example(example_id, title, text, relevant, matches))
+    return examples
+
+
+def parse_vocabulary(data: Any, path: Path) -> Vocabulary:
+    """Validate the YAML document and build the vocabulary; TopicsError names what is wrong."""
+    if not isinstance(data, dict):
+        raise _fail(path, "document", "must be a mapping with 'terms'")
+    seen: set[str] = set()
+    fields = data.get("fields") or {}
+    if not isinstance(fields, dict) or set(fields) - set(FIELDS):
+        raise _fail(path, "fields", f"must map some of {list(FIELDS)} to factors")
+    factors = {name: _number(path, "fields", name, fields.get(name, 1.0)) for name in FIELDS}
+    terms = _parse_terms(path, data.get("terms"), seen)
+    context = data.get("context") or []
+    if not isinstance(context, list) or not all(isinstance(p, str) and p for p in context):
+        raise _fail(path, "context", "must be a list of phrases")
+    repeat_cap = data.get("repeat_cap", 3)
+    if not isinstance(repeat_cap, int) or repeat_cap < 1:
+        raise _fail(path, "repeat_cap", f"must be a positive integer, got {repeat_cap!r}")
+    return Vocabulary(
+        path=path,
+        threshold=_number(path, "threshold", "threshold", data.get("threshold")),
+        repeat_cap=repeat_cap,
+        fields=factors,
+        terms=terms,
+        negatives=_parse_negatives(path, data.get("negatives"), terms, seen),
+        examples=_parse_examples(path, data.get("examples"), True, seen)
+        + _parse_examples(path, data.get("counterexamples"), False, seen),
+        context_phrases=tuple(dict.fromkeys(context)),
+    )
+
+
+def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
+    """Read and validate a topics file (default: the bundled rules/topics.yaml)."""
+    path = Path(path) if path else DEFAULT_TOPICS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TopicsError(f"{path}: cannot read: {error.strerror or error}") from error
+    except yaml.YAMLError as error:
+        raise TopicsError(f"{path}: not valid YAML: {error}") from error
+    return parse_vocabulary(data, path)
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    return load_vocabulary(DEFAULT_TOPICS_FILE)
