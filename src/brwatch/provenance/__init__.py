@@ -1,0 +1,30 @@
+"""Provenance: near-duplicate detection across sources and which copy is the original."""
+
+from brwatch.provenance.index import (
+    ReprintIndex,
+    from_bytes,
+    reset_shared_indexes,
+    shared_index,
+    signature,
+    to_bytes,
+)
+from brwatch.provenance.links import Copy, copies_of, find_article, link_reprints
+from brwatch.provenance.rights import combine_rights, effective_rights, stricter
+from brwatch.provenance.shingles import shingles
+
+__all__ = [
+    "Copy",
+    "ReprintIndex",
+    "combine_rights",
+    "copies_of",
+    "effective_rights",
+    "find_article",
+    "from_bytes",
+    "link_reprints",
+    "reset_shared_indexes",
+    "shared_index",
+    "shingles",
+    "signature",
+    "stricter",
+    "to_bytes",
+]

@@ -1,0 +1,174 @@
+"""MinHash signatures and the LSH index over them.
+
+Signatures are stored in the ``fingerprints`` table (the truth, shared by every process); each
+process keeps an in-memory MinHash LSH built from that table, topped up with rows other
+processes added since (:meth:`ReprintIndex.refresh`). datasketch can also keep the LSH in
+Redis (``storage_config={"type": "redis", ...}``) so that processes share one index.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from sqlalchemy import select
+
+from brwatch.provenance.shingles import MIN_SHINGLES, shingles
+from brwatch.storage import Database
+from brwatch.storage.models import Fingerprint
+
+NUM_PERM = 128
+SEED = 1
+SCHEME = "affine32"
+# Estimated Jaccard similarity of shingle sets at and above which two texts are copies.
+THRESHOLD = 0.5
+_DTYPE = np.dtype("<u4")
+
+
+def signature(text: str) -> LeanMinHash | None:
+    """The MinHash of a text, or None when it is too short to compare."""
+    items = shingles(text)
+    if len(items) < MIN_SHINGLES:
+        return None
+    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    minhash.update_batch([s.encode("utf-8") for s in items])
+    return LeanMinHash(minhash)
+
+
+def to_bytes(minhash: LeanMinHash) -> bytes:
+    return np.asarray(minhash.hashvalues, dtype=_DTYPE).tobytes()
+
+
+def from_bytes(data: bytes) -> LeanMinHash:
+    values = np.frombuffer(data, dtype=_DTYPE)
+    if values.size != NUM_PERM:
+        raise ValueError(f"fingerprint has {values.size} values, expected {NUM_PERM}")
+    return LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
+
+
+class ReprintIndex:
+    """Near-duplicate lookup: article id -> MinHash, with LSH candidates verified by Jaccard."""
+
+    def __init__(
+        self, threshold: float = THRESHOLD, storage_config: dict[str, Any] | None = None
+    ) -> None:
+        self.threshold = threshold
+        self._lsh = MinHashLSH(
+            threshold=threshold, num_perm=NUM_PERM, storage_config=storage_config
+        )
+        self._signatures: dict[int, LeanMinHash] = {}
+        self._lock = threading.Lock()
+        self._synced_at: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    @property
+    def synced_at(self) -> datetime | None:
+        return self._synced_at
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._signatures
+
+    def get(self, article_id: int) -> LeanMinHash | None:
+        return self._signatures.get(article_id)
+
+    def add(self, article_id: int, minhash: LeanMinHash) -> None:
+        """Insert or replace the signature of an article."""
+        with self._lock:
+            if article_id in self._signatures:
+                self._lsh.remove(article_id)
+            self._lsh.insert(article_id, minhash, check_duplication=False)
+            self._signatures[article_id] = minhash
+
+    def remove(self, article_id: int) -> None:
+        with self._lock:
+            if self._signatures.pop(article_id, None) is not None:
+                self._lsh.remove(article_id)
+
+    def similar(self, minhash: LeanMinHash, exclude: int | None = None) -> list[tuple[int, float]]:
+        """Articles whose estimated Jaccard with ``minhash`` reaches the threshold, best first."""
+        found = []
+        for key in self._lsh.query(minhash):
+            if key == exclude:
+                continue
+            other = self._signatures.get(key)
+            if other is None:
+                continue
+            score = minhash.jaccard(other)
+            if score >= self.threshold:
+                found.append((key, score))
+        return sorted(found, key=lambda ks: (-ks[1], ks[0]))
+
+    # -- the fingerprints table -------------------------------------------------------------
+
+    def load(self, db: Database) -> ReprintIndex:
+        """Add every stored fingerprint (used at start, and by :meth:`refresh`)."""
+        self._load_rows(db, since=None)
+        return self
+
+    def refresh(self, db: Database) -> int:
+        """Add fingerprints stored (by any process) since the last load; returns how many."""
+        return self._load_rows(db, since=self._synced_at)
+
+    def _load_rows(self, db: Database, since: datetime | None) -> int:
+        started = datetime.now(UTC)
+        query = select(Fingerprint.article_id, Fingerprint.minhash)
+        if since is not None:
+            # A margin for clock skew between writers and for transactions in flight.
+            query = query.where(Fingerprint.created_at >= since - timedelta(minutes=5))
+        added = 0
+        with db.session() as session:
+            for article_id, data in session.execute(query.execution_options(yield_per=2000)):
+                if since is not None and article_id in self._signatures:
+                    continue
+                try:
+                    self.add(article_id, from_bytes(data))
+                except ValueError:
+                    continue  # a fingerprint from another signature scheme: re-indexed later
+                added += 1
+        self._synced_at = started
+        return added
+
+    @classmethod
+    def from_database(cls, db: Database, **kwargs: Any) -> ReprintIndex:
+        return cls(**kwargs).load(db)
+
+
+def save_fingerprint(db: Database, article_id: int, minhash: LeanMinHash) -> None:
+    with db.session() as session:
+        row = session.get(Fingerprint, article_id)
+        if row is None:
+            session.add(Fingerprint(article_id=article_id, minhash=to_bytes(minhash)))
+        else:
+            row.minhash = to_bytes(minhash)
+            row.created_at = datetime.now(UTC)
+
+
+# How stale a shared index may be before it looks for other processes' new fingerprints.
+REFRESH_EVERY = timedelta(seconds=10)
+_shared: dict[str, ReprintIndex] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_index(db: Database) -> ReprintIndex:
+    """One index per database per process, loaded on first use and refreshed on later uses."""
+    with _shared_lock:
+        index = _shared.get(db.url)
+        if index is None:
+            index = _shared[db.url] = ReprintIndex.from_database(db)
+            return index
+    if index.synced_at is None or datetime.now(UTC) - index.synced_at > REFRESH_EVERY:
+        index.refresh(db)
+    return index
+
+
+def reset_shared_indexes(urls: Iterable[str] | None = None) -> None:
+    """Forget cached indexes (tests that reuse a database URL after truncating it)."""
+    with _shared_lock:
+        for url in list(urls) if urls is not None else list(_shared):
+            _shared.pop(url, None)

@@ -1,0 +1,152 @@
+"""Linking reprints to their original and listing clusters of copies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.provenance.index import (
+    ReprintIndex,
+    from_bytes,
+    save_fingerprint,
+    shared_index,
+    signature,
+)
+from brwatch.storage import Database
+from brwatch.storage.models import Article, Fingerprint
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        return _FAR_FUTURE
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _published_key(article: Article) -> tuple[datetime, datetime, int]:
+    """Earliest first: publication date, then when we first saw it, then id."""
+    return (_aware(article.published), _aware(article.first_seen_at), article.id)
+
+
+def choose_original(
+    members: list[Article], claimed_origin: str | None, registry: PublisherRegistry
+) -> Article:
+    """The claimed origin's own page when it is among the copies, else the earliest published."""
+    claims = [claimed_origin] + [m.origin for m in members]
+    for claim in claims:
+        publisher = registry.match_name(claim) if claim else None
+        if publisher is None:
+            continue
+        own_pages = [
+            m for m in members if publisher.owns_host(m.url) or publisher.owns_host(m.canonical_url)
+        ]
+        if own_pages:
+            return min(own_pages, key=_published_key)
+    return min(members, key=_published_key)
+
+
+def link_reprints(
+    db: Database,
+    article_id: int,
+    index: ReprintIndex | None = None,
+    registry: PublisherRegistry | None = None,
+) -> int | None:
+    """Fingerprint a stored article, find its copies and point every copy at the original.
+
+    Sets ``reprint_of_id`` on the article and on the other members of its cluster (a newly
+    found earlier copy, or the origin's own page, becomes the original of all of them).
+    Returns the original's id, or None when the article is the original or has no copies.
+    """
+    registry = registry or load_publishers()
+    index = index if index is not None else shared_index(db)
+    with db.session() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise LookupError(f"article {article_id} does not exist")
+        text = "\n".join(filter(None, [article.title, article.text]))
+    minhash = signature(text)
+    if minhash is None:
+        return None
+    save_fingerprint(db, article_id, minhash)
+    index.add(article_id, minhash)
+    similar = [key for key, _ in index.similar(minhash, exclude=article_id)]
+    with db.session() as session:
+        article = session.get(Article, article_id)
+        assert article is not None
+        members = [article]
+        if similar:
+            found = {
+                a.id: a for a in session.scalars(select(Article).where(Article.id.in_(similar)))
+            }
+            for stale in set(similar) - set(found):
+                index.remove(stale)  # deleted since it was indexed
+            members += list(found.values())
+        if len(members) == 1:
+            article.reprint_of_id = None
+            return None
+        # A copy already linked elsewhere brings its original into the cluster.
+        root_ids = {m.reprint_of_id for m in members if m.reprint_of_id} - {m.id for m in members}
+        if root_ids:
+            members += list(session.scalars(select(Article).where(Article.id.in_(root_ids))))
+        original = choose_original(members, article.origin, registry)
+        for member in members:
+            member.reprint_of_id = None if member.id == original.id else original.id
+        # Copies pointing at a former original follow it to the new one.
+        former = [m.id for m in members if m.id != original.id]
+        for copy in session.scalars(select(Article).where(Article.reprint_of_id.in_(former))):
+            copy.reprint_of_id = original.id
+        return None if original.id == article_id else original.id
+
+
+def find_article(session: Session, url: str) -> Article | None:
+    """A stored article by URL or canonical URL (trailing slash ignored)."""
+    variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
+    return session.scalars(
+        select(Article)
+        .where(or_(Article.url.in_(variants), Article.canonical_url.in_(variants)))
+        .order_by(Article.id)
+        .limit(1)
+    ).first()
+
+
+@dataclass(frozen=True)
+class Copy:
+    article_id: int
+    url: str
+    source: str
+    title: str | None
+    published: datetime | None
+    is_original: bool
+    similarity: float | None
+
+
+def copies_of(db: Database, article_id: int, index: ReprintIndex | None = None) -> list[Copy]:
+    """The cluster an article belongs to: its original, every linked copy, and any unlinked
+    near-duplicate the index knows, original first, then by publication date."""
+    index = index if index is not None else shared_index(db)
+    with db.session() as session:
+        article = session.get(Article, article_id)
+        if article is None:
+            raise LookupError(f"article {article_id} does not exist")
+        root_id = article.reprint_of_id or article.id
+        minhash = index.get(article_id)
+        if minhash is None:
+            row = session.get(Fingerprint, article_id)
+            minhash = from_bytes(row.minhash) if row is not None else None
+        scores: dict[int, float] = {}
+        if minhash is not None:
+            scores = dict(index.similar(minhash, exclude=None))
+        ids = set(scores) | {root_id, article_id}
+        linked = session.scalars(
+            select(Article).where(or_(Article.id.in_(ids), Article.reprint_of_id == root_id))
+        ).all()
+        copies = [
+            Copy(a.id, a.url, a.source, a.title, a.published, a.id == root_id, scores.get(a.id))
+            for a in linked
+        ]
+    return sorted(copies, key=lambda c: (not c.is_original, _aware(c.published), c.article_id))
