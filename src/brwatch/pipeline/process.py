@@ -105,7 +105,9 @@ def _article_fields(article: Any) -> dict[str, Any]:
     return {
         "title": getattr(article, "title", None) or None,
         "text": getattr(article, "text", None) or None,
-        "authors": [str(a) for a in authors] if isinstance(authors, list | tuple) else [str(authors)],
+        "authors": [str(a) for a in authors]
+        if isinstance(authors, list | tuple)
+        else [str(authors)],
         "published": _as_datetime(getattr(article, "published", None)),
         "lang": (getattr(article, "lang", None) or None),
         "site_name": getattr(article, "site_name", None) or None,

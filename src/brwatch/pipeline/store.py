@@ -100,7 +100,9 @@ def _write(session: Session, pages: list[ProcessedPage], run_ids: RunIds) -> Cou
     return outcomes
 
 
-def store_batch(db: Database, pages: Iterable[ProcessedPage], run_ids: RunIds = None) -> Counter[str]:
+def store_batch(
+    db: Database, pages: Iterable[ProcessedPage], run_ids: RunIds = None
+) -> Counter[str]:
     """Store pages (those without ``error``); returns counts of new/changed/unchanged/failed."""
     batch = [page for page in pages if page.error is None]
     if not batch:

@@ -35,14 +35,18 @@ def normalise_url(url: str, base: str | None = None) -> str | None:
     except (ValueError, UnicodeError):
         return None
     parts = urlsplit(cleaned)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not _EXTRA_TRACKERS.match(k)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _EXTRA_TRACKERS.match(k)
+    ]
     path = parts.path or "/"
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
 
 
 def same_site(url: str, other: str) -> bool:
     """Whether two URLs are on the same host (ignoring a leading ``www.``)."""
+
     def host(u: str) -> str:
         name = (urlsplit(u).hostname or "").lower()
         return name[4:] if name.startswith("www.") else name

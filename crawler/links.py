@@ -1,0 +1,103 @@
+"""Which links on a listing page are articles and which are further pages of the listing.
+
+A listing's own pages (rel=next, "next"/"下一页"/page numbers, ``page_2.html``, ``?page=2``) are
+followed as listings; other links the source allows are articles, which are leaves: the crawl
+never follows links out of an article. Listing chains are capped per URL shape, so a calendar
+or an endless "next" cannot trap the crawl.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from brwatch.pipeline.urls import normalise_url, same_site
+
+# Link texts that mean "the next page of this list", in the languages of our sources.
+_NEXT_TEXT = re.compile(
+    r"^(?:next|next page|more|older|older posts|下一页|下页|下一頁|后页|更多|"
+    r"следующая|далее|suivant|suivante|siguiente|próxima|التالي|»|›|>|>>|\d{1,4})$",
+    re.IGNORECASE,
+)
+# URL shapes of numbered listing pages.
+_PAGE_URL = re.compile(
+    r"(?:[?&](?:page|p|pg|pn|paged|start|offset)=\d+|/page/\d+/?$|[_-](?:page_?)?\d{1,4}\.s?html?$)",
+    re.IGNORECASE,
+)
+_DIGITS = re.compile(r"\d+")
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+
+
+@dataclass(slots=True)
+class ListingLinks:
+    articles: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)
+
+
+def url_shape(url: str) -> str:
+    """The URL with every number replaced: /cal/2026/11 and /cal/2026/12 share one shape."""
+    return _DIGITS.sub("0", url)
+
+
+def is_next_page(url: str, text: str, rel: str, listing_url: str) -> bool:
+    if not same_site(url, listing_url):
+        return False
+    if "next" in rel.lower().split():
+        return True
+    text = " ".join(text.split())
+    return bool(_NEXT_TEXT.match(text)) or bool(_PAGE_URL.search(url))
+
+
+def _anchors(tree: etree._Element) -> Iterable[tuple[str, str, str]]:
+    for element in tree.iter("a", "link"):
+        href = (element.get("href") or "").strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            continue
+        rel = element.get("rel") or ""
+        if element.tag == "link" and "next" not in rel.lower():
+            continue
+        yield href, element.text_content() if element.tag == "a" else "", rel
+
+
+def listing_links(
+    tree: etree._Element,
+    listing_url: str,
+    allows: Callable[[str], bool],
+    *,
+    any_site: bool = False,
+) -> ListingLinks:
+    """Split a listing page's links into article links and further listing pages.
+
+    Without explicit allow patterns (``any_site`` False) only same-site links are articles.
+    """
+    found = ListingLinks()
+    seen: set[str] = {normalise_url(listing_url) or listing_url}
+    for href, text, rel in _anchors(tree):
+        url = normalise_url(href, listing_url)
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        if is_next_page(url, text, rel, listing_url):
+            found.pages.append(url)
+        elif allows(url) and (any_site or same_site(url, listing_url)):
+            found.articles.append(url)
+    return found
+
+
+class ListingBudget:
+    """Caps how many listing pages of one URL shape a source may fetch (calendar traps)."""
+
+    def __init__(self, per_shape: int) -> None:
+        self.per_shape = per_shape
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def take(self, source: str, url: str) -> bool:
+        key = (source, url_shape(url))
+        if self._counts[key] >= self.per_shape:
+            return False
+        self._counts[key] += 1
+        return True

@@ -1,0 +1,150 @@
+"""Hands each fetched page to brwatch: processed in worker processes, stored in batches.
+
+Parsing, extraction and the rights engine are CPU-bound; run on the reactor thread they would
+stall fetching and use one core. So pages go to a process pool (awaited, never blocking the
+reactor) and processed pages are written by one writer thread, a batch per transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
+from brwatch.pipeline.stages import stages
+from brwatch.storage import open_database
+
+log = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    """Import every stage in the worker before the first page arrives."""
+    logging.basicConfig(level=logging.WARNING)
+    stages()
+
+
+class BrwatchPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.db_url: str | None = settings.get("BRWATCH_DB_URL")
+        self.run_ids: dict[str, int] = {
+            name: int(run_id) for name, run_id in settings.getdict("BRWATCH_RUN_IDS").items()
+        }
+        self.workers = max(1, settings.getint("BRWATCH_WORKERS"))
+        self.batch_size = max(1, settings.getint("BRWATCH_STORE_BATCH"))
+        self.interval = settings.getfloat("BRWATCH_STORE_INTERVAL")
+        self.pages: list[ProcessedPage] = []
+        self.visits: list[Visit] = []
+        self.writes: set[asyncio.Task[None]] = set()
+        self.closing = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
+        return cls(crawler)
+
+    def count(self, source: str, what: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"brwatch/{source}/{what}", n)  # type: ignore[union-attr]
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def open_spider(self) -> None:
+        self.db = open_database(self.db_url)
+        # "spawn": forking a process that runs a reactor and threads is unsafe.
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up
+        )
+        self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
+        self.ticker = asyncio.ensure_future(self._flush_periodically())
+
+    async def close_spider(self) -> None:
+        self.closing = True
+        self.ticker.cancel()
+        self.flush()
+        while self.writes:
+            await asyncio.gather(*list(self.writes))
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self.pool.shutdown)
+        self.writer.shutdown()
+        self.db.dispose()
+
+    async def _flush_periodically(self) -> None:
+        while not self.closing:
+            await asyncio.sleep(self.interval)
+            self.flush()
+
+    # -- items ---------------------------------------------------------------------------
+
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if "visit" in item:
+            self.visits.append(item["visit"])
+            return {"visit": item["visit"].url_key}
+        page = item["page"]
+        try:
+            processed = await asyncio.wrap_future(self.pool.submit(process_page, page))
+        except BrokenProcessPool as exc:
+            # A worker died (out of memory, killed): this page is lost, the crawl goes on.
+            self.count(page.source, "errors/parse")
+            log.error("%s: worker died on %s: %s", page.source, page.url, exc)
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
+            return {"url": page.url, "error": "worker died"}
+        if processed.error:
+            self.count(processed.source, "errors/parse")
+            log.warning("%s: %s skipped: %s", processed.source, processed.url, processed.error)
+            return {"url": page.url, "error": processed.error}
+        for warning in processed.warnings:
+            log.warning("%s: %s: %s", processed.source, processed.url, warning)
+        requested = item.get("requested_key")
+        if requested and requested != processed.url_key:
+            # Redirected: remember the requested URL too, so it is not fetched again.
+            self.visits.append(Visit(requested, processed.source, 301, processed.fetched_at))
+        self.pages.append(processed)
+        if len(self.pages) >= self.batch_size:
+            self.flush()
+        return {"url": processed.url, "canonical_url": processed.canonical_url}
+
+    # -- storing -------------------------------------------------------------------------
+
+    def flush(self) -> None:
+        if not (self.pages or self.visits):
+            return
+        pages, visits = self.pages, self.visits
+        self.pages, self.visits = [], []
+        task = asyncio.ensure_future(self._write(pages, visits))
+        self.writes.add(task)
+        task.add_done_callback(self.writes.discard)
+
+    async def _write(self, pages: list[ProcessedPage], visits: list[Visit]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            outcomes = await loop.run_in_executor(self.writer, self._store, pages, visits)
+        except Exception as exc:  # the database refused the batch: counted, logged, crawl goes on
+            for source, n in Counter(p.source for p in pages).items():
+                self.count(source, "errors/store", n)
+            log.error("cannot store %d pages: %s: %s", len(pages), type(exc).__name__, exc)
+            return
+        for (source, outcome), n in outcomes.items():
+            self.count(source, outcome, n)
+            if outcome in ("new", "changed", "unchanged"):
+                self.count(source, "items", n)
+
+    def _store(self, pages: list[ProcessedPage], visits: list[Visit]) -> Counter[tuple[str, str]]:
+        outcomes: Counter[tuple[str, str]] = Counter()
+        by_source: dict[str, list[ProcessedPage]] = {}
+        for page in pages:
+            by_source.setdefault(page.source, []).append(page)
+        for source, batch in by_source.items():
+            for outcome, n in store_batch(self.db, batch, self.run_ids).items():
+                outcomes[(source, outcome)] += n
+        if visits:
+            remember_visits(self.db, visits)
+        return outcomes

@@ -1,0 +1,104 @@
+"""Run one crawl pass in this process: ``python -m crawler.run [--source NAME]…``.
+
+`brwatch crawl` starts this as a child process (Twisted's reactor cannot be restarted and
+brwatch itself never imports Scrapy) and reads the JSON-lines progress it prints on stdout.
+Exit status: 0 crawled (even if some sites failed), 2 bad sources file or database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from brwatch.sources import SourcesError, load_sources
+from brwatch.storage import DatabaseError, open_database
+from brwatch.storage.articles import load_seen
+
+
+def build_settings(overrides: Sequence[str] = ()) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep:
+            raise ValueError(f"--set needs NAME=VALUE, got {override!r}")
+        settings.set(name.strip(), value, priority="cmdline")
+    return settings
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
+    parser.add_argument("--sources", help="sources file (default: $BRWATCH_SOURCES or bundled)")
+    parser.add_argument("--source", action="append", default=[], help="only this source")
+    parser.add_argument("--db", help="database URL (default: $BRWATCH_DB_URL)")
+    parser.add_argument("--run-ids", default="{}", help='JSON {"source": crawl_run_id}')
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--progress", action="store_true", help="JSON-lines progress on stdout")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        sources = load_sources(args.sources)
+    except SourcesError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    known = {source.name for source in sources}
+    unknown = [name for name in args.source if name not in known]
+    if unknown:
+        print(f"error: no source named {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if args.source:
+        sources = [source for source in sources if source.name in args.source]
+    try:
+        db = open_database(args.db)
+        with db.session() as session:
+            seen = load_seen(session)
+        db.dispose()
+        settings = build_settings(args.set)
+    except (DatabaseError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings.set("BRWATCH_DB_URL", db.url, priority="cmdline")
+    settings.set("BRWATCH_RUN_IDS", json.loads(args.run_ids), priority="cmdline")
+    settings.set("BRWATCH_PROGRESS", args.progress, priority="cmdline")
+    # Imported late: the spider module pulls in the whole pipeline.
+    from crawler.spiders.news import NewsSpider
+
+    process = CrawlerProcess(settings, install_root_handler=True)
+    process.crawl(NewsSpider, sources=sources, seen=seen)
+    _stop_gracefully_on_signals(process)
+    process.start(install_signal_handlers=False)
+    return 0
+
+
+def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
+    """SIGINT/SIGTERM: finish in-flight pages, store them, close. Repeats are ignored.
+
+    Scrapy would force an unclean stop on a second SIGINT, but the terminal sends Ctrl-C to
+    both `brwatch crawl` and this process, and `brwatch crawl` forwards it once more; an
+    impatient user's second Ctrl-C makes `brwatch crawl` kill this process instead.
+    """
+    from twisted.internet import reactor
+
+    stopping = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            reactor.callFromThread(process.stop)  # type: ignore[attr-defined]
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

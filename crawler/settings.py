@@ -1,0 +1,73 @@
+"""Scrapy settings for brwatch: polite by default, tuned for many sites at once.
+
+Every value can be overridden for one run with ``brwatch crawl --set NAME=VALUE``. The
+``BRWATCH_*`` settings are read by brwatch's own components (documented in docs/crawling.md).
+"""
+
+import os
+
+BOT_NAME = "brwatch"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = os.environ.get(
+    "BRWATCH_USER_AGENT",
+    "brwatch/0.1 (Belt and Road news rights monitor; +https://example.org/brwatch)",
+)
+
+# Politeness: robots.txt (with Crawl-delay, see crawler.politeness), adaptive delays, few
+# parallel requests per host.
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "scrapy.robotstxt.ProtegoRobotParser"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+
+# Failing fast on dead hosts; retrying transient failures with exponential backoff.
+DOWNLOAD_TIMEOUT = 30
+DNS_TIMEOUT = 15
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+BRWATCH_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled for each next one
+
+# No news page is this big; bigger responses are dropped and counted as "too_large".
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# Traps: listings are followed at most this deep and this many pages per URL shape.
+DEPTH_LIMIT = 30
+BRWATCH_MAX_LISTING_PAGES = 20
+# Sitemap indexes can list years of monthly sitemaps; read only the newest few.
+BRWATCH_MAX_CHILD_SITEMAPS = 10
+BRWATCH_MAX_SITEMAP_URLS = 5000
+
+# CPU work (parse, extract, rights) runs in worker processes; storing is batched.
+BRWATCH_WORKERS = os.cpu_count() or 2
+BRWATCH_STORE_BATCH = 50
+BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
+BRWATCH_PROGRESS_INTERVAL = 0.5
+# Enough responses in flight to keep the workers busy, few enough to bound memory.
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 16_000_000
+CONCURRENT_ITEMS = 64
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.PolitenessMiddleware": 90,
+    "crawler.middlewares.RetryBackoffMiddleware": 560,
+}
+EXTENSIONS = {
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "crawler.progress.Progress": 500,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.BrwatchPipeline": 300,
+}
+
+LOG_LEVEL = os.environ.get("BRWATCH_CRAWL_LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False
+# No control server listening in a crawler process.
+REMOTE_CONTROL_ENABLED = False

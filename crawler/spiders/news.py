@@ -1,0 +1,254 @@
+"""The one spider: feeds, sitemaps and listing pages of every source, down to article pages.
+
+What a link is (article, next listing page), how URLs are keyed and how feeds and sitemaps
+read are decided in `crawler.links`, `crawler.feeds`, `crawler.sitemaps` and
+`brwatch.pipeline.urls`; this module only turns those answers into requests and items.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from brwatch.document import FetchedPage, parse_document
+from brwatch.pipeline import Visit, normalise_url
+from brwatch.sources import Source
+from brwatch.storage.articles import SeenInfo
+from crawler.errors import error_kind, http_status
+from crawler.feeds import parse_feed
+from crawler.links import ListingBudget, listing_links
+from crawler.sitemaps import parse_sitemap, robots_sitemaps
+from crawler.xmldoc import XmlError
+
+# Content types that are not article pages (a feed may link to a PDF or an image).
+_HTML_TYPES = re.compile(rb"html|xml|^$|text/plain", re.IGNORECASE)
+# Statuses that say "this URL has nothing": remembered, so later runs do not fetch them again.
+GONE = (404, 410)
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(
+        self,
+        sources: list[Source],
+        seen: dict[str, SeenInfo] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources = list(sources)
+        self.by_name = {source.name: source for source in self.sources}
+        self.seen = seen or {}
+        self.queued: set[str] = set()
+        self._deny = {s.name: [re.compile(p) for p in s.deny] for s in self.sources}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_listing_pages = settings.getint("BRWATCH_MAX_LISTING_PAGES")
+        spider.max_child_sitemaps = settings.getint("BRWATCH_MAX_CHILD_SITEMAPS")
+        spider.max_sitemap_urls = settings.getint("BRWATCH_MAX_SITEMAP_URLS")
+        spider.listing_budget = ListingBudget(spider.max_listing_pages)
+        return spider
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def count(self, source: str, what: str, n: int = 1) -> None:
+        self.crawler.stats.inc_value(f"brwatch/{source}/{what}", n)
+
+    def _source_of(self, response_or_request: Response | Request) -> Source:
+        return self.by_name[response_or_request.meta["source"]]
+
+    def _received(self, response: Response) -> Source:
+        source = self._source_of(response)
+        self.count(source.name, "pages")
+        if response.meta.get("entry"):
+            self.count(source.name, "entry_ok")
+        return source
+
+    def _request(self, source: Source, url: str, callback: Any, **meta: Any) -> Request:
+        return Request(
+            url,
+            callback=callback,
+            errback=self.failed,
+            meta={"source": source.name, **meta},
+        )
+
+    # -- entry points --------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Request]:
+        callbacks = {
+            "start_url": self.parse_listing,
+            "feed": self.parse_feed,
+            "sitemap": self.parse_sitemap,
+        }
+        for source in self.sources:
+            for kind, url in source.entry_points:
+                request = self._request(source, url, callbacks[kind], entry=True, listing_depth=0)
+                # Entry points are fetched every run, even if another source shares them.
+                yield request.replace(dont_filter=True)
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        source = self._received(response)
+        try:
+            feed = parse_feed(response.body)
+        except XmlError as exc:
+            self.count(source.name, "errors/parse")
+            self.logger.error("%s: feed %s unreadable: %s", source.name, response.url, exc)
+            return
+        if feed.problem:
+            self.logger.warning(
+                "%s: feed %s malformed, %d items recovered: %s",
+                source.name,
+                response.url,
+                len(feed.entries),
+                feed.problem,
+            )
+        denied = self._deny[source.name]
+        for entry in feed.entries:
+            url = normalise_url(entry.url, response.url)
+            if url and not any(p.search(url) for p in denied):
+                hints = {
+                    "via": "feed",
+                    "feed_url": response.url,
+                    "title": entry.title,
+                    "published": entry.published,
+                    "lang": entry.lang,
+                    "feed_rights": feed.rights,
+                }
+                yield from self.follow_article(source, url, hints)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        source = self._received(response)
+        if response.url.lower().endswith("/robots.txt"):
+            for url in robots_sitemaps(response.body):
+                yield self._request(source, url, self.parse_sitemap)
+            return
+        try:
+            sitemap = parse_sitemap(response.body)
+        except XmlError as exc:
+            self.count(source.name, "errors/parse")
+            self.logger.error("%s: sitemap %s unreadable: %s", source.name, response.url, exc)
+            return
+        if sitemap.is_index:
+            for entry in sitemap.newest_first()[: self.max_child_sitemaps]:
+                yield self._request(source, entry.url, self.parse_sitemap)
+            return
+        for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
+            url = normalise_url(entry.url, response.url)
+            if url and source.allows(url):
+                hints = {
+                    "via": "sitemap",
+                    "sitemap_url": response.url,
+                    "title": entry.title,
+                    "published": entry.published,
+                    "lang": entry.lang,
+                    "lastmod": entry.lastmod,
+                }
+                yield from self.follow_article(source, url, hints)
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        source = self._received(response)
+        page = FetchedPage(response.url, response.body, response.status, _headers(response))
+        links = listing_links(
+            parse_document(page).tree, response.url, source.allows, any_site=bool(source.allow)
+        )
+        depth = response.meta.get("listing_depth", 0)
+        for url in links.pages:
+            if depth >= self.max_listing_pages or not self.listing_budget.take(source.name, url):
+                self.count(source.name, "listing_capped")
+                continue
+            yield self._request(source, url, self.parse_listing, listing_depth=depth + 1)
+        for url in links.articles:
+            yield from self.follow_article(
+                source, url, {"via": "listing", "listing_url": response.url}
+            )
+
+    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
+        """A request for an article URL unless it was fetched already (this run or before).
+
+        A page stored by an earlier run is asked for again only when the server gave us an
+        ETag or Last-Modified: then the request is conditional and costs a 304 if unchanged.
+        """
+        if url in self.queued:
+            return
+        self.queued.add(url)
+        hints = {k: v for k, v in hints.items() if v}
+        seen = self.seen.get(url)
+        headers: dict[str, str] = {}
+        if seen is not None:
+            if not (seen.etag or seen.last_modified) or seen.status in GONE:
+                self.count(source.name, "skipped_seen")
+                return
+            if seen.etag:
+                headers["If-None-Match"] = seen.etag
+            if seen.last_modified:
+                headers["If-Modified-Since"] = seen.last_modified
+        request = self._request(
+            source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304]
+        )
+        yield request.replace(headers=headers) if headers else request
+
+    # -- articles ------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+        source = self._received(response)
+        now = datetime.now(UTC)
+        key = response.meta["key"]
+        if response.status == 304:
+            self.count(source.name, "not_modified")
+            yield {"visit": Visit(key, source.name, 304, now)}
+            return
+        content_type = response.headers.get(b"Content-Type") or b""
+        if not _HTML_TYPES.search(content_type):
+            self.count(source.name, "skipped_type")
+            return
+        page = FetchedPage(
+            url=response.url,
+            body=response.body,
+            status=response.status,
+            headers=_headers(response),
+            fetched_at=now,
+            source=source.name,
+            hints=response.meta.get("hints", {}),
+        )
+        yield {"page": page, "requested_key": key}
+
+    def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        source = self._source_of(request)
+        kind = error_kind(failure)
+        self.count(source.name, f"errors/{kind}")
+        if request.meta.get("entry"):
+            self.count(source.name, "entry_failed")
+        level = logging.INFO if kind == "robots" else logging.WARNING
+        self.logger.log(
+            level,
+            "%s: %s failed (%s): %s",
+            source.name,
+            request.url,
+            kind,
+            failure.getErrorMessage(),
+        )
+        status = http_status(failure)
+        if status in GONE and "key" in request.meta:
+            yield {"visit": Visit(request.meta["key"], source.name, status, datetime.now(UTC))}
