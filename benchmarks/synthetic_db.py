@@ -122,6 +122,8 @@ DECISION_WEIGHTS = {
     "permission_granted": 8,
 }
 USERS = ["alice", "bob", "chen", "dmitri"]
+# The web app's optimistic-locking counter, when the schema has it (decisions made = version).
+HAS_REVIEW_VERSION = "review_version" in Article.__table__.c
 
 
 def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
@@ -247,7 +249,8 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
     grants: list[dict[str, Any]] = []
     for index, (_name, publisher, host, _langs) in enumerate(SOURCES):
         for kind in ("active", "expired", "expiring", "revoked"):
-            if kind == "revoked" and index % 3:
+            # Not every publisher has a standing grant, so some clearances are exposed.
+            if (kind == "revoked" and index % 3) or (kind == "active" and index % 2):
                 continue
             valid_from = END - timedelta(days=rng.randint(200, 400))
             valid_to = {
@@ -256,7 +259,7 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "expiring": END + timedelta(days=rng.randint(1, 25)),
                 "revoked": END + timedelta(days=200),
             }[kind]
-            article_scope = kind == "expiring" and index % 2 == 0
+            article_scope = kind == "expiring"
             grants.append(
                 {
                     "id": first_grant + len(grants),
@@ -331,6 +334,7 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
         )
         review_state = "pending"
         decided_at = fetched_at
+        history: list[str] = []
         if flagged and rng.random() < 0.6:
             history = [_weighted(rng, DECISION_WEIGHTS)]
             if history[0] == "permission_requested" and rng.random() < 0.5:
@@ -341,7 +345,8 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 audits.append(
                     {"at": decided_at, "user": rng.choice(USERS), "entity": "article",
                      "entity_id": article_id, "action": "decide",
-                     "before": {"review_state": before}, "after": {"review_state": state},
+                     "before": {"state": before, "version": step},
+                     "after": {"state": state, "version": step + 1},
                      "note": f"decided {state.replace('_', ' ')}"}
                 )
                 before = state
@@ -374,6 +379,7 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "attribution_link": link,
                 "reprint_of_id": reprint_of,
                 "review_state": review_state,
+                **({"review_version": len(history)} if HAS_REVIEW_VERSION else {}),
                 "content_sha256": sha,
                 "first_seen_at": fetched_at,
                 "fetched_at": fetched_at,

@@ -1,0 +1,100 @@
+"""What a report is: a JSON-ready record of one period's numbers, exceptions and items.
+
+The report is gathered once (``gather.build_report``) and every format renders this same object,
+so HTML, PDF, CSV and JSON cannot disagree. All values are already JSON types (times as ISO 8601
+strings in UTC) and every list has a fixed order, so the same inputs give the same bytes apart
+from ``generated_at``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Bumped whenever a key is renamed or removed; additions keep the version.
+SCHEMA_VERSION = "1"
+
+RIGHTS_STATUSES = (
+    "prohibited",
+    "permission_required",
+    "attribution_required",
+    "open_license",
+    "public_domain",
+    "unknown",
+)
+# Articles the rights engine has not judged yet (rights_status is null).
+NOT_CHECKED = "not_checked"
+REVIEW_STATES = (
+    "pending",
+    "cleared",
+    "reuse_with_attribution",
+    "do_not_reuse",
+    "permission_requested",
+    "permission_granted",
+)
+LINK_OUTCOMES = ("ok", "missing", "broken", "wrong_target", "not_required")
+# "Restricted": reuse needs a permission nobody has shown yet, or legal must settle a conflict.
+RESTRICTED_STATUSES = ("prohibited", "permission_required")
+# The review queue (docs/ARCHITECTURE.md "Flagged").
+FLAGGED_STATUSES = ("prohibited", "permission_required", "attribution_required")
+FLAGGED_LINKS = ("missing", "broken", "wrong_target")
+# Review states that let an article be reused.
+REUSE_STATES = ("cleared", "reuse_with_attribution")
+
+EXCEPTION_KINDS = {
+    "cleared_against_rights": "cleared for reuse though its rights forbid it and no grant applies",
+    "reused_against_rights": "passed the reuse gate without a grant though its rights forbid reuse",
+    "reused_without_attribution_link": "reused while the attribution link is missing or broken",
+    "grant_used_after_expiry": "passed the reuse gate on a grant that had expired or was revoked",
+}
+
+
+class ReportError(ValueError):
+    """Bad report input (date, period, source): the message says which value and why."""
+
+
+@dataclass
+class Report:
+    """One rights report; ``to_dict()`` is the documented JSON (docs/reports.md)."""
+
+    period: dict[str, str | None]
+    generated_at: str
+    ruleset: str | None
+    rulesets_in_data: dict[str, int]
+    database: str
+    database_revision: str | None
+    filters: dict[str, Any]
+    totals: dict[str, Any]
+    by_source: dict[str, dict[str, Any]]
+    trend: dict[str, Any]
+    decisions: dict[str, Any]
+    reuse_gate: dict[str, Any]
+    grants: dict[str, Any]
+    exceptions: list[dict[str, Any]] = field(default_factory=list)
+    items: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.totals["articles"] and not self.exceptions and not self.decisions["total"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "period": self.period,
+            "generated_at": self.generated_at,
+            "ruleset": self.ruleset,
+            "rulesets_in_data": self.rulesets_in_data,
+            "database": self.database,
+            "database_revision": self.database_revision,
+            "filters": self.filters,
+            "totals": self.totals,
+            "by_source": self.by_source,
+            "trend": self.trend,
+            "decisions": self.decisions,
+            "reuse_gate": self.reuse_gate,
+            "grants": self.grants,
+            "exceptions": self.exceptions,
+            "items": self.items,
+            "notes": self.notes,
+        }

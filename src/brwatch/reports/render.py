@@ -1,0 +1,85 @@
+"""Rendering a report into bytes: HTML, PDF, CSV or JSON, all from the same ``Report``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from brwatch.reports.htmlpage import render_html, render_pdf
+from brwatch.reports.model import Report, ReportError
+
+FORMATS = ("html", "pdf", "csv", "json")
+# One CSV row per item; list-valued fields are joined so every row stays one line of cells.
+CSV_COLUMNS = (
+    "id",
+    "title",
+    "url",
+    "canonical_url",
+    "source",
+    "lang",
+    "published",
+    "collected_at",
+    "crawled_at",
+    "relevant",
+    "restricted",
+    "rights_status",
+    "license",
+    "conflict",
+    "origin",
+    "notices",
+    "rule_ids",
+    "attribution_link",
+    "review_state",
+    "snapshot_sha256",
+    "decisions",
+    "exceptions",
+    "ruleset",
+)
+# Spreadsheets run cells starting with these as formulas; titles come from untrusted pages.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def render(report: Report, fmt: str) -> bytes:
+    """The report in ``fmt`` (html, pdf, csv or json) as bytes ready to write or serve."""
+    if fmt == "html":
+        return render_html(report).encode("utf-8")
+    if fmt == "pdf":
+        return render_pdf(report)
+    if fmt == "csv":
+        return render_csv(report).encode("utf-8")
+    if fmt == "json":
+        return render_json(report).encode("utf-8")
+    raise ReportError(f"format: {fmt!r} is not one of {', '.join(FORMATS)}")
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _csv_row(item: dict[str, Any]) -> dict[str, Any]:
+    row = {column: item.get(column) for column in CSV_COLUMNS}
+    row["notices"] = " | ".join(notice["text"] for notice in item["notices"])
+    row["rule_ids"] = "; ".join(item["rule_ids"])
+    row["decisions"] = " | ".join(
+        f"{d['at']} {d['user'] or '?'} {d['action']} {d['from'] or ''}->{d['to'] or ''}"
+        for d in item["decisions"]
+    )
+    row["exceptions"] = "; ".join(item["exceptions"])
+    return {column: _cell(value) for column, value in row.items()}
+
+
+def render_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for item in report.items:
+        writer.writerow(_csv_row(item))
+    return buffer.getvalue()
