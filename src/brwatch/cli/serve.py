@@ -1,0 +1,52 @@
+"""`brwatch serve`: the review web app and JSON API on the same database as the crawler."""
+
+from __future__ import annotations
+
+import argparse
+
+from brwatch.cli._common import console, database
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("serve", help="run the review web app and JSON API")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark the session cookie Secure (when served over https; env BRWATCH_SECURE_COOKIES=1)",
+    )
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-* from a reverse proxy on this machine (for the client address and https)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    import uvicorn
+
+    from brwatch.web import WebSettings, create_app
+
+    db = database(args)
+    settings = WebSettings.from_environment()
+    if args.secure_cookies:
+        settings = dataclasses.replace(settings, secure_cookies=True)
+    app = create_app(db, settings)
+    console.print(
+        f"brwatch review app on http://{args.host}:{args.port}/ (database {db.display_url})"
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips="127.0.0.1" if args.proxy_headers else None,
+        log_level="info" if args.verbose else "warning",
+    )
+    return 0

@@ -1,0 +1,108 @@
+"""One error handler for the whole app: an HTML page for browsers, JSON for the API.
+
+Every expected failure (no login, wrong role, bad CSRF token, missing item, decision conflict,
+bad input) is a `WebError` with a clear message; anything else is logged and answered with a
+plain 500 page that leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from brwatch.web.i18n import N_
+from brwatch.web.templating import render
+
+log = logging.getLogger(__name__)
+
+
+class WebError(Exception):
+    """An expected failure with an HTTP status, a stable code and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    @property
+    def text(self) -> str:
+        """The message in English with its values filled in (the JSON answer)."""
+        try:
+            return self.message % self.extra if "%(" in self.message else self.message
+        except (KeyError, TypeError, ValueError):
+            return self.message
+
+
+class NotLoggedIn(WebError):
+    def __init__(self, message: str = N_("Please log in.")) -> None:
+        super().__init__(401, "login_required", message)
+
+
+def wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def error_response(request: Request, error: WebError) -> Response:
+    if wants_json(request):
+        body = {"error": error.code, "message": error.text, **error.extra}
+        headers = (
+            {"Retry-After": str(error.extra["retry_after"])}
+            if "retry_after" in error.extra
+            else None
+        )
+        return JSONResponse(body, status_code=error.status, headers=headers)
+    if isinstance(error, NotLoggedIn):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        nxt = quote(target, safe="") if request.method == "GET" else ""
+        return RedirectResponse(f"/login?next={nxt}&reason={error.code}", status_code=303)
+    return render(request, "error.html", {"error": error}, status_code=error.status)
+
+
+async def _web_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, WebError)
+    return error_response(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: N_("There is no such page."), 405: N_("That action is not allowed here.")}
+    message = messages.get(exc.status_code, str(exc.detail))
+    return error_response(request, WebError(exc.status_code, f"http_{exc.status_code}", message))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        f"{'.'.join(str(p) for p in err.get('loc', ())[1:]) or 'request'}: {err.get('msg')}"
+        for err in exc.errors()
+    ]
+    return error_response(
+        request,
+        WebError(400, "bad_request", N_("The request is not valid."), problems=problems),
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return error_response(
+        request, WebError(500, "internal", N_("Something went wrong on our side; it was logged."))
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(WebError, _web_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

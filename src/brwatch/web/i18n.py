@@ -1,0 +1,58 @@
+"""Interface languages: gettext catalogs shipped as .po files, compiled in memory on first use.
+
+Shipping the .po (not a compiled .mo) means no build step for users or packagers; Babel turns
+each catalog into a translations object once per process.
+"""
+
+from __future__ import annotations
+
+import io
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LOCALES_DIR = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+# Shown in the language picker, each in its own language.
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+DEFAULT_LOCALE = "en"
+
+_current: ContextVar[NullTranslations] = ContextVar("brwatch_translations")
+
+
+@cache
+def translations_for(locale: str) -> NullTranslations:
+    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if locale not in LANGUAGES or not po_path.is_file():
+        return NullTranslations()
+    with po_path.open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer, domain=DOMAIN)
+
+
+def activate(locale: str | None) -> None:
+    """Use this language for the rest of the current request (thread or task)."""
+    _current.set(translations_for(locale or DEFAULT_LOCALE))
+
+
+def gettext(message: str) -> str:
+    return _current.get(translations_for(DEFAULT_LOCALE)).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return _current.get(translations_for(DEFAULT_LOCALE)).ngettext(singular, plural, n)
+
+
+_ = gettext
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown (in templates)."""
+    return message

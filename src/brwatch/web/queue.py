@@ -1,0 +1,189 @@
+"""The review queue as a query: which articles are flagged, filtered, sorted, counted and paged.
+
+The page, the JSON API and bulk decisions all select through `QueueFilters`, so "decide on
+everything matching these filters" means exactly what the editor sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from brwatch.storage.models import Article
+
+FLAG_STATUSES = ("prohibited", "permission_required", "attribution_required")
+LINK_PROBLEMS = ("missing", "broken", "wrong_target")
+REVIEW_STATES = (
+    "pending",
+    "cleared",
+    "reuse_with_attribution",
+    "do_not_reuse",
+    "permission_requested",
+    "permission_granted",
+)
+SortKey = Literal["newest", "oldest", "published", "source", "status"]
+_SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (Article.fetched_at.desc(), Article.id.desc()),
+    "oldest": (Article.fetched_at.asc(), Article.id.asc()),
+    "published": (Article.published.desc(), Article.id.desc()),
+    "source": (Article.source.asc(), Article.fetched_at.desc(), Article.id.desc()),
+    "status": (Article.rights_status.asc(), Article.fetched_at.desc(), Article.id.desc()),
+}
+# Only the columns the list shows: the queue never loads texts, verdicts or snapshots.
+LIST_COLUMNS = (
+    Article.id,
+    Article.title,
+    Article.url,
+    Article.source,
+    Article.lang,
+    Article.published,
+    Article.fetched_at,
+    Article.rights_status,
+    Article.rights_conflict,
+    Article.attribution_link,
+    Article.review_state,
+    Article.review_version,
+)
+
+
+def flagged_clause() -> ColumnElement[bool]:
+    return or_(
+        Article.rights_status.in_(FLAG_STATUSES),
+        Article.rights_conflict.is_(True),
+        Article.attribution_link.in_(LINK_PROBLEMS),
+    )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str | None = None  # one of FLAG_STATUSES
+    link: str | None = None  # one of LINK_PROBLEMS
+    conflict: bool | None = None
+    review: str | None = "pending"  # one of REVIEW_STATES, or None for any
+    source: str | None = None
+    lang: str | None = None
+    since: date | None = None  # published on or after
+    until: date | None = None  # published on or before
+    q: str | None = None  # words in the title
+    include_irrelevant: bool = False
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = 50
+
+    def clauses(self, *, skip: str | None = None) -> list[ColumnElement[bool]]:
+        """WHERE clauses; `skip` leaves one facet out so its counts show every choice."""
+        clauses: list[ColumnElement[bool]] = [flagged_clause()]
+        if not self.include_irrelevant:
+            clauses.append(Article.relevant.is_(True))
+        if self.status and skip != "status":
+            clauses.append(Article.rights_status == self.status)
+        if self.link and skip != "link":
+            clauses.append(Article.attribution_link == self.link)
+        if self.conflict is not None:
+            clauses.append(Article.rights_conflict.is_(self.conflict))
+        if self.review and skip != "review":
+            clauses.append(Article.review_state == self.review)
+        if self.source:
+            clauses.append(Article.source == self.source)
+        if self.lang:
+            clauses.append(Article.lang == self.lang)
+        if self.since:
+            clauses.append(Article.published >= _day_start(self.since))
+        if self.until:
+            clauses.append(Article.published < _day_start(self.until + timedelta(days=1)))
+        if self.q:
+            clauses.append(Article.title.ilike(f"%{self.q.strip()}%"))
+        return clauses
+
+    def params(self) -> dict[str, Any]:
+        """The filters as query parameters (empty values left out), for links and forms."""
+        values = asdict(self)
+        values.pop("page")
+        if values["per_page"] == QueueFilters.per_page:
+            values.pop("per_page")
+        if values["review"] is None:
+            values["review"] = "any"
+        if values["conflict"] is not None:
+            values["conflict"] = "yes" if values["conflict"] else "no"
+        return {
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in values.items()
+            if v not in (None, "", False)
+        }
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    filters: QueueFilters
+    rows: list[Any]
+    total: int
+    by_status: dict[str, int]
+    by_review: dict[str, int]
+    by_link: dict[str, int]
+    conflicts: int
+    sources: list[str]
+    languages: list[str]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.filters.per_page))
+
+
+def _counts(session: Session, column: Any, clauses: list[ColumnElement[bool]]) -> dict[str, int]:
+    query = select(column, func.count()).where(*clauses).group_by(column)
+    return {key: count for key, count in session.execute(query) if key is not None}
+
+
+def matching_query(filters: QueueFilters) -> Select[Any]:
+    return select(*LIST_COLUMNS).where(*filters.clauses()).order_by(*_SORTS[filters.sort])
+
+
+def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
+    offset = (filters.page - 1) * filters.per_page
+    rows = list(session.execute(matching_query(filters).limit(filters.per_page).offset(offset)))
+    by_review = _counts(session, Article.review_state, filters.clauses(skip="review"))
+    total = by_review.get(filters.review, 0) if filters.review else sum(by_review.values())
+    return QueuePage(
+        filters=filters,
+        rows=rows,
+        total=total,
+        by_status=_counts(session, Article.rights_status, filters.clauses(skip="status")),
+        by_review=by_review,
+        by_link=_counts(session, Article.attribution_link, filters.clauses(skip="link")),
+        conflicts=session.scalar(
+            select(func.count()).where(*filters.clauses(), Article.rights_conflict.is_(True))
+        )
+        or 0,
+        sources=list(session.scalars(select(Article.source).distinct().order_by(Article.source))),
+        languages=[
+            lang
+            for lang in session.scalars(select(Article.lang).distinct().order_by(Article.lang))
+            if lang
+        ],
+    )
+
+
+def matching_ids(session: Session, filters: QueueFilters, limit: int) -> list[int]:
+    query = (
+        select(Article.id).where(*filters.clauses()).order_by(*_SORTS[filters.sort]).limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def neighbours(
+    session: Session, filters: QueueFilters, article_id: int
+) -> tuple[int | None, int | None]:
+    """The previous and next item in the queue around this one (for j/k on the item page)."""
+    ids = matching_ids(session, filters, limit=5000)
+    if article_id not in ids:
+        return (None, ids[0] if ids else None)
+    index = ids.index(article_id)
+    return (ids[index - 1] if index > 0 else None, ids[index + 1] if index + 1 < len(ids) else None)

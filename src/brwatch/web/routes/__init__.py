@@ -1,0 +1,13 @@
+"""Routes grouped by page; each module serves one page and its JSON twin."""
+
+from brwatch.web.routes import auth, grants, items, queue, reports, reuse, users
+
+ROUTERS = [
+    auth.router,
+    queue.router,
+    items.router,
+    grants.router,
+    reuse.router,
+    reports.router,
+    users.router,
+]

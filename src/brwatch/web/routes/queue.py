@@ -1,0 +1,180 @@
+"""The review queue page, its JSON twin, and bulk decisions on a filtered selection."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from brwatch.accounts import Capability
+from brwatch.web.decisions import DECISIONS, STATE_LABELS, DecisionError, decide_many
+from brwatch.web.errors import WebError
+from brwatch.web.grants_store import list_grants
+from brwatch.web.i18n import N_
+from brwatch.web.integrations import source_flags
+from brwatch.web.queue import (
+    FLAG_STATUSES,
+    LINK_PROBLEMS,
+    REVIEW_STATES,
+    QueueFilters,
+    load_queue,
+    matching_ids,
+)
+from brwatch.web.routes._common import flash, queue_filters, queue_query_string
+from brwatch.web.security import Access, SignedInUser
+from brwatch.web.templating import render
+
+router = APIRouter()
+Filters = Annotated[QueueFilters, Depends(queue_filters)]
+Decision = Literal[
+    "cleared",
+    "reuse_with_attribution",
+    "do_not_reuse",
+    "permission_requested",
+    "permission_granted",
+]
+
+
+def _row_dict(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "title": row.title,
+        "url": row.url,
+        "source": row.source,
+        "lang": row.lang,
+        "published": row.published,
+        "fetched_at": row.fetched_at,
+        "rights_status": row.rights_status,
+        "conflict": row.rights_conflict,
+        "attribution_link": row.attribution_link,
+        "review": {"state": row.review_state, "version": row.review_version},
+    }
+
+
+@router.get("/queue", include_in_schema=False)
+def queue_page(
+    request: Request,
+    user: Annotated[SignedInUser, Depends(Access(Capability.REVIEW))],
+    filters: Filters,
+) -> Response:
+    with request.app.state.db.session() as session:
+        page = load_queue(session, filters)
+        grants = list_grants(session, include_revoked=False) if user.can(Capability.DECIDE) else []
+        flags = source_flags(request.app.state.db, session)
+    return render(
+        request,
+        "queue.html",
+        {
+            "page": page,
+            "params": filters.params(),
+            "query": queue_query_string(filters),
+            "grants": grants,
+            "source_flags": flags,
+            "decisions": DECISIONS,
+            "labels": STATE_LABELS,
+            "flag_statuses": FLAG_STATUSES,
+            "link_problems": LINK_PROBLEMS,
+            "review_states": REVIEW_STATES,
+        },
+    )
+
+
+@router.get("/api/queue", tags=["queue"])
+def queue_api(
+    request: Request,
+    user: Annotated[SignedInUser, Depends(Access(Capability.REVIEW))],
+    filters: Filters,
+) -> dict[str, Any]:
+    """Flagged articles matching the filters, one page of them, with counts per facet."""
+    with request.app.state.db.session() as session:
+        page = load_queue(session, filters)
+    return {
+        "total": page.total,
+        "page": filters.page,
+        "pages": page.pages,
+        "per_page": filters.per_page,
+        "counts": {
+            "rights_status": page.by_status,
+            "review_state": page.by_review,
+            "attribution_link": page.by_link,
+            "conflict": page.conflicts,
+        },
+        "items": [_row_dict(row) for row in page.rows],
+    }
+
+
+def _parse_selection(items: list[str]) -> dict[int, int | None]:
+    """Checked rows arrive as "id:version" so a row changed since it was listed is not overwritten."""
+    selected: dict[int, int | None] = {}
+    for item in items:
+        ident, _, version = item.partition(":")
+        try:
+            selected[int(ident)] = int(version) if version else None
+        except ValueError as exc:
+            raise WebError(400, "bad_request", N_("The selection is not valid.")) from exc
+    return selected
+
+
+@router.post("/queue/bulk", include_in_schema=False)
+def bulk_decide(
+    request: Request,
+    user: Annotated[SignedInUser, Depends(Access(Capability.DECIDE))],
+    filters: Filters,
+    state: Annotated[Decision, Form()],
+    selection: Annotated[Literal["checked", "all"], Form()] = "checked",
+    items: Annotated[list[str] | None, Form()] = None,
+    expected_total: Annotated[int | None, Form()] = None,
+    note: Annotated[str, Form(max_length=4000)] = "",
+    grant_id: Annotated[int | None, Form()] = None,
+) -> Response:
+    settings = request.app.state.settings
+    with request.app.state.db.session() as session:
+        if selection == "all":
+            page = load_queue(session, filters)
+            if expected_total is None or page.total != expected_total:
+                raise WebError(
+                    409,
+                    "selection_changed",
+                    N_(
+                        "The items matching these filters changed since the page was loaded. Review the list and try again."
+                    ),
+                )
+            if page.total > settings.bulk_limit:
+                raise WebError(
+                    400, "too_many", N_("Too many items for one bulk decision; narrow the filters.")
+                )
+            selected: dict[int, int | None] = dict.fromkeys(
+                matching_ids(session, filters, settings.bulk_limit)
+            )
+        else:
+            selected = _parse_selection(items or [])
+            if not selected:
+                raise WebError(400, "empty_selection", N_("No items were selected."))
+            if len(selected) > settings.bulk_limit:
+                raise WebError(
+                    400, "too_many", N_("Too many items for one bulk decision; narrow the filters.")
+                )
+        try:
+            outcome = decide_many(
+                session, selected, state, user=user.name, note=note, grant_id=grant_id
+            )
+        except DecisionError as exc:
+            raise WebError(400, exc.code, exc.message) from exc
+    flash(request, N_("%(count)s items decided."), count=len(outcome.decided))
+    if outcome.conflicts:
+        flash(
+            request,
+            N_("%(count)s items were changed by someone else meanwhile and were left as they are."),
+            kind="warning",
+            count=len(outcome.conflicts),
+        )
+    if outcome.missing:
+        flash(
+            request,
+            N_("%(count)s items no longer exist."),
+            kind="warning",
+            count=len(outcome.missing),
+        )
+    return RedirectResponse(f"/queue?{queue_query_string(filters)}", status_code=303)

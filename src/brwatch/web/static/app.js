@@ -1,0 +1,74 @@
+// brwatch review app: keyboard shortcuts and small conveniences. Everything works without it.
+(function () {
+  "use strict";
+  function typing(event) {
+    var t = event.target;
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  // Language picker submits on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
+  // Queue: j/k move the cursor, o/Enter open, x toggles the row's checkbox.
+  var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-row]"));
+  var current = -1;
+  function focusRow(index) {
+    if (!rows.length) return;
+    current = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach(function (row, i) { row.classList.toggle("current", i === current); });
+    rows[current].scrollIntoView({ block: "nearest" });
+  }
+  var checkAll = document.querySelector("[data-check-all]");
+  if (checkAll) {
+    checkAll.addEventListener("change", function () {
+      rows.forEach(function (row) {
+        var box = row.querySelector("input[type=checkbox]");
+        if (box) box.checked = checkAll.checked;
+      });
+    });
+  }
+
+  // Item page: j/k next/previous item, single keys pick a decision, n focuses the note.
+  var itemNav = document.querySelector(".item-nav");
+  var decideForm = document.getElementById("decide");
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event)) return;
+    var key = event.key;
+    if (rows.length) {
+      if (key === "j") { focusRow(current + 1); event.preventDefault(); }
+      else if (key === "k") { focusRow(current - 1); event.preventDefault(); }
+      else if ((key === "o" || key === "Enter") && current >= 0) { window.location = rows[current].dataset.href; }
+      else if (key === "x" && current >= 0) {
+        var box = rows[current].querySelector("input[type=checkbox]");
+        if (box) box.checked = !box.checked;
+      }
+      return;
+    }
+    if (itemNav) {
+      if (key === "j" && itemNav.dataset.next) { window.location = itemNav.dataset.next; return; }
+      if (key === "k" && itemNav.dataset.prev) { window.location = itemNav.dataset.prev; return; }
+    }
+    if (decideForm) {
+      var choice = decideForm.querySelector("input[data-key='" + key + "']");
+      if (choice) {
+        choice.checked = true;
+        var target = choice.value === "permission_granted" ? decideForm.querySelector("select[name=grant_id]") : decideForm.querySelector("textarea[name=note]");
+        if (target) target.focus();
+        event.preventDefault();
+      } else if (key === "n") {
+        decideForm.querySelector("textarea[name=note]").focus();
+        event.preventDefault();
+      }
+    }
+  });
+
+  // Enter in the note (without Shift) records the decision.
+  if (decideForm) {
+    decideForm.querySelector("textarea[name=note]").addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); decideForm.requestSubmit(); }
+    });
+  }
+})();

@@ -1,0 +1,62 @@
+"""The Jinja2 environment: autoescaped templates, gettext, and the helpers pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from brwatch.web import i18n
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value else "—"
+
+
+def _with_query(params: dict[str, Any], **changes: Any) -> str:
+    """The query string of the current filters with some values changed (pagination, sorting)."""
+    merged = {**params, **changes}
+    return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["when"] = _when
+    env.filters["day"] = _day
+    env.globals["with_query"] = _with_query
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    return env
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    env: Environment = request.app.state.templates
+    user = getattr(request.state, "user", None)
+    i18n.activate(user.locale if user else None)
+    html = env.get_template(name).render(
+        request=request,
+        user=user,
+        csrf_token=request.session.get("csrf", ""),
+        flashes=request.session.pop("flash", []),
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code)
