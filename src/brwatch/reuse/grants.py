@@ -1,0 +1,203 @@
+"""Permission grants recorded by legal: who granted, for what, from when to when."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.storage import Database
+from brwatch.storage.models import AuditEvent, Grant
+
+SCOPES = ("article", "all")
+
+
+class GrantError(ValueError):
+    """A grant that cannot be recorded or changed; the message says why."""
+
+
+def parse_when(value: str | datetime | date | None, *, end_of_day: bool = False) -> datetime | None:
+    """An ISO date or date-time as an aware UTC datetime. A bare end date covers that whole day."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime.combine(value, time.min)
+        if end_of_day:
+            moment += timedelta(days=1) - timedelta(microseconds=1)
+    else:
+        text = value.strip()
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise GrantError(f"{value!r} is not a date (use YYYY-MM-DD or ISO 8601)") from exc
+        if end_of_day and len(text) == 10:
+            moment += timedelta(days=1) - timedelta(microseconds=1)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def grant_dict(grant: Grant) -> dict:
+    return {
+        "id": grant.id,
+        "publisher": grant.publisher,
+        "scope": grant.scope,
+        "article_url": grant.article_url,
+        "valid_from": _aware(grant.valid_from),
+        "valid_to": _aware(grant.valid_to),
+        "conditions": grant.conditions,
+        "reference": grant.reference,
+        "created_by": grant.created_by,
+        "created_at": _aware(grant.created_at),
+        "revoked_at": _aware(grant.revoked_at),
+        "revoked_by": grant.revoked_by,
+    }
+
+
+def add_grant(
+    db: Database,
+    publisher: str,
+    scope: str,
+    *,
+    article_url: str | None = None,
+    valid_from: str | datetime | date | None = None,
+    valid_to: str | datetime | date | None = None,
+    conditions: str | None = None,
+    reference: str | None = None,
+    created_by: str | None = None,
+    registry: PublisherRegistry | None = None,
+) -> Grant:
+    """Validate and record a grant (and its audit event) in one transaction."""
+    if not publisher or not publisher.strip():
+        raise GrantError("a grant needs a publisher")
+    if scope not in SCOPES:
+        raise GrantError(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+    if scope == "article" and not (article_url and article_url.strip()):
+        raise GrantError("a grant with scope 'article' needs the article URL (--article URL)")
+    if scope == "all" and article_url:
+        raise GrantError("a grant with scope 'all' covers every article; drop the article URL")
+    start = parse_when(valid_from)
+    end = parse_when(valid_to, end_of_day=True)
+    if start and end and end < start:
+        raise GrantError(
+            f"the grant ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+        )
+    # Store the registry id when the name is known, so grants match whatever name a page uses.
+    known = (registry or load_publishers()).resolve(publisher.strip())
+    grant = Grant(
+        publisher=known.id if known else publisher.strip(),
+        scope=scope,
+        article_url=article_url.strip() if article_url else None,
+        valid_from=start,
+        valid_to=end,
+        conditions=conditions,
+        reference=reference,
+        created_by=created_by,
+        created_at=datetime.now(UTC),
+    )
+    with db.session() as session:
+        session.add(grant)
+        session.flush()
+        session.add(
+            AuditEvent(
+                user=created_by,
+                entity="grant",
+                entity_id=grant.id,
+                action="add",
+                after=_jsonable(grant_dict(grant)),
+            )
+        )
+    return grant
+
+
+def _jsonable(data: dict) -> dict:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
+
+
+def list_grants(
+    db: Database,
+    *,
+    active_only: bool = False,
+    publisher: str | None = None,
+    at: datetime | None = None,
+) -> list[Grant]:
+    with db.session() as session:
+        query = select(Grant).order_by(Grant.id)
+        if publisher:
+            known = load_publishers().resolve(publisher)
+            query = query.where(Grant.publisher.in_({publisher, known.id if known else publisher}))
+        grants = list(session.scalars(query))
+    if active_only:
+        grants = [g for g in grants if is_active(g, at)]
+    return grants
+
+
+def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant:
+    with db.session() as session:
+        grant = session.get(Grant, grant_id)
+        if grant is None:
+            raise GrantError(f"there is no grant #{grant_id}")
+        if grant.revoked_at is not None:
+            raise GrantError(f"grant #{grant_id} was already revoked on {_aware(grant.revoked_at)}")
+        before = _jsonable(grant_dict(grant))
+        grant.revoked_at = datetime.now(UTC)
+        grant.revoked_by = by
+        session.add(
+            AuditEvent(
+                user=by,
+                entity="grant",
+                entity_id=grant.id,
+                action="revoke",
+                before=before,
+                after=_jsonable(grant_dict(grant)),
+            )
+        )
+    return grant
+
+
+def is_active(grant: Grant, at: datetime | None = None) -> bool:
+    moment = at or datetime.now(UTC)
+    start, end = _aware(grant.valid_from), _aware(grant.valid_to)
+    return (
+        grant.revoked_at is None
+        and (start is None or start <= moment)
+        and (end is None or moment <= end)
+    )
+
+
+def url_key(url: str) -> str:
+    """A URL compared loosely: no scheme, no www., no fragment, no trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    port = f":{parts.port}" if parts.port and parts.port not in (80, 443) else ""
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{port}{path}{query}"
+
+
+def grants_for(
+    session: Session, publisher_keys: Iterable[str], article_urls: Iterable[str]
+) -> list[Grant]:
+    """Every grant (active or not) covering one of these article URLs, or all articles of one
+    of these publishers."""
+    keys = {k for k in publisher_keys if k}
+    urls = {url_key(u) for u in article_urls if u}
+    grants = session.scalars(
+        select(Grant)
+        .where(or_(Grant.publisher.in_(keys), Grant.scope == "article"))
+        .order_by(Grant.id)
+    )
+    return [
+        g
+        for g in grants
+        if (g.scope == "all" and g.publisher in keys)
+        or (g.scope == "article" and g.article_url and url_key(g.article_url) in urls)
+    ]
