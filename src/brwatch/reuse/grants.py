@@ -122,6 +122,11 @@ def _jsonable(data: dict) -> dict:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in data.items()}
 
 
+def grant_json(grant: Grant) -> dict:
+    """A grant as JSON-ready data (times in ISO 8601 with zone)."""
+    return _jsonable(grant_dict(grant))
+
+
 def list_grants(
     db: Database,
     *,

@@ -1,0 +1,71 @@
+"""`brwatch reuse-check --article URL --draft FILE`: may this draft be published?
+
+Exit 0: yes. Exit 1: no, with each reason and what to change. Exit 2: the question could not
+be answered (unreadable draft, unknown article that cannot be fetched); nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.markup import escape
+
+from brwatch.attribution import RegistryError
+from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.fetch import NetworkPolicyError, SafeFetcher
+from brwatch.reuse import DraftError, GateResult, ReuseError, check_reuse, parse_draft, read_draft
+
+EXIT_NO = 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "reuse-check",
+        help="may this draft be published? (exit 0 yes, 1 no)",
+        description="Check a draft (HTML, Markdown or text) that reuses an article against the "
+        "article's rights, recorded permission grants and the required credit, link and notices.",
+    )
+    parser.add_argument("--article", required=True, metavar="URL", help="the reused article")
+    parser.add_argument("--draft", required=True, metavar="FILE", help="the draft; - for stdin")
+    parser.add_argument("--json", action="store_true", help="print the decision as JSON")
+    parser.add_argument("--user", metavar="NAME", help="who asks (kept with the decision)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.draft == "-":
+            draft = parse_draft(sys.stdin.buffer.read(), "<stdin>")
+        else:
+            draft = read_draft(args.draft)
+    except DraftError as exc:
+        raise CommandError(str(exc)) from exc
+    db = database(args)
+    try:
+        result = check_reuse(db, args.article, draft, fetcher=SafeFetcher(), user=args.user)
+    except (ReuseError, RegistryError, NetworkPolicyError) as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        db.dispose()
+    if args.json:
+        print_json_line(result.to_dict())
+    else:
+        _print(result, args.article)
+    return 0 if result.may_publish else EXIT_NO
+
+
+def _print(result: GateResult, url: str) -> None:
+    for warning in result.warnings:
+        console_err.print(f"[yellow]warning:[/] {escape(warning)}")
+    where = f"article #{result.article['id']}" if result.article.get("id") else "fetched now"
+    if result.may_publish:
+        console.print(f"[bold green]PASS[/] the draft may be published: {escape(url)}")
+    else:
+        console.print(f"[bold red]FAIL[/] the draft may not be published: {escape(url)}")
+    console.print(f"rights: {result.status} ({where})")
+    for reason in result.reasons:
+        console.print(f"  [red]✗[/] {escape(reason.message)}")
+        console.print(f"    → {escape(reason.fix)}")
+    for note in result.notes:
+        console.print(f"  • {escape(note)}")
