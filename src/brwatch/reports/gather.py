@@ -30,11 +30,11 @@ from brwatch.reports.model import (
     RESTRICTED_STATUSES,
     REUSE_STATES,
     REVIEW_STATES,
-    RIGHTS_STATUSES,
     Report,
     ReportError,
 )
 from brwatch.reports.period import Moment, Period
+from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.storage import Database
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant, Snapshot
 
@@ -72,6 +72,7 @@ def build_report(
         totals, by_source = _counts(session, scope)
         exceptions = _article_exceptions(session, scope, as_of) + _gate_exceptions(session, scope)
         items = _items(session, scope, exceptions)
+        exceptions.sort(key=_exception_order)
         report = Report(
             period=period.to_dict(),
             generated_at=now.isoformat(),
@@ -287,11 +288,10 @@ def _trend(session: Session, scope: _Scope) -> dict[str, Any]:
         if row.relevant:
             counts["relevant"] += row.n
             counts["restricted"] += row.n if row.restricted else 0
-    if not per_day:
+    if scope.period.since is None and not per_day:
         return {"bucket": "day", "points": []}
     first = scope.period.since.date() if scope.period.since else min(per_day)
     last = (scope.period.until - timedelta(microseconds=1)).date()
-    last = max(last, max(per_day)) if scope.period.since is None else last
     size = _bucket_size(first, last)
     buckets: dict[date, dict[str, int]] = {}
     start = _bucket_start(first, size)
@@ -529,6 +529,16 @@ def _gate_exceptions(session: Session, scope: _Scope) -> list[dict[str, Any]]:
                 _exception("grant_used_after_expiry", row, **extra)
             )
     return [entry for kind in EXCEPTION_KINDS for entry in found[kind]]
+
+
+def _exception_order(entry: dict[str, Any]) -> tuple[int, str, int, int]:
+    """Kind by kind (in EXCEPTION_KINDS order), then oldest first."""
+    return (
+        list(EXCEPTION_KINDS).index(entry["kind"]),
+        entry["at"] or "",
+        entry["article_id"] or 0,
+        entry["gate_decision_id"] or 0,
+    )
 
 
 def _lapsed(row: Any) -> bool:

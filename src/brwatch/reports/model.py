@@ -14,14 +14,6 @@ from typing import Any
 # Bumped whenever a key is renamed or removed; additions keep the version.
 SCHEMA_VERSION = "1"
 
-RIGHTS_STATUSES = (
-    "prohibited",
-    "permission_required",
-    "attribution_required",
-    "open_license",
-    "public_domain",
-    "unknown",
-)
 # Articles the rights engine has not judged yet (rights_status is null).
 NOT_CHECKED = "not_checked"
 REVIEW_STATES = (
