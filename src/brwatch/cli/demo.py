@@ -1,0 +1,177 @@
+"""`brwatch demo`: serve the bundled sample sites on loopback, crawl them with the real pipeline
+into a fresh database, and say what to look at next. Works offline."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.table import Table
+
+from brwatch.cli._common import CommandError, console
+from brwatch.demo import DemoDataError, RunningSite, demo_sources_yaml, serve_demo_sites
+from brwatch.demo.summary import DemoSummary, summarize
+from brwatch.storage import DatabaseError, open_database
+
+DEFAULT_DIR = Path("brwatch-demo")
+CRAWL_TIMEOUT = 300  # seconds; the demo crawl takes a few
+EXAMPLES_SHOWN = 6
+# Attribution links on the sample pages point to other sample sites, on loopback: let the link
+# checker reach them (it refuses private and loopback addresses unless told otherwise).
+LOOPBACK = "127.0.0.0/8"
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "demo",
+        help="crawl bundled sample sites offline and show what brwatch finds",
+        description="Serve the bundled sample sites on loopback addresses, crawl them into a "
+        "fresh database (default ./brwatch-demo/demo.db, or --db) with the real pipeline, and "
+        "summarise what was found. Needs no internet.",
+    )
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=DEFAULT_DIR,
+        help="where the demo database and sources file go (default: ./brwatch-demo)",
+    )
+    parser.add_argument(
+        "--serve-only",
+        action="store_true",
+        help="only serve the sample sites and write their sources file; crawl them yourself",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    demo_dir: Path = args.dir
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    sources_file = demo_dir / "demo-sources.yaml"
+    db_url = args.db or _fresh_sqlite(demo_dir / "demo.db")
+    try:
+        with serve_demo_sites() as sites:
+            sources_file.write_text(demo_sources_yaml(sites), encoding="utf-8")
+            _print_sites(sites)
+            if args.serve_only:
+                return _serve_until_interrupted(sources_file)
+            _crawl(db_url, sources_file)
+    except DemoDataError as exc:
+        raise CommandError(f"the bundled demo data is broken: {exc}") from exc
+    except OSError as exc:  # binding a loopback address, writing the demo directory
+        raise CommandError(f"cannot run the demo: {exc}") from exc
+    try:
+        database = open_database(db_url)
+    except DatabaseError as exc:
+        raise CommandError(str(exc)) from exc
+    try:
+        summary = summarize(database)
+    finally:
+        database.dispose()
+    _print_summary(summary)
+    _print_next_steps(db_url, sources_file)
+    return 0
+
+
+def _fresh_sqlite(path: Path) -> str:
+    """The default demo database starts empty on every run (it is ours to replace)."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _print_sites(sites: dict[str, RunningSite]) -> None:
+    table = Table(title="sample sites (loopback)")
+    for column in ("site", "url", "lang"):
+        table.add_column(column, no_wrap=column != "site")
+    for site in sites.values():
+        table.add_row(site.spec.title, site.base_url, site.spec.lang)
+    console.print(table)
+
+
+def _serve_until_interrupted(sources_file: Path) -> int:
+    console.print(
+        f"serving; crawl them with:  brwatch --sources {sources_file} crawl\npress Ctrl-C to stop"
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopped")
+    return 0
+
+
+def _crawl(db_url: str, sources_file: Path) -> None:
+    """The real `brwatch crawl`, in a child process, its progress shown as it goes."""
+    env = dict(os.environ)
+    allowed = [n for n in env.get("BRWATCH_ALLOWED_NETWORKS", "").split(",") if n.strip()]
+    env["BRWATCH_ALLOWED_NETWORKS"] = ",".join([*allowed, LOOPBACK])
+    command = [
+        sys.executable,
+        "-m",
+        "brwatch.cli",
+        "--db",
+        db_url,
+        "--sources",
+        str(sources_file),
+        "crawl",
+        # Our own loopback sites: no politeness delays needed, so the demo takes seconds.
+        *("--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0"),
+    ]
+    console.print(f"crawling the sample sites into {db_url} …")
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(command, env=env, timeout=CRAWL_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise CommandError(f"the demo crawl did not finish within {CRAWL_TIMEOUT}s", 1) from exc
+    if completed.returncode != 0:
+        raise CommandError(f"the demo crawl failed (exit {completed.returncode})", 1)
+    console.print(f"crawl finished in {time.monotonic() - started:.1f}s")
+
+
+def _print_summary(summary: DemoSummary) -> None:
+    articles = summary.articles
+    console.print(
+        f"\n[bold]{len(articles)} articles stored, {len(summary.relevant)} about the Belt and "
+        f"Road[/], {len(summary.flagged)} flagged for review, {len(summary.reprints)} reprints "
+        "recognised"
+    )
+    statuses = ", ".join(f"{status} {count}" for status, count in summary.by_status.most_common())
+    console.print(f"rights: {statuses}")
+    not_relevant = [a.title for a in articles if not a.relevant]
+    if not_relevant:
+        console.print(f"not about the Belt and Road (kept, left out of exports): {not_relevant[0]}")
+    if summary.flagged:
+        table = Table(title="flagged examples")
+        for column in ("source", "title", "rights", "origin", "link", "reprint of"):
+            table.add_column(column, overflow="fold")
+        for article in summary.flagged[:EXAMPLES_SHOWN]:
+            table.add_row(
+                article.source,
+                article.title,
+                article.rights_status or "-",
+                article.origin or "-",
+                article.attribution_link or "-",
+                article.reprint_of or "-",
+            )
+        console.print(table)
+
+
+def _print_next_steps(db_url: str, sources_file: Path) -> None:
+    db = f"--db {db_url}"
+    steps = [
+        (f"brwatch {db} export --json", "relevant articles with their verdicts (JSON Lines)"),
+        (f"brwatch {db} export --json --all", "every article, the football story too"),
+        (f"brwatch {db} serve", "the review web app (create a user first: brwatch users add)"),
+        (f"brwatch {db} report --format html -o report.html", "the rights report for legal"),
+        (f"brwatch {db} runs", "the crawl runs, one per source"),
+        ("brwatch check PAGE.html", "a rights verdict for any saved page or URL"),
+        (f"brwatch --sources {sources_file} sources", "the demo sources file"),
+        ("brwatch demo --serve-only", "keep the sample sites up and crawl them yourself"),
+    ]
+    console.print("\n[bold]Next:[/]")
+    for command, what in steps:
+        console.print(f"  {command}\n      {what}")
