@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from brwatch.accounts import create_user
 from brwatch.storage import Database
 from brwatch.storage.models import Article, AttributionCheck, Grant, Snapshot
+from brwatch.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery"
-USERS = {"edith": "editor", "lena": "legal", "adam": "admin"}
+USERS = {"edith": "editor", "lena": "legal", "adam": "admin", "olga": "editor"}
 BASE_TIME = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 NOTICE = "Reproduction is not allowed without permission."
@@ -29,13 +36,15 @@ HOSTILE_HTML = """<!doctype html><html><head><title>hostile</title>
 <base href="{canary}/base/">
 </head><body onload="window.__pwned = true">
 <h1 onclick="window.__pwned = true">Port deal signed</h1>
-<p style="background-image: url('{canary}/inline-style')">Reproduction is not allowed without permission.</p>
+<p style="background-image: url('{canary}/inline-style')">Reproduction is not allowed
+without permission.</p>
 <img src="{canary}/image.png" onerror="window.__pwned = true; fetch('{canary}/onerror')">
 <a href="javascript:window.__pwned=true">click me</a>
 <svg onload="window.__pwned = true"><script>window.__pwned = true</script></svg>
 <iframe src="{canary}/frame"></iframe>
 <object data="{canary}/object"></object>
-<form action="{canary}/form"><input name="q" autofocus onfocus="window.__pwned = true"><button>go</button></form>
+<form action="{canary}/form"><input name="q" autofocus onfocus="window.__pwned = true">
+<button>go</button></form>
 <video src="{canary}/video" autoplay></video>
 </body></html>"""
 
@@ -171,3 +180,35 @@ def populate(db: Database, canary: str = "http://127.0.0.9:9") -> dict[str, int]
         )
     ids["grant"] = add_grant(db)
     return ids
+
+
+# -- clients -------------------------------------------------------------------------------------
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF field on the page"
+    return match.group(1)
+
+
+def login(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the new session's CSRF token."""
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login", data={"name": name, "password": password, "csrf_token": token, "next": "/queue"}
+    )
+    assert response.status_code == 200 and response.url.path == "/queue", response.text[:300]
+    return client.get("/api/me").json()["csrf_token"]
+
+
+def make_client(app: FastAPI) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False, follow_redirects=True)
+
+
+@pytest.fixture
+def web(sqlite_db: Database) -> Iterator[tuple[FastAPI, Database, dict[str, int]]]:
+    """A populated database on SQLite and the app on it."""
+    ids = populate(sqlite_db)
+    yield create_app(sqlite_db, WebSettings(secret_key="test-secret")), sqlite_db, ids

@@ -55,9 +55,10 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
         version=__version__,
         description="Review queue, decisions, permission grants and reports for brwatch. "
         "Log in at /login; API writes need the session's CSRF token in the X-CSRF-Token header.",
-        docs_url="/api/docs",
+        # The description is served behind login by routes/auth.py; no CDN-hosted docs UI.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,
     )
     app.state.db = db
     app.state.settings = settings

@@ -52,7 +52,7 @@ class ItemMissing(LookupError):
 
 @dataclass
 class DecisionConflict(Exception):
-    """Someone changed the item after the reviewer loaded it (not frozen: tracebacks are set on it)."""
+    """Someone changed the item after the reviewer loaded it (not frozen: raise sets fields)."""
 
     article_id: int
     current_state: str
@@ -148,7 +148,7 @@ def decide(
     note: str | None = None,
     grant_id: int | None = None,
 ) -> Article:
-    """Record one decision; `expected_version` None means "whatever it is now" (API callers opt out)."""
+    """Record one decision; `expected_version` None skips the version check (API callers)."""
     _check(session, state, grant_id, note)
     article = session.get(Article, article_id)
     if article is None:

@@ -28,9 +28,9 @@ class PlacedEvidence:
 def _locate(text: str, item: dict[str, Any]) -> tuple[int, int] | None:
     matched = str(item.get("text") or "")
     start, end = item.get("start"), item.get("end")
-    if item.get("scope") == "body" and isinstance(start, int) and isinstance(end, int):
-        if 0 <= start < end <= len(text) and (not matched or text[start:end] == matched):
-            return start, end
+    offsets_fit = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
+    if item.get("scope") == "body" and offsets_fit and (not matched or text[start:end] == matched):
+        return start, end
     if matched:
         found = text.find(matched)
         if found >= 0:

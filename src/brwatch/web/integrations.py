@@ -7,7 +7,6 @@ missing, and the rest of the web code never depends on their internals.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -28,21 +27,20 @@ def _module(name: str) -> Any:
         raise Unavailable(f"{name} is not available: {exc}") from exc
 
 
-@dataclass(frozen=True)
-class GateAnswer:
-    outcome: str  # pass | fail
-    reasons: list[Any]
-    raw: Any
+class IntegrationInputError(ValueError):
+    """The other package refused the input (bad draft, unknown article, bad period); says why."""
 
 
-def run_reuse_gate(db: Database, article_url: str, draft: str, user: str) -> GateAnswer:
+def run_reuse_gate(
+    db: Database, article_url: str, draft: bytes | str, draft_name: str, user: str
+) -> Any:
+    """The gate's answer (a `brwatch.reuse.GateResult`), recorded as a GateDecision by the gate."""
     reuse = _module("brwatch.reuse")
-    check = getattr(reuse, "check_reuse", None) or reuse.gate
-    result = check(db, article_url, draft, user=user)
-    outcome = getattr(result, "outcome", None) or (
-        "pass" if getattr(result, "allowed", False) else "fail"
-    )
-    return GateAnswer(str(outcome), list(getattr(result, "reasons", []) or []), result)
+    try:
+        parsed = reuse.parse_draft(draft, draft_name)
+        return reuse.check_reuse(db, article_url, parsed, user=user)
+    except (reuse.DraftError, reuse.ReuseError) as exc:
+        raise IntegrationInputError(str(exc)) from exc
 
 
 REPORT_FORMATS = {
@@ -54,7 +52,11 @@ REPORT_FORMATS = {
 
 
 def build_report(db: Database, since: Any, until: Any, sources: list[str] | None) -> Any:
-    return _module("brwatch.reports").build_report(db, since, until, sources)
+    reports = _module("brwatch.reports")
+    try:
+        return reports.build_report(db, since, until, sources)
+    except reports.ReportError as exc:
+        raise IntegrationInputError(str(exc)) from exc
 
 
 def render_report(report: Any, fmt: str) -> bytes:

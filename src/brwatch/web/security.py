@@ -1,4 +1,4 @@
-"""Who may do what: sessions, the one access dependency every route declares, CSRF, login throttling.
+"""Who may do what: sessions, the access dependency every route declares, CSRF, login limits.
 
 Every route names exactly one `Access` dependency (`Access(Capability.DECIDE)` or `PUBLIC`), so
 the role a route needs is stated in one place and a test can list them all. The same dependency
@@ -41,7 +41,7 @@ class SignedInUser:
 
 
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token, made on first use (also for anonymous sessions: the login form)."""
+    """This session's CSRF token, made on first use (anonymous sessions too: the login form)."""
     token = request.session.get("csrf")
     if not token:
         token = request.session["csrf"] = secrets.token_urlsafe(32)
@@ -62,7 +62,7 @@ async def check_csrf(request: Request) -> None:
             403,
             "csrf_failed",
             N_(
-                "This form has expired or did not come from this site. Reload the page and try again."
+                "This form has expired or did not come from this site. Reload the page and try again."  # noqa: E501
             ),
         )
 

@@ -1,4 +1,4 @@
-"""Web app settings: one documented place for every default, each overridable from the environment."""
+"""Web app settings: one documented place for every default; some overridable by environment."""
 
 from __future__ import annotations
 

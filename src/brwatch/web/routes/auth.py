@@ -110,6 +110,14 @@ def choose_language(
     return RedirectResponse(local_path(back), status_code=303)
 
 
+@router.get("/api/openapi.json", include_in_schema=False)
+def openapi_description(
+    request: Request, _: Annotated[SignedInUser, Depends(SIGNED_IN)]
+) -> JSONResponse:
+    """The OpenAPI description of the JSON API (logged-in users only, like everything else)."""
+    return JSONResponse(request.app.openapi())
+
+
 @router.get("/api/me", tags=["account"])
 def me(user: Annotated[SignedInUser, Depends(SIGNED_IN)], request: Request) -> dict:
     """Who is logged in, with what role, and the CSRF token API writes must send."""

@@ -1,4 +1,4 @@
-"""One item: the page with verdict, evidence, snapshot and audit trail; decisions on it; its JSON."""
+"""One item: its page (verdict, evidence, snapshot, audit trail), decisions on it, its JSON."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _conflict_error(conflict: DecisionConflict) -> WebError:
         409,
         "conflict",
         N_(
-            "Someone else decided on this item while you were looking at it; your decision was not saved."
+            "Someone else decided on this item while you were looking at it; your decision was not saved."  # noqa: E501
         ),
         current_state=conflict.current_state,
         current_version=conflict.current_version,
@@ -175,7 +175,7 @@ def item_api(
     article_id: int,
     user: Annotated[SignedInUser, Depends(Access(Capability.REVIEW))],
 ) -> dict[str, Any]:
-    """One article: verdict with evidence, attribution checks, reprint chain, snapshots, audit trail."""
+    """One article: verdict, evidence, attribution checks, reprint chain, snapshots, audit."""
     with request.app.state.db.session() as session:
         return item_dict(load_item(session, _article(session, article_id)))
 
@@ -184,7 +184,7 @@ class DecisionIn(BaseModel):
     state: Decision
     version: int | None = Field(
         None,
-        description="review version the caller saw; a newer one answers 409 (omit to skip the check)",
+        description="review version the caller saw; if it changed: 409 (omit: no check)",
     )
     note: str | None = Field(None, max_length=4000)
     grant_id: int | None = Field(None, description="required with permission_granted")

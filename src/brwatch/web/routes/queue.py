@@ -106,7 +106,7 @@ def queue_api(
 
 
 def _parse_selection(items: list[str]) -> dict[int, int | None]:
-    """Checked rows arrive as "id:version" so a row changed since it was listed is not overwritten."""
+    """Checked rows arrive as "id:version": a row changed since it was listed is left alone."""
     selected: dict[int, int | None] = {}
     for item in items:
         ident, _, version = item.partition(":")
@@ -138,7 +138,7 @@ def bulk_decide(
                     409,
                     "selection_changed",
                     N_(
-                        "The items matching these filters changed since the page was loaded. Review the list and try again."
+                        "The items matching these filters changed since the page was loaded. Review the list and try again."  # noqa: E501
                     ),
                 )
             if page.total > settings.bulk_limit:

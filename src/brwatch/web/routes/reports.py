@@ -15,11 +15,20 @@ from brwatch.accounts import Capability
 from brwatch.storage.models import Article
 from brwatch.web.errors import WebError
 from brwatch.web.i18n import N_
-from brwatch.web.integrations import REPORT_FORMATS, Unavailable, build_report, render_report
+from brwatch.web.integrations import (
+    REPORT_FORMATS,
+    IntegrationInputError,
+    Unavailable,
+    build_report,
+    render_report,
+)
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
 
 router = APIRouter()
+REPORT_FRAME_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+)
 Legal = Annotated[SignedInUser, Depends(Access(Capability.REPORTS))]
 
 
@@ -69,6 +78,8 @@ def _report(
         body = render_report(build_report(request.app.state.db, start, end, source or None), fmt)
     except Unavailable as exc:
         raise WebError(503, "unavailable", N_("Reports are not installed in this build.")) from exc
+    except IntegrationInputError as exc:
+        raise WebError(400, "bad_report", str(exc)) from exc
     return body, f"brwatch-report-{start.date()}-{end.date()}.{fmt}"
 
 
@@ -80,13 +91,13 @@ def report_view(
     until: date | None = None,
     source: Annotated[list[str] | None, Query()] = None,
 ) -> Response:
-    """The HTML report alone, for the sandboxed frame on the reports page (its own styles allowed)."""
+    """The HTML report alone, for the sandboxed frame on the reports page (own styles allowed)."""
     body, _ = _report(request, "html", since, until, source)
     return Response(
         body,
         media_type=REPORT_FORMATS["html"],
         headers={
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'",
+            "Content-Security-Policy": REPORT_FRAME_POLICY,
             "X-Frame-Options": "SAMEORIGIN",
         },
     )

@@ -12,7 +12,7 @@ from starlette.responses import Response
 from brwatch.accounts import Capability
 from brwatch.web.errors import WebError
 from brwatch.web.i18n import N_
-from brwatch.web.integrations import Unavailable, run_reuse_gate
+from brwatch.web.integrations import IntegrationInputError, Unavailable, run_reuse_gate
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
 
@@ -26,20 +26,16 @@ def reuse_page(request: Request, user: Checker, article: str = "") -> Response:
     return render(request, "reuse.html", {"article_url": article, "draft": "", "answer": None})
 
 
-async def _draft_text(draft: str, upload: UploadFile | None) -> str:
+async def _draft(draft: str, upload: UploadFile | None) -> tuple[bytes | str, str]:
+    """The draft and a name for it (the file name tells the gate HTML from Markdown)."""
     if upload is not None and upload.filename:
         body = await upload.read(MAX_DRAFT_BYTES + 1)
         if len(body) > MAX_DRAFT_BYTES:
             raise WebError(413, "too_large", N_("The draft file is too large (2 MB at most)."))
-        try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise WebError(
-                400, "bad_draft", N_("The draft file is not UTF-8 text, HTML or Markdown.")
-            ) from exc
+        return body, upload.filename
     if not draft.strip():
         raise WebError(400, "bad_draft", N_("Paste the draft or choose a file."))
-    return draft
+    return draft, "pasted draft"
 
 
 @router.post("/reuse-check", include_in_schema=False)
@@ -50,16 +46,16 @@ async def reuse_check(
     draft: Annotated[str, Form(max_length=MAX_DRAFT_BYTES)] = "",
     draft_file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    text = await _draft_text(draft, draft_file)
+    body, name = await _draft(draft, draft_file)
     problem = None
     answer = None
     try:
         answer = await run_in_threadpool(
-            run_reuse_gate, request.app.state.db, article_url.strip(), text, user.name
+            run_reuse_gate, request.app.state.db, article_url.strip(), body, name, user.name
         )
     except Unavailable:
         problem = N_("The reuse gate is not installed in this build.")
-    except (ValueError, LookupError) as exc:
+    except IntegrationInputError as exc:
         problem = str(exc)
     return render(
         request,

@@ -47,7 +47,7 @@ def _change(
     change: Any,
     note: str | None = None,
 ) -> Response:
-    """Apply one account change, audit it, and go back to the list (or answer 400 with the reason)."""
+    """Apply one account change, audit it, go back to the list (or answer 400 saying why)."""
     try:
         with request.app.state.db.session() as session:
             user = change(session)

@@ -1,0 +1,290 @@
+"""Every route × every role: who gets in, who is refused, and how (the access table)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from brwatch.storage import Database
+from brwatch.storage.models import Article
+from brwatch.web import WebSettings, create_app
+from brwatch.web.routes import ROUTERS
+from brwatch.web.security import Access
+from tests.web_data import add_grant, csrf_from, login, make_client, populate
+
+World = tuple[FastAPI, Database, dict[str, int]]
+
+ROLES = ["anonymous", "editor", "legal", "admin"]
+WHO = {"editor": "edith", "legal": "lena", "admin": "adam"}
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    route: str  # the route's path template, as the app declares it
+    allowed: frozenset[str]  # roles that may use it ("anonymous" included for public routes)
+    ok: int  # the status a permitted request gets
+    path: Callable[[Database, dict[str, int]], str] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.route}"
+
+
+def _item(db: Database, ids: dict[str, int]) -> int:
+    return ids["prohibited"]
+
+
+def _version(db: Database, article_id: int) -> int:
+    with db.session() as session:
+        return session.get(Article, article_id).review_version
+
+
+ALL = frozenset({"anonymous", "editor", "legal", "admin"})
+SIGNED_IN = frozenset({"editor", "legal", "admin"})
+REVIEWERS = SIGNED_IN
+DECIDERS = frozenset({"editor", "legal"})
+GRANT_VIEWERS = frozenset({"editor", "legal"})
+LEGAL = frozenset({"legal"})
+ADMIN = frozenset({"admin"})
+CHECKERS = frozenset({"editor", "legal"})
+
+
+def fresh_grant(db: Database, ids: dict[str, int]) -> str:
+    return f"/grants/{add_grant(db, 'Fresh Publisher')}"
+
+
+CASES = [
+    Case("GET", "/healthz", ALL, 200),
+    Case("GET", "/login", ALL, 200),
+    Case("POST", "/login", ALL, 401, data={"name": "nobody", "password": "wrong password"}),
+    Case("POST", "/logout", SIGNED_IN, 200),
+    Case("GET", "/", SIGNED_IN, 200),
+    Case("POST", "/account/language", SIGNED_IN, 200, data={"locale": "en"}),
+    Case("GET", "/api/me", SIGNED_IN, 200),
+    Case("GET", "/api/openapi.json", SIGNED_IN, 200),
+    Case("GET", "/queue", REVIEWERS, 200),
+    Case("GET", "/api/queue", REVIEWERS, 200),
+    Case(
+        "POST",
+        "/queue/bulk",
+        DECIDERS,
+        200,
+        data={"state": "cleared", "selection": "checked", "items": ["{reprint}"]},
+    ),
+    Case(
+        "GET",
+        "/items/{article_id}",
+        REVIEWERS,
+        200,
+        path=lambda db, ids: f"/items/{ids['prohibited']}",
+    ),
+    Case(
+        "POST",
+        "/items/{article_id}/decide",
+        DECIDERS,
+        200,
+        path=lambda db, ids: f"/items/{ids['prohibited']}/decide",
+        data={"state": "do_not_reuse"},
+    ),
+    Case(
+        "GET",
+        "/api/items/{article_id}",
+        REVIEWERS,
+        200,
+        path=lambda db, ids: f"/api/items/{ids['prohibited']}",
+    ),
+    Case(
+        "POST",
+        "/api/items/{article_id}/decision",
+        DECIDERS,
+        200,
+        path=lambda db, ids: f"/api/items/{ids['conflict']}/decision",
+        json={"state": "permission_requested"},
+    ),
+    Case("GET", "/grants", GRANT_VIEWERS, 200),
+    Case("POST", "/grants", LEGAL, 200, data={"publisher": "Xinhua", "scope": "all"}),
+    Case(
+        "GET",
+        "/grants/{grant_id}",
+        GRANT_VIEWERS,
+        200,
+        path=lambda db, ids: f"/grants/{ids['grant']}",
+    ),
+    Case(
+        "POST",
+        "/grants/{grant_id}",
+        LEGAL,
+        200,
+        path=lambda db, ids: f"/grants/{ids['grant']}",
+        data={"publisher": "Example News", "scope": "all", "reference": "letter"},
+    ),
+    Case(
+        "POST",
+        "/grants/{grant_id}/revoke",
+        LEGAL,
+        200,
+        path=lambda db, ids: fresh_grant(db, ids) + "/revoke",
+    ),
+    Case("GET", "/api/grants", GRANT_VIEWERS, 200),
+    Case("POST", "/api/grants", LEGAL, 201, json={"publisher": "CGTN", "scope": "all"}),
+    Case(
+        "GET",
+        "/api/grants/{grant_id}",
+        GRANT_VIEWERS,
+        200,
+        path=lambda db, ids: f"/api/grants/{ids['grant']}",
+    ),
+    Case(
+        "PUT",
+        "/api/grants/{grant_id}",
+        LEGAL,
+        200,
+        path=lambda db, ids: f"/api/grants/{ids['grant']}",
+        json={"publisher": "Example News", "scope": "all"},
+    ),
+    Case(
+        "POST",
+        "/api/grants/{grant_id}/revoke",
+        LEGAL,
+        200,
+        path=lambda db, ids: "/api" + fresh_grant(db, ids) + "/revoke",
+    ),
+    Case("GET", "/reuse-check", CHECKERS, 200),
+    Case(
+        "POST",
+        "/reuse-check",
+        CHECKERS,
+        200,
+        data={
+            "article_url": "https://news.example/1",
+            "draft": "A draft. Source: Example News https://news.example/1",
+        },
+    ),
+    Case("GET", "/reports", LEGAL, 200),
+    Case("GET", "/reports/view", LEGAL, 200),
+    Case(
+        "GET", "/reports/download", LEGAL, 200, path=lambda db, ids: "/reports/download?format=csv"
+    ),
+    Case("GET", "/users", ADMIN, 200),
+    Case(
+        "POST",
+        "/users",
+        ADMIN,
+        200,
+        data={"name": "newbie", "role": "editor", "password": "a long password"},
+    ),
+    Case(
+        "POST",
+        "/users/{name}/role",
+        ADMIN,
+        200,
+        path=lambda db, ids: "/users/olga/role",
+        data={"role": "legal"},
+    ),
+    Case(
+        "POST",
+        "/users/{name}/password",
+        ADMIN,
+        200,
+        path=lambda db, ids: "/users/olga/password",
+        data={"password": "correct horse battery"},
+    ),
+    Case(
+        "POST",
+        "/users/{name}/disable",
+        ADMIN,
+        200,
+        path=lambda db, ids: "/users/nobody-here/disable",
+        data={"disabled": "false"},
+    ),
+    Case("GET", "/api/users", ADMIN, 200),
+]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('access') / 'brwatch.db'}")
+    ids = populate(db)
+    yield create_app(db, WebSettings(secret_key="access-table")), db, ids
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def clients(world: tuple[FastAPI, Database, dict[str, int]]) -> dict[str, tuple[TestClient, str]]:
+    """One logged-in client per role, shared by the table (logging in is deliberately slow)."""
+    app = world[0]
+    return {role: _client(app, role) for role in ROLES}
+
+
+def _client(app: FastAPI, role: str) -> tuple[TestClient, str]:
+    client = make_client(app)
+    if role == "anonymous":
+        return client, csrf_from(client.get("/login").text)
+    return client, login(client, WHO[role])
+
+
+def _send(case: Case, client: TestClient, token: str, db: Database, ids: dict[str, int]) -> Any:
+    path = case.path(db, ids) if case.path else case.route
+    data = {k: v for k, v in case.data.items()}
+    if "items" in data:
+        data["items"] = [f"{ids['reprint']}:{_version(db, ids['reprint'])}"]
+    if case.route == "/items/{article_id}/decide":
+        data["version"] = str(_version(db, ids["prohibited"]))
+    if case.json is not None:
+        return client.request(case.method, path, json=case.json, headers={"X-CSRF-Token": token})
+    if case.method == "GET":
+        return client.get(path)
+    return client.request(case.method, path, data={**data, "csrf_token": token})
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_route_access(
+    world: World, clients: dict[str, tuple[TestClient, str]], case: Case, role: str
+) -> None:
+    app, db, ids = world
+    # Logging out ends the session, so it gets a client of its own.
+    client, token = _client(app, role) if case.route == "/logout" else clients[role]
+    response = _send(case, client, token, db, ids)
+    if role in case.allowed:
+        if case.route == "/users/{name}/disable":  # an unknown account: refused with the reason
+            assert response.status_code == 400 and "nobody-here" in response.text
+            return
+        assert response.status_code == case.ok, response.text[:500]
+    elif role == "anonymous":
+        if case.route.startswith("/api/"):
+            assert response.status_code == 401
+            assert response.json()["error"] == "login_required"
+        else:  # pages send the browser to the login form, remembering where it wanted to go
+            assert response.url.path == "/login"
+    else:
+        assert response.status_code == 403, response.text[:300]
+        assert "role does not allow" in response.text
+
+
+def test_every_route_is_in_the_table_with_one_access_rule() -> None:
+    declared = {(c.method, c.route) for c in CASES}
+    seen = set()
+    for route in (route for router in ROUTERS for route in router.routes):
+        assert isinstance(route, APIRoute), route
+        rules = [d.call for d in route.dependant.dependencies if isinstance(d.call, Access)]
+        assert len(rules) == 1, f"{route.path} must declare exactly one Access rule, has {rules}"
+        for method in route.methods - {"HEAD"}:
+            seen.add((method, route.path))
+    assert seen == declared, f"not in the table: {seen - declared}; gone: {declared - seen}"
+
+
+def test_static_files_are_the_only_unguarded_mount(world: World) -> None:
+    client = make_client(world[0])
+    assert client.get("/static/app.css").status_code == 200
+    assert client.get("/api/openapi.json").status_code == 401
+    assert client.get("/docs").status_code == 404
