@@ -1,0 +1,80 @@
+"""`brwatch rules test` runs every rights rule's examples; `brwatch rules list` shows the rules."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.markup import escape
+from rich.table import Table
+
+from brwatch.cli._common import CommandError, console, print_json_line
+from brwatch.rights import RulesError, load_ruleset
+from brwatch.rights.selftest import rule_problems
+
+EXIT_FAILED = 1
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("rules", help="test or list the rights rules")
+    actions = parser.add_subparsers(dest="rules_action", metavar="ACTION", required=True)
+    test = actions.add_parser("test", help="run every rule's examples and counterexamples")
+    test.add_argument(
+        "--dir", metavar="DIR", help="rules directory (default: the bundled rules/rights)"
+    )
+    test.set_defaults(handler=run_test)
+    listing = actions.add_parser("list", help="list the rules")
+    listing.add_argument(
+        "--dir", metavar="DIR", help="rules directory (default: the bundled rules/rights)"
+    )
+    listing.add_argument("--json", action="store_true", help="one JSON object per rule per line")
+    listing.set_defaults(handler=run_list)
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    try:
+        return load_ruleset(args.dir)
+    except RulesError as exc:
+        raise CommandError(str(exc)) from exc
+
+
+def run_test(args: argparse.Namespace) -> int:
+    ruleset = _load(args)
+    failed = 0
+    examples = 0
+    for compiled in ruleset.rules:
+        rule = compiled.rule
+        examples += len(rule.examples) + len(rule.counterexamples)
+        problems = rule_problems(ruleset, rule)
+        if problems:
+            failed += 1
+            console.print(f"[bold red]FAIL[/] {escape(rule.id)}")
+            for problem in problems:
+                console.print(f"     {escape(problem)}")
+    verdict = "[bold red]failed[/]" if failed else "[green]ok[/]"
+    console.print(
+        f"{len(ruleset.rules)} rules, {examples} examples: {verdict}"
+        + (f" ({failed} rules failing)" if failed else "")
+        + f"  ruleset {ruleset.version}"
+    )
+    return EXIT_FAILED if failed else 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    ruleset = _load(args)
+    if args.json:
+        for compiled in ruleset.rules:
+            rule = compiled.rule
+            print_json_line(
+                rule.model_dump(include={"id", "title", "kind", "status", "languages", "scopes"})
+            )
+        return 0
+    table = Table(title=f"rights rules (ruleset {ruleset.version})")
+    for column in ("id", "kind", "status", "languages", "title"):
+        table.add_column(column)
+    for compiled in ruleset.rules:
+        rule = compiled.rule
+        table.add_row(
+            rule.id, rule.kind, rule.status or "", ",".join(rule.languages), escape(rule.title)
+        )
+    console.print(table)
+    return 0

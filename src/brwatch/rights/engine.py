@@ -1,0 +1,62 @@
+"""verdict_for(doc): page text, machine-readable signals and feed rights -> one Verdict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brwatch.document import Document
+from brwatch.rights.matcher import find_notices
+from brwatch.rights.model import Evidence, Verdict
+from brwatch.rights.page import page_text, scope_of
+from brwatch.rights.resolve import resolve
+from brwatch.rights.rules import Ruleset, default_ruleset
+from brwatch.rights.signals import (
+    header_signals,
+    link_signals,
+    meta_signals,
+    rights_text,
+    structured_signals,
+)
+
+# Findings are re-scoped one by one; beyond this many per page the rest adds nothing.
+MAX_PAGE_FINDINGS = 60
+
+
+def page_findings(ruleset: Ruleset, doc: Document, article_text: str | None) -> list[Evidence]:
+    """Notices in the page's visible text, each placed in its scope (hard negatives dropped)."""
+    page = page_text(doc.tree)
+    findings: list[Evidence] = []
+    # Match every rule over the whole text first, then re-match each hit's line in its real
+    # scope, where scope-specific rules and the prose limit apply.
+    for candidate in find_notices(ruleset, page.text, "footer", any_scope=True)[:MAX_PAGE_FINDINGS]:
+        scope = scope_of(page, candidate.start, candidate.end, article_text)
+        if scope is None:
+            continue
+        line_start = page.text.rfind("\n", 0, candidate.start) + 1
+        line_end = page.text.find("\n", candidate.end)
+        line = page.text[line_start : line_end if line_end >= 0 else len(page.text)]
+        for finding in find_notices(ruleset, line, scope, base=line_start):
+            if finding.rule_id == candidate.rule_id and finding.start == candidate.start:
+                findings.append(finding)
+    return findings
+
+
+def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None = None) -> Verdict:
+    """The rights verdict for a parsed page; ``article`` (with ``.text``) helps place notices."""
+    ruleset = default_ruleset()
+    article_text = getattr(article, "text", None) or None
+    findings = page_findings(ruleset, doc, article_text)
+    findings += meta_signals(ruleset, doc.tree)
+    findings += link_signals(doc.tree)
+    findings += structured_signals(ruleset, doc)
+    findings += header_signals(doc.headers)
+    feed = feed_rights or doc.hints.get("feed_rights")
+    if feed:
+        findings += rights_text(ruleset, str(feed), "feed", "feed_rights")
+    return resolve(findings, ruleset.version)
+
+
+def verdict_for_text(text: str, scope: str = "footer", ruleset: Ruleset | None = None) -> Verdict:
+    """The verdict a notice text alone would give (rule examples, `brwatch rules test`)."""
+    ruleset = ruleset or default_ruleset()
+    return resolve(find_notices(ruleset, text, scope), ruleset.version)

@@ -1,0 +1,126 @@
+"""Run the rules over one text: an RE2 set finds which patterns occur, then only those run.
+
+Both steps are linear in the text (RE2 never backtracks), and the findings per pattern are
+capped, so a hostile page costs bounded time and memory.
+"""
+
+from __future__ import annotations
+
+from brwatch.rights.licenses import obligations_for_spdx, spdx_from_name, status_for_spdx
+from brwatch.rights.model import Evidence
+from brwatch.rights.rules import CompiledRule, Ruleset
+
+# A notice is a line of its own; a body paragraph longer than this is prose (a story about
+# copyright, say), where only rules marked ``in_prose`` fire.
+MAX_NOTICE_LINE = 320
+MAX_MATCHES_PER_PATTERN = 8
+MAX_EVIDENCE_TEXT = 300
+MAX_NAME = 80
+# Trimmed off captured names: punctuation, brackets and spaces of every width.
+_NAME_STRIP = (
+    " \t\r\n\u3000\xa0.,;:!?·•|/\\-–—_()[]{}<>«»\"'“”‘’「」『』【】（）《》〈〉，。：；、！？"
+)
+
+
+def clean_name(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())[:MAX_NAME].strip(_NAME_STRIP)
+    return value or None
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    return line_start, len(text) if line_end < 0 else line_end
+
+
+def _finding(compiled: CompiledRule, match, scope: str, base: int) -> Evidence:  # type: ignore[no-untyped-def]
+    rule = compiled.rule
+    groups = match.groupdict() if rule.captures else {}
+    status = rule.status
+    license_id = None
+    obligations = tuple(rule.obligations)
+    if rule.kind == "license":
+        license_id = spdx_from_name(groups.get("license") or match.group(0))
+        status = status_for_spdx(license_id) if license_id else None
+        obligations += obligations_for_spdx(license_id) if license_id else ()
+    start, end = match.span()
+    return Evidence(
+        rule_id=rule.id,
+        kind=rule.kind if rule.kind in ("origin", "negative") else "notice",
+        status=status,
+        text=match.group(0).strip()[:MAX_EVIDENCE_TEXT],
+        scope=scope,
+        start=base + start,
+        end=base + end,
+        confidence=rule.confidence,
+        credit=clean_name(groups.get("credit")),
+        origin=clean_name(groups.get("origin")),
+        license=license_id,
+        requires_link=rule.requires_link,
+        obligations=obligations,
+        priority=rule.priority,
+    )
+
+
+def _overlaps(a: Evidence, b: Evidence) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def find_notices(
+    ruleset: Ruleset, text: str, scope: str, base: int = 0, *, any_scope: bool = False
+) -> list[Evidence]:
+    """Findings of every rule in ``text`` placed in ``scope``; offsets are shifted by ``base``.
+
+    ``any_scope`` runs every rule without scope limits: the first pass over a whole page, whose
+    hits are then placed and checked again in their real scope.
+    """
+    hits = ruleset.prefilter.Match(text) if text else None
+    if not hits:
+        return []
+    findings: list[Evidence] = []
+    negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
+    for index in sorted(hits):
+        compiled, regex = ruleset.by_index[index]
+        rule = compiled.rule
+        if scope not in rule.scopes and (not any_scope or rule.kind == "negative"):
+            # A scope-limited negative waits for the second pass, when the scope is known.
+            continue
+        for count, match in enumerate(regex.finditer(text)):
+            if count >= MAX_MATCHES_PER_PATTERN:
+                break
+            start, end = match.span()
+            if start == end:
+                continue
+            line = _line_bounds(text, start, end)
+            if rule.kind == "negative":
+                negatives.append(
+                    (_finding(compiled, match, scope, 0), line if rule.cancels == "line" else None)
+                )
+                continue
+            if (
+                not any_scope
+                and scope == "body"
+                and not rule.in_prose
+                and line[1] - line[0] > MAX_NOTICE_LINE
+            ):
+                continue
+            findings.append(_finding(compiled, match, scope, 0))
+    findings = [f for f in findings if not any(_cancelled(f, neg, line) for neg, line in negatives)]
+    # Overlapping findings: the higher-priority rule speaks (a conditional notice over the
+    # prohibition its wording contains).
+    kept = [
+        f for f in findings
+        if not any(o.priority > f.priority and _overlaps(o, f) for o in findings)
+    ]  # fmt: skip
+    for finding in kept:
+        finding.start += base
+        finding.end += base
+    return kept
+
+
+def _cancelled(finding: Evidence, negative: Evidence, line: tuple[int, int] | None) -> bool:
+    if line is not None:
+        return line[0] <= finding.start < line[1] or line[0] < finding.end <= line[1]
+    return _overlaps(finding, negative)

@@ -1,0 +1,50 @@
+"""Findings -> one verdict, as DESIGN.md resolves them.
+
+An explicit statement (a prohibition, a conditional licence, an open licence) beats a generic
+claim of copyright wherever each sits; among explicit statements the most restrictive wins, and
+explicit statements that disagree set ``conflict`` for legal review.
+"""
+
+from __future__ import annotations
+
+from brwatch.rights.model import GENERIC_STATUS, RESTRICTIVENESS, SCOPES, Evidence, Verdict
+
+# Findings below this confidence are shown as evidence but decide nothing.
+MIN_DECIDING_CONFIDENCE = 0.5
+_OPEN = frozenset({"open_license", "public_domain"})
+_SCOPE_ORDER = {scope: rank for rank, scope in enumerate(SCOPES)}
+
+
+def _first(values: list[str | None]) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
+    findings = sorted(findings, key=lambda f: (_SCOPE_ORDER.get(f.scope, 99), f.start))
+    deciding = [f for f in findings if f.status and f.confidence >= MIN_DECIDING_CONFIDENCE]
+    explicit = [f for f in deciding if f.status != GENERIC_STATUS]
+    verdict = Verdict(evidence=findings, ruleset=ruleset)
+    if explicit:
+        verdict.status = min((f.status for f in explicit), key=RESTRICTIVENESS.__getitem__)  # type: ignore[arg-type]
+        statuses = {f.status for f in explicit}
+        verdict.conflict = len(statuses) > 1 and not statuses <= _OPEN
+    elif deciding:
+        verdict.status = GENERIC_STATUS
+    winners = [f for f in deciding if f.status == verdict.status]
+    verdict.license = _first([f.license for f in winners]) or _first([f.license for f in deciding])
+    terms = winners + [f for f in findings if f.status is None]
+    verdict.requires_link = any(f.requires_link for f in terms)
+    credited = winners + [f for f in findings if f.kind not in ("origin",)]
+    verdict.credit = _first([f.credit for f in credited])
+    verdict.origin = _first([f.origin for f in findings if f.kind == "origin"])
+    obligations: list[str] = []
+    for finding in terms:
+        obligations += finding.obligations
+    if verdict.status == "attribution_required":
+        obligations.append("credit")
+    if verdict.requires_link:
+        obligations.append("link")
+    if verdict.origin:
+        obligations.append("credit_origin")
+    verdict.obligations = sorted(set(obligations))
+    return verdict
