@@ -51,13 +51,16 @@ def run(args: argparse.Namespace) -> int:
     demo_dir: Path = args.dir
     demo_dir.mkdir(parents=True, exist_ok=True)
     sources_file = demo_dir / "demo-sources.yaml"
-    db_url = args.db or _fresh_sqlite(demo_dir / "demo.db")
+    # Not $BRWATCH_DB_URL: the demo must never write sample data into a real database.
+    db_url = args.db or f"sqlite:///{demo_dir / 'demo.db'}"
     try:
         with serve_demo_sites() as sites:
             sources_file.write_text(demo_sources_yaml(sites), encoding="utf-8")
             _print_sites(sites)
             if args.serve_only:
                 return _serve_until_interrupted(sources_file)
+            if not args.db:
+                _remove_sqlite(demo_dir / "demo.db")
             _crawl(db_url, sources_file)
     except DemoDataError as exc:
         raise CommandError(f"the bundled demo data is broken: {exc}") from exc
@@ -76,11 +79,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fresh_sqlite(path: Path) -> str:
+def _remove_sqlite(path: Path) -> None:
     """The default demo database starts empty on every run (it is ours to replace)."""
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
-    return f"sqlite:///{path}"
 
 
 def _print_sites(sites: dict[str, RunningSite]) -> None:
