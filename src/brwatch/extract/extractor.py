@@ -73,10 +73,9 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
     hints = doc.hints or {}
     ld = meta.jsonld
     site_name = _site_name(meta)
-    title = choose_title(
-        hints.get("title"), ld_text(ld.get("headline") or ld.get("name")), meta, site_name
-    )
     text = extract_body(tree, doc.url, settings)
+    headline = ld_text(ld.get("headline") or ld.get("name"))
+    title = choose_title(hints.get("title"), headline, meta, site_name, tree, text)
     published, date_source = _published(doc, meta, title, tree)
     lang = choose_language(
         [
