@@ -76,7 +76,7 @@ def _in_chrome(element: etree._Element) -> bool:
 
 
 def _credit_blocks(tree: etree._Element, names: tuple[str, ...]) -> list[etree._Element]:
-    """Blocks whose text holds one of the publisher's names (the credit line and its parents)."""
+    """The block holding the credit text (and its neighbouring blocks) for each credit found."""
     blocks: list[etree._Element] = []
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag.lower() in ("script", "style"):
@@ -86,13 +86,14 @@ def _credit_blocks(tree: etree._Element, names: tuple[str, ...]) -> list[etree._
             continue
         block = element
         for _ in range(_NEAR_LEVELS):
+            if block.tag in _BLOCK_TAGS and block.tag != "span":
+                break
             parent = block.getparent()
             if parent is None or parent.tag in ("body", "html"):
                 break
             block = parent
-            if block.tag in _BLOCK_TAGS and block.tag != "span":
-                break
-        blocks.append(block)
+        # "来源：新华社" and "原文链接" often sit in adjacent paragraphs.
+        blocks += [b for b in (block.getprevious(), block, block.getnext()) if b is not None]
     return blocks
 
 
@@ -112,9 +113,10 @@ def find_candidates(
     tree = doc.tree
     base = _base_url(tree, doc.url)
     names = publisher.names if publisher else (origin,)
-    near: set[int] = set()
+    # Elements themselves, not id()s: lxml proxies are only stable while referenced.
+    near: set[etree._Element] = set()
     for block in _credit_blocks(tree, names):
-        near.update(id(a) for a in block.iter("a"))
+        near.update(block.iter("a"))
     found: list[tuple[int, _Candidate]] = []
     for anchor in tree.iter("a"):
         href = (anchor.get("href") or "").strip()
@@ -123,7 +125,7 @@ def find_candidates(
         url = urljoin(base, href)
         if urlsplit(url).scheme not in ("http", "https"):
             continue
-        is_near = id(anchor) in near
+        is_near = anchor in near
         if not is_near and _in_chrome(anchor):
             continue
         text = " ".join(anchor.text_content().split())
