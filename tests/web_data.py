@@ -7,15 +7,16 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from brwatch.accounts import create_user
 from brwatch.storage import Database
-from brwatch.storage.models import Article, AttributionCheck, Grant, Snapshot
+from brwatch.storage.models import Article, AttributionCheck, Grant, Snapshot, User
 from brwatch.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery"
@@ -90,10 +91,16 @@ def verdict(status: str, *, conflict: bool = False, text: str = PROHIBITED_TEXT)
     }
 
 
+@cache
+def password_hash() -> str:
+    """Hashed once per test session: argon2 is slow on purpose."""
+    return PasswordHasher().hash(PASSWORD)
+
+
 def add_users(db: Database) -> None:
     with db.session() as session:
         for name, role in USERS.items():
-            create_user(session, name, role, PASSWORD)
+            session.add(User(name=name, role=role, password_hash=password_hash()))
 
 
 def add_article(db: Database, n: int, **fields: Any) -> int:
@@ -207,8 +214,8 @@ def make_client(app: FastAPI) -> TestClient:
     return TestClient(app, raise_server_exceptions=False, follow_redirects=True)
 
 
-@pytest.fixture
-def web(sqlite_db: Database) -> Iterator[tuple[FastAPI, Database, dict[str, int]]]:
+@pytest.fixture(name="web")
+def web_fixture(sqlite_db: Database) -> Iterator[tuple[FastAPI, Database, dict[str, int]]]:
     """A populated database on SQLite and the app on it."""
     ids = populate(sqlite_db)
     yield create_app(sqlite_db, WebSettings(secret_key="test-secret")), sqlite_db, ids
