@@ -1,10 +1,12 @@
-"""Run the rules over one text: an RE2 set finds which patterns occur, then only those run.
+"""Run the rules over one text: an RE2 filter finds which patterns occur, then only those run.
 
 Both steps are linear in the text (RE2 never backtracks), and the findings per pattern are
 capped, so a hostile page costs bounded time and memory.
 """
 
 from __future__ import annotations
+
+import re2
 
 from brwatch.rights.licenses import obligations_for_spdx, spdx_from_name, status_for_spdx
 from brwatch.rights.model import Evidence
@@ -22,11 +24,22 @@ _NAME_STRIP = (
 )
 
 
+# Lead-ins a captured holder name often drags along: "Copyright © 2004-2024", "所有内容为".
+_NAME_LEAD = re2.compile(
+    r"(?i)^(?:(?:©|\(c\)|copyright|版权所有|版權所有|(?:本站|本网站?|所有)?内容(?:均)?(?:为|歸|归)|"
+    r"\d{4}(?:\s*[-–—~]\s*\d{4})?|[\s,.:;@-])\s*)+"
+)
+_NAME_TAIL = re2.compile(r"(?i)(?:\s*(?:版权所有|版權所有|all\s+rights.*|inc\.?$))+$")
+
+
 def clean_name(value: str | None) -> str | None:
+    """A captured credit or origin name without lead-ins, years and punctuation around it."""
     if not value:
         return None
-    value = " ".join(value.split())[:MAX_NAME].strip(_NAME_STRIP)
-    return value or None
+    value = " ".join(value.split())
+    value = _NAME_LEAD.sub("", value)
+    value = _NAME_TAIL.sub("", value)[:MAX_NAME].strip(_NAME_STRIP)
+    return value if len(value) >= 2 else None
 
 
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -50,7 +63,7 @@ def _finding(compiled: CompiledRule, match, scope: str, base: int) -> Evidence: 
         rule_id=rule.id,
         kind=rule.kind if rule.kind in ("origin", "negative") else "notice",
         status=status,
-        text=match.group(0).strip()[:MAX_EVIDENCE_TEXT],
+        text=" ".join(match.group(0).split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
         start=base + start,
         end=base + end,
@@ -110,14 +123,27 @@ def find_notices(
     findings = [f for f in findings if not any(_cancelled(f, neg, line) for neg, line in negatives)]
     # Overlapping findings: the higher-priority rule speaks (a conditional notice over the
     # prohibition its wording contains).
-    kept = [
-        f for f in findings
-        if not any(o.priority > f.priority and _overlaps(o, f) for o in findings)
-    ]  # fmt: skip
+    # Two patterns of one rule on the same words are one finding.
+    kept: list[Evidence] = []
+    for finding in findings:
+        if any(_outranks(o, finding) for o in findings):
+            continue
+        if any(k.rule_id == finding.rule_id and _overlaps(k, finding) for k in kept):
+            continue
+        kept.append(finding)
     for finding in kept:
         finding.start += base
         finding.end += base
     return kept
+
+
+def _outranks(other: Evidence, finding: Evidence) -> bool:
+    """A higher-priority finding that says something else about the same words silences it."""
+    return (
+        other.priority > finding.priority
+        and other.status != finding.status
+        and _overlaps(other, finding)
+    )
 
 
 def _cancelled(finding: Evidence, negative: Evidence, line: tuple[int, int] | None) -> bool:

@@ -37,7 +37,7 @@ _CAPTION_TAGS = frozenset({"figcaption", "caption", "figure"})
 _CHROME_TAGS = frozenset({"footer"})
 _ARTICLE_TAGS = frozenset({"article"})
 _ATTR_CLASS = re2.compile(
-    r"(?i)(?P<skip>cookie|consent|gdpr|share|social|sharing|comment)|(?P<caption>caption|credit|photo|img|image|pic)|"
+    r"(?i)(?P<skip>cookie|consent|gdpr|share|social|sharing|comment)|(?P<caption>caption|credit|photo|img|image)|"
     r"(?P<footer>foot|copyright|bottom|colophon|site-?info|legal|\bft\b|\bcopy\b|banquan)|"
     r"(?P<article>articlebody|article-body|article_body|article-content|post-content|entry-content|story-body|\bcontent\b|detail|\bbody\b)"
 )
@@ -67,37 +67,35 @@ def page_text(tree: Any) -> PageText:
 
 
 def _place(node: Any) -> tuple[str | None, bool]:
-    """-> (None | "footer" | "caption" | "skip", inside an article container) for a text node."""
+    """-> (None | "footer" | "caption" | "skip", inside an article container) for a text node.
+
+    The whole ancestor chain is read: a "credits" block inside a footer is the site's notice,
+    not a photo credit.
+    """
     element = node.getparent()
-    if element is None:
-        return None, False
-    if node.is_tail:
+    if element is not None and node.is_tail:
         element = element.getparent()
-    place: str | None = None
-    in_article = False
+    footer = caption = in_article = False
     while element is not None:
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag in _SKIPPED_TAGS:
             return "skip", in_article
-        if tag in _CAPTION_TAGS:
-            return "caption", in_article
-        if tag in _CHROME_TAGS:
-            place = place or "footer"
-        if tag in _ARTICLE_TAGS:
-            in_article = True
+        caption = caption or tag in _CAPTION_TAGS
+        footer = footer or tag in _CHROME_TAGS
+        in_article = in_article or tag in _ARTICLE_TAGS
         marker = " ".join(filter(None, (element.get(a) for a in ("class", "id", "itemprop"))))
-        if marker:
-            match = _ATTR_CLASS.search(marker)
-            if match:
-                group = match.lastgroup
-                if group in ("skip", "caption"):
-                    return group, in_article
-                if group == "footer":
-                    place = place or "footer"
-                elif group == "article":
-                    in_article = True
+        match = _ATTR_CLASS.search(marker) if marker else None
+        if match:
+            group = match.lastgroup
+            if group == "skip":
+                return "skip", in_article
+            caption = caption or group == "caption"
+            footer = footer or group == "footer"
+            in_article = in_article or group == "article"
         element = element.getparent()
-    return place, in_article
+    if footer:
+        return "footer", in_article
+    return ("caption" if caption else None), in_article
 
 
 def scope_of(page: PageText, start: int, end: int, article_text: str | None) -> str | None:

@@ -24,7 +24,7 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules" / "rights"
 RULES_DIR_ENV = "BRWATCH_RIGHTS_RULES"
 TEXT_SCOPES = ("body", "tail", "footer", "meta", "jsonld", "feed")
 # Between two CJK characters a page may put spaces ("版 权 所 有"), full-width or not.
-CJK_GAP = r"[ \t\r\n\x{3000}\x{a0}]{0,3}"
+CJK_GAP = r"[ \t\x{3000}\x{a0}]{0,3}"
 
 Status = Literal[
     "prohibited", "permission_required", "attribution_required", "open_license", "public_domain"
