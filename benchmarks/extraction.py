@@ -17,9 +17,11 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import trafilatura
+from htmldate import find_date
 
 from brwatch.document import FetchedPage, parse_document
 from brwatch.extract import extract_article
@@ -29,6 +31,7 @@ from brwatch.extract.evaluation import (
     body_score,
     chinese_corpus,
     date_agrees,
+    dated_pages,
     same_title,
     shingle_precision_recall,
     token_precision_recall,
@@ -53,7 +56,8 @@ def _baseline(url: str, html: bytes) -> str:
 def body_benchmark(variants: dict) -> None:
     pages = list(article_benchmark(CORPORA / "article-extraction-benchmark"))
     print(f"article-extraction-benchmark: {len(pages)} pages")
-    print(f"{'extractor':<34} {'token P':>8} {'token R':>8} {'token F1':>9} {'4gram F1':>9} {'pages/s':>8}")
+    header = ("token P", "token R", "token F1", "4gram F1", "pages/s")
+    print(f"{'extractor':<34}" + "".join(f"{column:>10}" for column in header))
     for name, extractor in variants.items():
         started = time.perf_counter()
         outputs = [extractor(page.url, page.html) for page in pages]
@@ -61,10 +65,8 @@ def body_benchmark(variants: dict) -> None:
         pairs = [(out, page.body) for out, page in zip(outputs, pages, strict=True)]
         token = body_score(pairs, token_precision_recall)
         shingle = body_score(pairs, shingle_precision_recall)
-        print(
-            f"{name:<34} {token.precision:8.4f} {token.recall:8.4f} {token.f1:9.4f}"
-            f" {shingle.f1:9.4f} {rate:8.1f}"
-        )
+        numbers = (token.precision, token.recall, token.f1, shingle.f1)
+        print(f"{name:<34}" + "".join(f"{n:10.4f}" for n in numbers) + f"{rate:10.1f}")
 
 
 def chinese_benchmark(show_misses: bool) -> None:
@@ -79,7 +81,8 @@ def chinese_benchmark(show_misses: bool) -> None:
             dated += 1
             dates += agrees
             if not agrees and show_misses:
-                print(f"  date  {page.id} want {page.date!r} got {article.published} ({article.date_source})")
+                got = f"{article.published} ({article.date_source})"
+                print(f"  date  {page.id} want {page.date!r} got {got}")
         if page.titles:
             titled += 1
             right = same_title(page.titles, article.title)
@@ -88,8 +91,21 @@ def chinese_benchmark(show_misses: bool) -> None:
                 print(f"  title {page.id} want {page.titles[0]!r} got {article.title!r}")
     rate = len(pages) / (time.perf_counter() - started)
     print(f"chinese-web-content-extraction: {len(pages)} pages, {rate:.1f} pages/s")
-    print(f"  date right:  {dates}/{dated} = {dates / dated:.3f} (pages whose ground truth has a date)")
+    print(f"  date right:  {dates}/{dated} = {dates / dated:.3f} (pages whose truth has a date)")
     print(f"  title right: {titles_right}/{titled} = {titles_right / titled:.3f}")
+
+
+def date_benchmark() -> None:
+    pages = list(dated_pages(CORPORA / "htmldate-mediacloud-2020"))
+    ours = theirs = 0
+    for page in pages:
+        article = extract_article(parse_document(FetchedPage(url=page.url, body=page.html)))
+        ours += bool(date_agrees(page.date, article.published))
+        found = find_date(page.html, url=page.url, original_date=True, extensive_search=True)
+        theirs += bool(date_agrees(page.date, datetime.fromisoformat(found) if found else None))
+    print(f"htmldate-mediacloud-2020: {len(pages)} pages with a true date, day right:")
+    print(f"  htmldate.find_date (original_date): {theirs / len(pages):.3f}")
+    print(f"  brwatch extract_article:            {ours / len(pages):.3f}")
 
 
 def main() -> int:
@@ -109,6 +125,7 @@ def main() -> int:
         }
     body_benchmark(variants)
     chinese_benchmark(args.misses)
+    date_benchmark()
     return 0
 
 

@@ -7,6 +7,7 @@ time in the publisher's zone, which we do not know).
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,21 @@ _CJK_DATELINE = re.compile(
     r"(?:\s*(?:[（(][^)）]{1,4}[)）]|星期.)?\s*(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2}))?)?"
 )
 _HTMLDATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+# "发布日期： 2005-04-05 06:40", "发表于 2005年3月2日", "Posted: 9/17/2004 5:54:13 AM".
+_LABEL = (
+    r"(?:发布日期|发布时间|發布日期|發佈時間|发表时间|发表日期|發表時間|更新时间|出版日期|日期|时间|"
+    r"发表于|发布于|Published(?: on)?|Posted(?: on)?|Date)\s*[:：]?\s*"
+)
+_LABELLED = re.compile(_LABEL + r"(?=\d)")
+_NUMERIC_US = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/((?:19|20)\d\d)(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?"
+)
+# Chinese full dates (year, month and day written with 年月日) anywhere in the text.
+_CJK_FULL = re.compile(
+    r"(?<!\d)((?:19|20)\d\d)年(\d{1,2})月(\d{1,2})日\s*(?:(\d{1,2})[:：时](\d{1,2}))?"
+)
+# A month without a day: a magazine issue ("《北京之春》1998年3月号").
+_CJK_MONTH = re.compile(r"(?<!\d)((?:19|20)\d\d)年(\d{1,2})月(?!\d)")
 
 
 def plausible(moment: datetime | None) -> datetime | None:
@@ -49,7 +65,10 @@ def parse_date(value: Any) -> datetime | None:
     if match and match.start() == 0:
         return dateline(match)
     try:
-        return plausible(dateutil_parser.parse(text, fuzzy=False))
+        with warnings.catch_warnings():
+            # "EST"/"IST" are ambiguous zone names; dateutil warns and returns a naive time.
+            warnings.simplefilter("ignore", dateutil_parser.UnknownTimezoneWarning)
+            return plausible(dateutil_parser.parse(text, fuzzy=False))
     except (ValueError, OverflowError, TypeError):
         return None
 
@@ -69,6 +88,61 @@ def find_dateline(text: str) -> datetime | None:
         if moment is not None:
             return moment
     return None
+
+
+def find_labelled_date(text: str) -> datetime | None:
+    """The first date that a label such as "发布日期：" or "Posted:" introduces."""
+    for label in _LABELLED.finditer(text):
+        rest = text[label.end() : label.end() + 40]
+        match = _CJK_DATELINE.match(rest)
+        moment = dateline(match) if match else _us_numeric(rest)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _us_numeric(text: str) -> datetime | None:
+    """M/D/YYYY [h:mm[:ss] [AM|PM]], read day-first when the first number cannot be a month."""
+    match = _NUMERIC_US.match(text)
+    if not match:
+        return None
+    first, second, year = (int(g) for g in match.groups()[:3])
+    hour, minute, second_of_minute = (int(g) if g else 0 for g in match.groups()[3:6])
+    meridiem = (match.group(7) or "").lower()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    month, day = (second, first) if first > 12 else (first, second)
+    try:
+        return plausible(datetime(year, month, day, hour, minute, second_of_minute))
+    except ValueError:
+        return None
+
+
+def find_chinese_date(text: str) -> datetime | None:
+    """The first full Chinese date (2005年8月12日 16:12) anywhere in the text."""
+    for match in _CJK_FULL.finditer(text):
+        year, month, day, hour, minute = (int(g) if g else 0 for g in match.groups())
+        try:
+            moment = plausible(datetime(year, month, day, hour, minute))
+        except ValueError:
+            continue
+        if moment is not None:
+            return moment
+    return None
+
+
+def refine_month(moment: datetime, text: str) -> datetime:
+    """htmldate fills an unknown month and day with January 1st; a "1998年3月" of the same
+    year in the text supplies the month."""
+    if (moment.month, moment.day, moment.hour, moment.minute) != (1, 1, 0, 0):
+        return moment
+    for match in _CJK_MONTH.finditer(text):
+        year, month = int(match.group(1)), int(match.group(2))
+        if year == moment.year and 1 <= month <= 12:
+            return moment.replace(month=month)
+    return moment
 
 
 def htmldate_guess(tree: etree._Element, url: str | None) -> datetime | None:

@@ -103,9 +103,7 @@ class ChinesePage:
     titles: tuple[str, ...]
 
 
-def chinese_corpus(
-    root: Path, titles: dict[str, list[str]] | None = None
-) -> Iterator[ChinesePage]:
+def chinese_corpus(root: Path, titles: dict[str, list[str]] | None = None) -> Iterator[ChinesePage]:
     """Pages of chinese-web-content-extraction with main text, date and (given) titles."""
     truth = root / "ground-truth"
     for path in sorted((root / "html").glob("*.html.gz")):
@@ -138,3 +136,21 @@ def same_title(accepted: tuple[str, ...], found: str | None) -> bool:
         return re.sub(r"\s+", "", text).casefold()
 
     return bool(found) and squash(found) in {squash(title) for title in accepted}
+
+
+@dataclass(frozen=True, slots=True)
+class DatedPage:
+    url: str
+    html: bytes
+    date: str  # YYYY-MM-DD
+
+
+def dated_pages(root: Path) -> Iterator[DatedPage]:
+    """htmldate-mediacloud-2020 pages that have a true publication date."""
+    truth = json.loads((root / "eval_mediacloud_2020.json").read_text(encoding="utf-8"))
+    for url, entry in sorted(truth.items()):
+        date = entry.get("date")
+        if not isinstance(date, str) or not _GT_DATE.match(date):
+            continue
+        html = gzip.decompress((root / "html" / f"{entry['file']}.gz").read_bytes())
+        yield DatedPage(url, html, date)

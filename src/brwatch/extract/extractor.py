@@ -17,7 +17,14 @@ from lxml import etree
 from brwatch.document import Document
 from brwatch.extract.article import ExtractedArticle
 from brwatch.extract.body import DEFAULT_BODY, BodySettings, extract_body
-from brwatch.extract.dates import find_dateline, htmldate_guess, parse_date
+from brwatch.extract.dates import (
+    find_chinese_date,
+    find_dateline,
+    find_labelled_date,
+    htmldate_guess,
+    parse_date,
+    refine_month,
+)
 from brwatch.extract.language import choose_language
 from brwatch.extract.metadata import (
     PageMetadata,
@@ -142,18 +149,26 @@ def _published(
         moment = parse_date(value)
         if moment:
             return moment, "time"
-    moment = _dateline_under_title(tree, title)
+    visible = clean_space(" ".join(_VISIBLE_TEXT(tree)))
+    moment = _dateline_under_title(visible, title)
+    if moment:
+        return moment, "text"
+    moment = find_labelled_date(visible)
+    if moment:
+        return moment, "text"
+    moment = find_chinese_date(visible)
     if moment:
         return moment, "text"
     moment = htmldate_guess(tree, doc.url)
-    return (moment, "htmldate") if moment else (None, None)
+    if moment:
+        return refine_month(moment, visible), "htmldate"
+    return None, None
 
 
-def _dateline_under_title(tree: etree._Element, title: str | None) -> datetime | None:
+def _dateline_under_title(visible: str, title: str | None) -> datetime | None:
     """A date printed just below the headline, as Chinese news pages do (2005年3月2日 10:21)."""
     if not title:
         return None
-    visible = clean_space(" ".join(_VISIBLE_TEXT(tree)))
     anchor = visible.find(title[:30])
     if anchor < 0:
         return None
