@@ -292,3 +292,18 @@ def test_cli_report_formats_and_bad_input(known_sqlite: Database, brwatch, tmp_p
         result = brwatch("report", *args, db=url)
         assert result.returncode == 2, result
         assert message in " ".join(result.stderr.split()), result
+
+
+def test_item_limit_and_caps_are_stated(known_sqlite: Database) -> None:
+    from brwatch.reports.htmlpage import Layout, render_html
+
+    report = october(known_sqlite, item_limit=2)
+    assert [item["id"] for item in report.items] == [6, 4] and report.items_total == 5
+    assert len(report.exceptions) == 4  # exceptions are never limited
+    html = render(report, "html").decode()
+    assert _html_number(html, "total-items") == 5
+    assert "3 more items are in the CSV and JSON formats" in html
+    capped = render_html(october(known_sqlite), Layout("pdf", item_cap=1, exception_cap=2))
+    assert "Exceptions: the first 2 of 4 are listed." in capped
+    assert "Item details: the newest 1 of 5 are shown." in capped
+    assert len(re.findall(r'<tr class="exception">', capped)) == 2

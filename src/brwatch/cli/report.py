@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from brwatch.cli._common import CommandError, console_err, database
-from brwatch.reports import FORMATS, ReportError, build_report, render
+from brwatch.reports import FORMATS, ITEM_CAPS, ReportError, build_report, render
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,7 +43,12 @@ def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         report = build_report(
-            db, args.since, args.until, args.source or None, sources_file=args.sources
+            db,
+            args.since,
+            args.until,
+            args.source or None,
+            sources_file=args.sources,
+            item_limit=ITEM_CAPS[args.format],
         )
         body = render(report, args.format)
     except ReportError as exc:
@@ -57,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError(f"cannot write {args.output}: {exc.strerror or exc}") from exc
         console_err.print(
             f"wrote {args.output}: {report.totals['articles']} articles, "
-            f"{len(report.exceptions)} exceptions, {len(report.items)} items"
+            f"{len(report.exceptions)} exceptions, {report.items_total} items"
         )
     else:
         sys.stdout.buffer.write(body)

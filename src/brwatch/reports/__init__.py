@@ -8,6 +8,14 @@ The JSON schema is ``report.schema.json`` next to this file (documented in docs/
 
 from brwatch.reports.gather import build_report
 from brwatch.reports.model import SCHEMA_VERSION, Report, ReportError
-from brwatch.reports.render import FORMATS, render
+from brwatch.reports.render import FORMATS, ITEM_CAPS, render
 
-__all__ = ["FORMATS", "SCHEMA_VERSION", "Report", "ReportError", "build_report", "render"]
+__all__ = [
+    "FORMATS",
+    "ITEM_CAPS",
+    "SCHEMA_VERSION",
+    "Report",
+    "ReportError",
+    "build_report",
+    "render",
+]

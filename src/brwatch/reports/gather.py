@@ -57,10 +57,13 @@ def build_report(
     now: datetime | None = None,
     *,
     sources_file: str | None = None,
+    item_limit: int | None = None,
 ) -> Report:
     """The rights report for ``since <= first seen < until`` and the chosen sources (None: all).
 
     ``now`` fixes the generation time (and the default ``until``) for reproducible output.
+    ``item_limit`` loads details for only the newest N items (HTML and PDF show at most
+    ``ITEM_CAPS[fmt]``); ``items_total`` still counts them all. JSON and CSV want None.
     Raises ReportError for an unreadable date, an empty period or an unknown source.
     """
     now = _utc(now) if now else datetime.now(UTC)
@@ -71,8 +74,9 @@ def build_report(
     with db.session() as session:
         totals, by_source = _counts(session, scope)
         exceptions = _article_exceptions(session, scope, as_of) + _gate_exceptions(session, scope)
-        items = _items(session, scope, exceptions)
+        _date_article_exceptions(session, exceptions)
         exceptions.sort(key=_exception_order)
+        items, items_total = _items(session, scope, exceptions, item_limit)
         report = Report(
             period=period.to_dict(),
             generated_at=now.isoformat(),
@@ -89,6 +93,7 @@ def build_report(
             grants=_grants(session, as_of),
             exceptions=exceptions,
             items=items,
+            items_total=items_total,
             notes=notes,
         )
     return report
@@ -313,16 +318,15 @@ def _trend_point() -> dict[str, int]:
 # -- decisions, gate, grants ---------------------------------------------------------------------
 
 
-def _decided_state() -> ColumnElement[str]:
+def _review_state_in(column: Any) -> ColumnElement[str]:
+    """The review state an audit record's before/after JSON names, read by the database."""
     # The web app writes {"state": ...}; older or other writers may say "review_state".
-    return func.coalesce(
-        AuditEvent.after["state"].as_string(), AuditEvent.after["review_state"].as_string()
-    )
+    return func.coalesce(column["state"].as_string(), column["review_state"].as_string())
 
 
 def _decisions(session: Session, scope: _Scope) -> dict[str, Any]:
     """Review decisions made in the period, by the state they set."""
-    state = _decided_state().label("state")
+    state = _review_state_in(AuditEvent.after).label("state")
     stmt = select(state, func.count().label("n")).where(
         AuditEvent.entity == "article", AuditEvent.action == "decide"
     )
@@ -573,36 +577,66 @@ _ITEM_COLUMNS = (
 
 
 def _items(
-    session: Session, scope: _Scope, exceptions: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+    session: Session, scope: _Scope, exceptions: list[dict[str, Any]], limit: int | None
+) -> tuple[list[dict[str, Any]], int]:
     """Restricted relevant articles of the period plus every article named in an exception,
-    newest first, each with notices, rule ids, snapshot hash and decision trail."""
+    newest first, each with notices, rule ids, snapshot hash and decision trail.
+
+    Returns the first ``limit`` items (all when None) and how many there are in total: the
+    order is settled on two cheap columns before any verdict or trail is loaded.
+    """
     restricted = scope.articles(
-        select(*_ITEM_COLUMNS).where(
+        select(Article.id, Article.first_seen_at).where(
             Article.relevant,
             or_(Article.rights_status.in_(RESTRICTED_STATUSES), Article.rights_conflict),
         )
     )
-    rows = {row.id: row for row in session.execute(restricted)}
-    extra_ids = sorted({e["article_id"] for e in exceptions if e["article_id"]} - rows.keys())
+    seen = {article_id: _utc(moment) for article_id, moment in session.execute(restricted)}
+    extra_ids = sorted({e["article_id"] for e in exceptions if e["article_id"]} - seen.keys())
     for chunk in _chunks(extra_ids):
-        for row in session.execute(select(*_ITEM_COLUMNS).where(Article.id.in_(chunk))):
-            rows[row.id] = row
-    ordered = sorted(rows.values(), key=lambda row: (_utc(row.first_seen_at), row.id), reverse=True)
-    ids = [row.id for row in ordered]
-    trails = _trails(session, ids)
-    snapshots = _snapshot_hashes(session, ids)
+        stmt = select(Article.id, Article.first_seen_at).where(Article.id.in_(chunk))
+        seen.update((article_id, _utc(moment)) for article_id, moment in session.execute(stmt))
+    ordered = sorted(seen, key=lambda article_id: (seen[article_id], article_id), reverse=True)
+    chosen = ordered if limit is None else ordered[:limit]
+    rows: dict[int, Any] = {}
+    for chunk in _chunks(chosen):
+        rows.update(
+            (row.id, row)
+            for row in session.execute(select(*_ITEM_COLUMNS).where(Article.id.in_(chunk)))
+        )
+    trails = _trails(session, chosen)
+    snapshots = _snapshot_hashes(session, chosen)
     kinds: dict[int, list[str]] = {}
     for entry in exceptions:
         if entry["article_id"] and entry["kind"] not in kinds.setdefault(entry["article_id"], []):
             kinds[entry["article_id"]].append(entry["kind"])
-        trail = trails.get(entry["article_id"])
-        if entry["at"] is None and trail:  # an article-state exception dates from its last decision
-            entry["at"] = trail[-1]["at"]
-    return [
-        _item(row, trails.get(row.id, []), snapshots.get(row.id), kinds.get(row.id, []))
-        for row in ordered
+    items = [
+        _item(
+            rows[article_id],
+            trails.get(article_id, []),
+            snapshots.get(article_id),
+            kinds.get(article_id, []),
+        )
+        for article_id in chosen
     ]
+    return items, len(ordered)
+
+
+def _date_article_exceptions(session: Session, exceptions: list[dict[str, Any]]) -> None:
+    """An exception about an article's review state dates from its last decision."""
+    undated = sorted({e["article_id"] for e in exceptions if e["at"] is None and e["article_id"]})
+    last: dict[int, str | None] = {}
+    for chunk in _chunks(undated):
+        stmt = (
+            select(AuditEvent.entity_id, func.max(AuditEvent.at))
+            .where(AuditEvent.entity == "article", AuditEvent.action == "decide")
+            .where(AuditEvent.entity_id.in_(chunk))
+            .group_by(AuditEvent.entity_id)
+        )
+        last.update((article_id, _iso(moment)) for article_id, moment in session.execute(stmt))
+    for entry in exceptions:
+        if entry["at"] is None and entry["article_id"]:
+            entry["at"] = last.get(entry["article_id"])
 
 
 def _item(
@@ -666,19 +700,26 @@ def _trails(session: Session, ids: Iterable[int]) -> dict[int, list[dict[str, An
     trails: dict[int, list[dict[str, Any]]] = {}
     for chunk in _chunks(list(ids)):
         stmt = (
-            select(AuditEvent)
+            select(
+                AuditEvent.entity_id,
+                AuditEvent.at,
+                AuditEvent.user,
+                AuditEvent.action,
+                _review_state_in(AuditEvent.before).label("before"),
+                _review_state_in(AuditEvent.after).label("after"),
+                AuditEvent.note,
+            )
             .where(AuditEvent.entity == "article", AuditEvent.entity_id.in_(chunk))
             .order_by(AuditEvent.at, AuditEvent.id)
         )
-        for event in session.scalars(stmt):
-            before, after = event.before or {}, event.after or {}
+        for event in session.execute(stmt):
             trails.setdefault(event.entity_id, []).append(
                 {
                     "at": _iso(event.at),
                     "user": event.user,
                     "action": event.action,
-                    "from": before.get("state", before.get("review_state")),
-                    "to": after.get("state", after.get("review_state")),
+                    "from": event.before,
+                    "to": event.after,
                     "note": event.note,
                 }
             )

@@ -122,8 +122,8 @@ def layout_notes(report: Report, layout: Layout) -> list[str]:
         notes.append(
             f"Exceptions: the first {layout.exception_cap} of {len(report.exceptions)} are listed."
         )
-    if len(report.items) > layout.item_cap:
+    if report.items_total > layout.item_cap:
         notes.append(
-            f"Item details: the newest {layout.item_cap} of {len(report.items)} are shown."
+            f"Item details: the newest {layout.item_cap} of {report.items_total} are shown."
         )
     return notes

@@ -64,6 +64,8 @@ class Report:
     grants: dict[str, Any]
     exceptions: list[dict[str, Any]] = field(default_factory=list)
     items: list[dict[str, Any]] = field(default_factory=list)
+    # All items in the period; ``items`` may hold fewer when built with an item_limit.
+    items_total: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -87,6 +89,7 @@ class Report:
             "reuse_gate": self.reuse_gate,
             "grants": self.grants,
             "exceptions": self.exceptions,
+            "items_total": self.items_total,
             "items": self.items,
             "notes": self.notes,
         }

@@ -7,10 +7,17 @@ import io
 import json
 from typing import Any
 
-from brwatch.reports.htmlpage import render_html, render_pdf
+from brwatch.reports.htmlpage import HTML, PDF, render_html, render_pdf
 from brwatch.reports.model import Report, ReportError
 
 FORMATS = ("html", "pdf", "csv", "json")
+# How many items each format details: pass as build_report(item_limit=...) to load no more.
+ITEM_CAPS: dict[str, int | None] = {
+    "html": HTML.item_cap,
+    "pdf": PDF.item_cap,
+    "csv": None,
+    "json": None,
+}
 # One CSV row per item; list-valued fields are joined so every row stays one line of cells.
 CSV_COLUMNS = (
     "id",
