@@ -3,8 +3,10 @@ served on loopback."""
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.sites import Page
@@ -74,14 +76,29 @@ def test_an_unknown_source_name_is_refused(brwatch) -> None:  # type: ignore[no-
     assert "no source named 'no-such-site'" in unwrapped(result.stderr)
 
 
-def test_check_reports_ok_http_errors_and_unreachable(  # type: ignore[no-untyped-def]
+FRESH_RSS = (
+    "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+    "<item><pubDate>{date}</pubDate></item></channel></rss>"
+)
+
+
+def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
     brwatch, serve_site, tmp_path: Path
 ) -> None:
+    now = email.utils.format_datetime(datetime.now(UTC))
+    xml = {"Content-Type": "application/rss+xml"}
     site = serve_site(
         "127.0.0.2",
         {
             "/list.html": Page("<html><body>list</body></html>"),
-            "/rss.xml": Page("<rss/>", headers={"Content-Type": "application/rss+xml"}),
+            "/rss.xml": Page(FRESH_RSS.format(date=now), headers=xml),
+            "/frozen.xml": Page(
+                FRESH_RSS.format(date="Fri, 05 Jan 2018 10:00:00 GMT"), headers=xml
+            ),
+            "/html-feed.xml": Page("<!DOCTYPE html><html><body>moved</body></html>"),
+            "/robots.txt": Page(
+                "User-agent: *\nSitemap: /s.xml\n", headers={"Content-Type": "text/plain"}
+            ),
             "/old": Page("", status=301, headers={"Location": "/list.html"}),
         },
     )
@@ -91,53 +108,69 @@ def test_check_reports_ok_http_errors_and_unreachable(  # type: ignore[no-untype
         "sources:\n"
         "  - name: local\n"
         f"    start_urls: [{site.url('/list.html')}, {site.url('/old')}]\n"
-        f"    feeds: [{site.url('/rss.xml')}]\n"
-        f"    sitemaps: [{site.url('/missing-sitemap.xml')}]\n"
+        f"    feeds: [{site.url('/rss.xml')}, {site.url('/frozen.xml')},"
+        f" {site.url('/html-feed.xml')}]\n"
+        f"    sitemaps: [{site.url('/robots.txt')}, {site.url('/missing-sitemap.xml')}]\n"
         "  - name: gone\n"
         f"    sitemaps: [{dead}]\n",
         encoding="utf-8",
     )
     result = brwatch("--sources", str(sources), "sources", "--check", "--json", "--timeout", "3")
-    assert result.returncode == 1, result  # some entry points do not answer
+    assert result.returncode == 1, result  # some entry points do not answer as expected
     rows = {row["url"]: row for row in map(json.loads, result.stdout.splitlines())}
-    assert rows[site.url("/list.html")]["outcome"] == "ok"
-    assert rows[site.url("/list.html")]["kind"] == "start_url"
-    assert rows[site.url("/old")]["outcome"] == "ok"
-    assert rows[site.url("/old")]["final_url"] == site.url("/list.html")
-    assert rows[site.url("/rss.xml")] | {"detail": None} == {
+    assert len(rows) == 8
+
+    def outcome(path: str) -> tuple[str, str]:
+        row = rows[site.url(path)]
+        return row["outcome"], row["detail"]
+
+    assert rows[site.url("/list.html")] == {
         "source": "local",
-        "kind": "feed",
-        "url": site.url("/rss.xml"),
+        "kind": "start_url",
+        "url": site.url("/list.html"),
         "outcome": "ok",
         "status": 200,
-        "final_url": site.url("/rss.xml"),
-        "detail": None,
+        "final_url": site.url("/list.html"),
+        "detail": "text/html; charset=utf-8",
     }
-    assert rows[site.url("/rss.xml")]["detail"].startswith("application/rss+xml")
-    assert rows[site.url("/missing-sitemap.xml")]["outcome"] == "http_error"
+    assert rows[site.url("/old")]["outcome"] == "ok"
+    assert rows[site.url("/old")]["final_url"] == site.url("/list.html")
+    assert outcome("/rss.xml")[0] == "ok" and outcome("/rss.xml")[1].startswith("feed, newest item")
+    assert outcome("/frozen.xml")[0] == "stale"
+    assert outcome("/frozen.xml")[1].startswith("newest item 2018-01-05")
+    assert outcome("/html-feed.xml") == ("wrong_content", "answers an HTML page, not a feed")
+    assert outcome("/robots.txt") == ("ok", "robots.txt lists 1 sitemap")
+    assert outcome("/missing-sitemap.xml") == ("http_error", "HTTP 404")
     assert rows[site.url("/missing-sitemap.xml")]["status"] == 404
     assert rows[dead]["outcome"] == "unreachable" and rows[dead]["source"] == "gone"
     assert rows[dead]["detail"].startswith("connect")
-    assert sorted(site.paths_requested()) == [
-        "/list.html",
-        "/list.html",
-        "/missing-sitemap.xml",
-        "/old",
-        "/rss.xml",
-    ]
+    assert sorted(site.paths_requested()) == sorted(
+        [
+            "/list.html",
+            "/list.html",
+            "/old",
+            "/rss.xml",
+            "/frozen.xml",
+            "/html-feed.xml",
+            "/robots.txt",
+            "/missing-sitemap.xml",
+        ]
+    )
 
-    table = brwatch("--sources", str(sources), "sources", "--check", "--source", "local")
+    wide = {"COLUMNS": "300"}  # one table row per line
+    table = brwatch("--sources", str(sources), "sources", "--check", "--source", "local", env=wide)
     assert table.returncode == 1
-    assert "3 of 4 entry points answered" in table.stdout
-    assert "HTTP 404" in table.stdout
+    text = unwrapped(table.stdout)
+    assert "4 of 7 entry points answered with what was expected" in text
+    assert "HTTP 404" in text and "stale: newest item 2018-01-05" in text
+    assert "wrong content: answers an HTML page, not a feed" in text
 
-    only_ok = brwatch(
-        "--sources", str(sources), "sources", "--check", "--source", "local", "--json"
-    )
-    assert only_ok.returncode == 1
+    # a generous staleness threshold accepts the 2018 feed: everything answers, exit 0
     sources.write_text(
-        f"sources:\n  - name: local\n    feeds: [{site.url('/rss.xml')}]\n", encoding="utf-8"
+        "sources:\n  - name: local\n"
+        f"    feeds: [{site.url('/rss.xml')}, {site.url('/frozen.xml')}]\n",
+        encoding="utf-8",
     )
-    all_ok = brwatch("--sources", str(sources), "sources", "--check")
+    all_ok = brwatch("--sources", str(sources), "sources", "--check", "--stale-days", "5000")
     assert all_ok.returncode == 0, all_ok
-    assert "1 of 1 entry points answered" in all_ok.stdout
+    assert "2 of 2 entry points answered" in unwrapped(all_ok.stdout)

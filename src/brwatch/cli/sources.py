@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, print_json_line
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
-from brwatch.sources.probe import ProbeResult, probe_sources
+
+if TYPE_CHECKING:
+    from brwatch.sources.probe import ProbeResult
 
 EXIT_SOME_UNREACHABLE = 1
 
@@ -29,6 +34,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     parser.add_argument(
         "--timeout", type=float, default=5.0, metavar="SECONDS", help="per request (--check)"
+    )
+    parser.add_argument(
+        "--stale-days",
+        type=float,
+        default=30,
+        metavar="DAYS",
+        help="a feed or sitemap whose newest item is older is reported stale (--check)",
     )
     parser.set_defaults(handler=run)
 
@@ -90,10 +102,14 @@ def _as_json(source: Source) -> dict[str, object]:
 
 
 def _check(sources: list[Source], args: argparse.Namespace) -> int:
+    from brwatch.sources.probe import probe_sources  # httpx: only when probing
+
     count = sum(len(source.entry_points) for source in sources)
     if not args.json:
         console.print(f"checking {count} entry points of {len(sources)} sources …")
-    results = probe_sources(sources, timeout=args.timeout)
+    results = probe_sources(
+        sources, timeout=args.timeout, stale_after=timedelta(days=args.stale_days)
+    )
     if args.json:
         for result in results:
             print_json_line(result.to_dict())
@@ -106,16 +122,23 @@ def _print_results(results: list[ProbeResult]) -> None:
     table = Table()
     for column in ("source", "kind", "url", "result"):
         table.add_column(column, overflow="fold")
-    styles = {"ok": "green", "http_error": "yellow", "unreachable": "red"}
+    styles = {"ok": "green", "stale": "yellow", "wrong_content": "red", "http_error": "red"}
     for result in results:
         label = {
             "ok": f"ok {result.status}",
+            "stale": f"stale: {result.detail}",
+            "wrong_content": f"wrong content: {result.detail}",
             "http_error": f"HTTP {result.status}",
             "unreachable": f"unreachable ({result.detail})",
         }[result.outcome]
+        if result.ok and result.kind != "start_url":
+            label += f" — {result.detail}"
         table.add_row(
-            result.source, result.kind, result.url, f"[{styles[result.outcome]}]{label}[/]"
+            result.source,
+            result.kind,
+            result.url,
+            f"[{styles.get(result.outcome, 'red')}]{escape(label)}[/]",
         )
     console.print(table)
-    answered = sum(result.ok for result in results)
-    console.print(f"{answered} of {len(results)} entry points answered")
+    fine = sum(result.ok for result in results)
+    console.print(f"{fine} of {len(results)} entry points answered with what was expected")

@@ -1,15 +1,21 @@
-"""`brwatch sources --check`: does each entry point answer? One short request per URL."""
+"""`brwatch sources --check`: does each entry point answer, with what? One request per URL.
+
+Start URLs only need to answer; feeds and sitemaps must also serve the right kind of document,
+with recent items (see `contents`).
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from brwatch import __version__
+from brwatch.sources.contents import PEEK_BYTES, judge_contents
 from brwatch.sources.model import EntryKind, Source
 
 USER_AGENT = f"brwatch/{__version__} (sources check)"
@@ -20,10 +26,12 @@ class ProbeResult:
     source: str
     kind: EntryKind
     url: str
-    outcome: str  # "ok", "http_error" (answered with 4xx/5xx) or "unreachable"
+    # "ok"; "stale" (newest item too old); "wrong_content" (e.g. an HTML page for a feed);
+    # "http_error" (answered 4xx/5xx); "unreachable" (DNS, connection, timeout, redirects)
+    outcome: str
     status: int | None  # final HTTP status after redirects
     final_url: str | None
-    detail: str  # content type when ok, the reason otherwise
+    detail: str  # what was found, or why not
 
     @property
     def ok(self) -> bool:
@@ -33,20 +41,30 @@ class ProbeResult:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    timeout: float
+    stale_after: timedelta
+
+
 def probe_sources(
-    sources: Iterable[Source], timeout: float = 5.0, concurrency: int = 16
+    sources: Iterable[Source],
+    timeout: float = 5.0,
+    concurrency: int = 16,
+    stale_after: timedelta = timedelta(days=30),
 ) -> list[ProbeResult]:
     """Probe every entry point of every source; results in the order of the file."""
     targets = [(source.name, kind, url) for source in sources for kind, url in source.entry_points]
-    return asyncio.run(_probe_all(targets, timeout, concurrency))
+    settings = _Settings(timeout, stale_after)
+    return asyncio.run(_probe_all(targets, settings, concurrency))
 
 
 async def _probe_all(
-    targets: list[tuple[str, EntryKind, str]], timeout: float, concurrency: int
+    targets: list[tuple[str, EntryKind, str]], settings: _Settings, concurrency: int
 ) -> list[ProbeResult]:
     limit = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx.Timeout(settings.timeout),
         follow_redirects=True,
         max_redirects=5,
         headers={"User-Agent": USER_AGENT},
@@ -54,21 +72,25 @@ async def _probe_all(
 
         async def one(name: str, kind: EntryKind, url: str) -> ProbeResult:
             async with limit:
-                return await _probe(client, name, kind, url, timeout)
+                return await _probe(client, name, kind, url, settings)
 
         return list(await asyncio.gather(*(one(*target) for target in targets)))
 
 
 async def _probe(
-    client: httpx.AsyncClient, name: str, kind: EntryKind, url: str, timeout: float
+    client: httpx.AsyncClient, name: str, kind: EntryKind, url: str, settings: _Settings
 ) -> ProbeResult:
-    # GET rather than HEAD: many news servers answer HEAD wrongly. The body is never read.
+    # GET rather than HEAD: many news servers answer HEAD wrongly. A start URL's body is never
+    # read; a feed's or sitemap's is, up to PEEK_BYTES.
+    body = b""
     try:
-        async with asyncio.timeout(timeout * 2):  # connect + headers, however slow the drip
+        async with asyncio.timeout(settings.timeout * 3):  # however slow the drip
             async with client.stream("GET", url) as response:
                 status = response.status_code
                 final_url = str(response.url)
                 content_type = response.headers.get("content-type", "")
+                if kind != "start_url" and status < 400:
+                    body = await _peek(response)
     except (TimeoutError, httpx.TimeoutException):
         return ProbeResult(name, kind, url, "unreachable", None, None, "timeout")
     except httpx.TooManyRedirects:
@@ -77,7 +99,21 @@ async def _probe(
         return ProbeResult(name, kind, url, "unreachable", None, None, _reason(exc))
     if status >= 400:
         return ProbeResult(name, kind, url, "http_error", status, final_url, f"HTTP {status}")
-    return ProbeResult(name, kind, url, "ok", status, final_url, content_type)
+    if kind == "start_url":
+        return ProbeResult(name, kind, url, "ok", status, final_url, content_type)
+    outcome, detail = judge_contents(kind, final_url, body, settings.stale_after)
+    return ProbeResult(name, kind, url, outcome, status, final_url, detail)
+
+
+async def _peek(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():  # decompressed
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= PEEK_BYTES:
+            break
+    return b"".join(chunks)[:PEEK_BYTES]
 
 
 def _reason(exc: httpx.HTTPError) -> str:
