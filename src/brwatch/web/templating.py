@@ -30,6 +30,11 @@ def _with_query(params: dict[str, Any], **changes: Any) -> str:
     return "?" + urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
 
 
+def _translated(params: dict[str, Any]) -> dict[str, Any]:
+    """Message parameters that are themselves messages (a state's label) in the user's language."""
+    return {k: i18n.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -41,6 +46,7 @@ def build_environment() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters["when"] = _when
     env.filters["day"] = _day
+    env.filters["translated"] = _translated
     env.globals["with_query"] = _with_query
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     return env
