@@ -10,7 +10,6 @@ from rich.markup import escape
 from brwatch.attribution import RegistryError, check_stored_article, recheck_attribution
 from brwatch.cli._common import CommandError, console, database, print_json_line
 from brwatch.fetch import NetworkPolicyError, SafeFetcher
-from brwatch.provenance import find_article
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -33,6 +32,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from brwatch.provenance import find_article  # slow import (datasketch): only when used
+
     db = database(args)
     try:
         fetcher = SafeFetcher()

@@ -8,7 +8,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database, print_json_line
-from brwatch.provenance import copies_of, find_article
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,6 +18,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: datasketch is slow to import and every other verb would pay for it.
+    from brwatch.provenance import copies_of, find_article
+
     db = database(args)
     try:
         with db.session() as session:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from brwatch.attribution import RegistryError
 from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
 from brwatch.fetch import NetworkPolicyError, SafeFetcher
-from brwatch.reuse import DraftError, GateResult, ReuseError, check_reuse, parse_draft, read_draft
+
+if TYPE_CHECKING:
+    from brwatch.reuse import GateResult
 
 EXIT_NO = 1
 
@@ -34,6 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the gate pulls in datasketch, slow to import for every other verb.
+    from brwatch.reuse import DraftError, ReuseError, check_reuse, parse_draft, read_draft
+
     try:
         if args.draft == "-":
             draft = parse_draft(sys.stdin.buffer.read(), "<stdin>")

@@ -11,15 +11,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 from sqlalchemy import select
 
 from brwatch.provenance.shingles import MIN_SHINGLES, shingles
 from brwatch.storage import Database
 from brwatch.storage.models import Fingerprint
+
+# datasketch (with scipy) takes about a second to import: only code that hashes pays for it,
+# not every CLI verb that merely imports this package.
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 NUM_PERM = 128
 SEED = 1
@@ -31,6 +35,8 @@ _DTYPE = np.dtype("<u4")
 
 def signature(text: str) -> LeanMinHash | None:
     """The MinHash of a text, or None when it is too short to compare."""
+    from datasketch import LeanMinHash, MinHash
+
     items = shingles(text)
     if len(items) < MIN_SHINGLES:
         return None
@@ -44,6 +50,8 @@ def to_bytes(minhash: LeanMinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> LeanMinHash:
+    from datasketch import LeanMinHash
+
     values = np.frombuffer(data, dtype=_DTYPE)
     if values.size != NUM_PERM:
         raise ValueError(f"fingerprint has {values.size} values, expected {NUM_PERM}")
@@ -56,6 +64,8 @@ class ReprintIndex:
     def __init__(
         self, threshold: float = THRESHOLD, storage_config: dict[str, Any] | None = None
     ) -> None:
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self._lsh = MinHashLSH(
             threshold=threshold, num_perm=NUM_PERM, storage_config=storage_config
