@@ -104,7 +104,7 @@ def test_the_demo_sources_file_is_valid_and_scoped_to_each_site(
     assert silkroad.sitemaps == [sites["silkroad-daily"].url("/robots.txt")]
     assert silkroad.delay == 0 and silkroad.lang == ["zh"]
     assert silkroad.allows(sites["silkroad-daily"].url(GBK_PAGE))
-    assert silkroad.allows(sites["silkroad-daily"].url("/index_2.html"))
+    assert not silkroad.allows(sites["silkroad-daily"].url("/index_2.html"))  # a listing page
     assert not silkroad.allows(sites["silkroad-daily"].url("/robots.txt"))
     # the reprint's link to the original belongs to the original's own source
     original = sites["wire-en"].url("/2026/11/27/rail-freight.html")
