@@ -67,11 +67,8 @@ _WEB_ENCODINGS = [
     "euc_jp",
     "cp949",
 ]
-_SINGLE_BYTE = frozenset(
-    ["cp1250", "cp1251", "cp1252", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "cp1258"]
-    + [f"iso8859-{n}" for n in range(2, 17)]
-    + ["koi8-r", "koi8-u", "cp874"]
-)
+# Detector results this close in "chaos" (0..1, mess in the decoded text) count as a tie.
+_CHAOS_TIE = 0.01
 # Share of undecodable bytes (against all non-ASCII bytes) an encoding may leave and still win.
 _MAX_BROKEN_SHARE = 0.02
 _MIN_BROKEN_ALLOWED = 4
@@ -143,6 +140,18 @@ def _chinese(body: bytes, non_ascii: int) -> str | None:
     return _tolerant(body, "gb18030", non_ascii)
 
 
+def _detect(body: bytes) -> str | None:
+    """Statistical detection among web encodings; on a tie, Windows-1252, as browsers fall back
+    to it (a short German or French text reads equally well as Windows-1250 or -1257)."""
+    matches = list(charset_normalizer.from_bytes(body[:200_000], cp_isolation=_WEB_ENCODINGS))
+    if not matches:
+        return None
+    least_chaos = min(match.chaos for match in matches)
+    tied = [match.encoding for match in matches if match.chaos <= least_chaos + _CHAOS_TIE]
+    best = "cp1252" if "cp1252" in tied else matches[0].encoding
+    return _normalise(best) or best
+
+
 def declared_encodings(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
     """The encodings the HTTP header and the page's own meta tag claim (normalised), if any."""
     header = _normalise(http_content_type_encoding(content_type)) if content_type else None
@@ -167,9 +176,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     for basis, encoding in (("header", header), ("meta", meta)):
         if not encoding or encoding in ("utf-16", "utf-32"):
             continue
-        if encoding in _SINGLE_BYTE:
-            # A single-byte code page decodes any bytes, so it cannot disagree; servers often
-            # send a default ISO-8859-1 for GBK pages. Chinese wins when the bytes read as such.
+        if encoding == "cp1252":
+            # ISO-8859-1 decodes any bytes, so it cannot disagree, and servers send it as a
+            # default for GBK pages. Chinese wins when the bytes read as such.
             chinese = _chinese(body, non_ascii)
             if chinese is not None:
                 return DecodedText(chinese, "gb18030", "detected")
@@ -180,9 +189,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     if chinese is not None:
         # Undeclared Chinese pages are the common case in our sources; detectors misjudge them.
         return DecodedText(chinese, "gb18030", "detected")
-    best = charset_normalizer.from_bytes(body[:200_000], cp_isolation=_WEB_ENCODINGS).best()
-    if best is not None:
-        encoding = _normalise(best.encoding) or best.encoding
-        return DecodedText(_decode(body, encoding), encoding, "detected")
+    detected = _detect(body)
+    if detected is not None:
+        return DecodedText(_decode(body, detected), detected, "detected")
     declared = header or meta or "cp1252"
     return DecodedText(_decode(body, declared), declared, "fallback")

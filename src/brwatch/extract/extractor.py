@@ -66,6 +66,7 @@ _AUTHOR_META = (
 )
 _BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|de|от|автор|作者|文|记者)[\s:：/]+", re.IGNORECASE)
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|、|，| и | y | et )\s*")
+_LETTER = re.compile(r"[^\W\d_]")
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
 )
@@ -187,7 +188,9 @@ def _authors(meta: PageMetadata) -> list[str]:
     for value in raw:
         for part in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", value)):
             name = part.strip(" .·|-")
-            if name and not _is_url(name) and len(name) <= 80 and name not in names:
+            # A name has letters; CMS user ids ("105092") and URLs are not names.
+            plausible = _LETTER.search(name) and not _is_url(name) and len(name) <= 80
+            if plausible and name not in names:
                 names.append(name)
     return names
 

@@ -6,6 +6,7 @@ which wins. Nothing here fetches or re-parses.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -39,6 +40,13 @@ _MULTI = {"author", "article:author", "dc.creator", "sailthru.author", "byl", "p
 
 def clean_space(text: str | None) -> str:
     return _WHITESPACE.sub(" ", text or "").strip()
+
+
+def clean_value(text: str | None) -> str:
+    """A metadata value: whitespace-normalised and un-escaped once more, since CMSs often
+    escape twice ('&quot;headline&quot;' in og:title and JSON-LD)."""
+    value = clean_space(text)
+    return clean_space(html.unescape(value)) if "&" in value else value
 
 
 @dataclass(slots=True)
@@ -85,7 +93,7 @@ def _read_meta(element: etree._Element, found: PageMetadata) -> None:
     content = element.get("content")
     if content is None:
         return
-    content = clean_space(content)
+    content = clean_value(content)
     if not content:
         return
     for attribute in ("property", "name", "itemprop", "http-equiv"):
@@ -130,7 +138,7 @@ def _ld_objects(data: Any) -> Iterator[dict[str, Any]]:
 
 def _ld_name(value: Any) -> str | None:
     if isinstance(value, str):
-        return clean_space(value) or None
+        return clean_value(value) or None
     if isinstance(value, dict):
         return _ld_name(value.get("name"))
     if isinstance(value, list) and value:
@@ -160,7 +168,7 @@ def ld_url(value: Any) -> str | None:
 def ld_text(value: Any) -> str | None:
     """A plain string from a JSON-LD value that should be text."""
     if isinstance(value, str):
-        return clean_space(value) or None
+        return clean_value(value) or None
     if isinstance(value, list) and value:
         return ld_text(value[0])
     return None
