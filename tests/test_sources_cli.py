@@ -97,7 +97,8 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
             ),
             "/html-feed.xml": Page("<!DOCTYPE html><html><body>moved</body></html>"),
             "/robots.txt": Page(
-                "User-agent: *\nSitemap: /s.xml\n", headers={"Content-Type": "text/plain"}
+                "User-agent: *\nDisallow: /private/\nCrawl-delay: 3\nSitemap: /s.xml\n",
+                headers={"Content-Type": "text/plain"},
             ),
             "/old": Page("", status=301, headers={"Location": "/list.html"}),
         },
@@ -107,7 +108,8 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
     sources.write_text(
         "sources:\n"
         "  - name: local\n"
-        f"    start_urls: [{site.url('/list.html')}, {site.url('/old')}]\n"
+        f"    start_urls: [{site.url('/list.html')}, {site.url('/old')},"
+        f" {site.url('/private/list.html')}]\n"
         f"    feeds: [{site.url('/rss.xml')}, {site.url('/frozen.xml')},"
         f" {site.url('/html-feed.xml')}]\n"
         f"    sitemaps: [{site.url('/robots.txt')}, {site.url('/missing-sitemap.xml')}]\n"
@@ -118,7 +120,7 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
     result = brwatch("--sources", str(sources), "sources", "--check", "--json", "--timeout", "3")
     assert result.returncode == 1, result  # some entry points do not answer as expected
     rows = {row["url"]: row for row in map(json.loads, result.stdout.splitlines())}
-    assert len(rows) == 8
+    assert len(rows) == 9
 
     def outcome(path: str) -> tuple[str, str]:
         row = rows[site.url(path)]
@@ -132,7 +134,12 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
         "status": 200,
         "final_url": site.url("/list.html"),
         "detail": "text/html; charset=utf-8",
+        "crawl_delay": 3.0,
     }
+    assert outcome("/private/list.html") == (
+        "robots_disallowed",
+        "robots.txt disallows it for brwatch",
+    )
     assert rows[site.url("/old")]["outcome"] == "ok"
     assert rows[site.url("/old")]["final_url"] == site.url("/list.html")
     assert outcome("/rss.xml")[0] == "ok" and outcome("/rss.xml")[1].startswith("feed, newest item")
@@ -153,6 +160,7 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
             "/frozen.xml",
             "/html-feed.xml",
             "/robots.txt",
+            "/robots.txt",
             "/missing-sitemap.xml",
         ]
     )
@@ -161,7 +169,9 @@ def test_check_reports_every_kind_of_outcome(  # type: ignore[no-untyped-def]
     table = brwatch("--sources", str(sources), "sources", "--check", "--source", "local", env=wide)
     assert table.returncode == 1
     text = unwrapped(table.stdout)
-    assert "4 of 7 entry points answered with what was expected" in text
+    assert "4 of 8 entry points answered with what was expected" in text
+    assert "robots.txt disallows it for brwatch" in text
+    assert "ok 200 (robots.txt Crawl-delay 3s)" in text
     assert "HTTP 404" in text and "stale: newest item 2018-01-05" in text
     assert "wrong content: answers an HTML page, not a feed" in text
 

@@ -122,17 +122,20 @@ def _print_results(results: list[ProbeResult]) -> None:
     table = Table()
     for column in ("source", "kind", "url", "result"):
         table.add_column(column, overflow="fold")
-    styles = {"ok": "green", "stale": "yellow", "wrong_content": "red", "http_error": "red"}
+    styles = {"ok": "green", "stale": "yellow"}
     for result in results:
         label = {
             "ok": f"ok {result.status}",
             "stale": f"stale: {result.detail}",
             "wrong_content": f"wrong content: {result.detail}",
+            "robots_disallowed": result.detail,
             "http_error": f"HTTP {result.status}",
             "unreachable": f"unreachable ({result.detail})",
         }[result.outcome]
         if result.ok and result.kind != "start_url":
             label += f" — {result.detail}"
+        if result.crawl_delay:
+            label += f" (robots.txt Crawl-delay {result.crawl_delay:g}s)"
         table.add_row(
             result.source,
             result.kind,

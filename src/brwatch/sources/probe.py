@@ -1,24 +1,29 @@
 """`brwatch sources --check`: does each entry point answer, with what? One request per URL.
 
-Start URLs only need to answer; feeds and sitemaps must also serve the right kind of document,
-with recent items (see `contents`).
+Each host's robots.txt is read first, as the crawler will: an entry point it disallows is
+reported and not requested, and a Crawl-delay is reported with it. Start URLs then only need to
+answer; feeds and sitemaps must also serve the right kind of document, with recent items (see
+`contents`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from protego import Protego
 
 from brwatch import __version__
 from brwatch.sources.contents import PEEK_BYTES, judge_contents
 from brwatch.sources.model import EntryKind, Source
 
 USER_AGENT = f"brwatch/{__version__} (sources check)"
+ROBOTS_AGENT = "brwatch"  # the product token robots.txt rules are matched against
 
 
 @dataclass(frozen=True)
@@ -27,11 +32,13 @@ class ProbeResult:
     kind: EntryKind
     url: str
     # "ok"; "stale" (newest item too old); "wrong_content" (e.g. an HTML page for a feed);
-    # "http_error" (answered 4xx/5xx); "unreachable" (DNS, connection, timeout, redirects)
+    # "robots_disallowed"; "http_error" (answered 4xx/5xx); "unreachable" (DNS, connection,
+    # timeout, redirects)
     outcome: str
     status: int | None  # final HTTP status after redirects
     final_url: str | None
     detail: str  # what was found, or why not
+    crawl_delay: float | None = None  # what the host's robots.txt asks of us, if anything
 
     @property
     def ok(self) -> bool:
@@ -70,11 +77,42 @@ async def _probe_all(
         headers={"User-Agent": USER_AGENT},
     ) as client:
 
-        async def one(name: str, kind: EntryKind, url: str) -> ProbeResult:
+        async def robots_of(origin: str) -> tuple[str, Protego | None]:
             async with limit:
-                return await _probe(client, name, kind, url, settings)
+                return origin, await _robots(client, origin, settings)
+
+        origins = sorted({_origin(url) for _name, _kind, url in targets})
+        robots = dict(await asyncio.gather(*(robots_of(origin) for origin in origins)))
+
+        async def one(name: str, kind: EntryKind, url: str) -> ProbeResult:
+            rules = robots.get(_origin(url))
+            delay = rules.crawl_delay(ROBOTS_AGENT) if rules else None
+            if rules and not rules.can_fetch(url, ROBOTS_AGENT):
+                reason = "robots.txt disallows it for brwatch"
+                return ProbeResult(name, kind, url, "robots_disallowed", None, None, reason, delay)
+            async with limit:
+                result = await _probe(client, name, kind, url, settings)
+            return replace(result, crawl_delay=delay)
 
         return list(await asyncio.gather(*(one(*target) for target in targets)))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def _robots(client: httpx.AsyncClient, origin: str, settings: _Settings) -> Protego | None:
+    """The host's robots.txt rules; None when there are none to obey or they cannot be read
+    (the entry point's own request then says why). 4xx means "no rules" (RFC 9309)."""
+    try:
+        async with asyncio.timeout(settings.timeout * 3):
+            response = await client.get(f"{origin}/robots.txt")
+    except (TimeoutError, httpx.HTTPError):
+        return None
+    if response.status_code != 200:
+        return None
+    return Protego.parse(response.text)
 
 
 async def _probe(
