@@ -52,6 +52,8 @@ def test_queue_holds_flagged_relevant_items_only(web: World) -> None:
         ("since=2026-10-29&until=2026-10-30", {"permission", "attribution"}),
         ("q=story%203", {"attribution"}),
         ("review=cleared", set()),
+        # A submitted filter form sends its empty fields too.
+        ("status=permission_required&link=&conflict=&since=&until=&q=&source=", {"permission"}),
     ],
 )
 def test_queue_filters(web: World, query: str, expected: set[str]) -> None:

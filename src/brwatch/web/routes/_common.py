@@ -7,10 +7,18 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import Query
+from pydantic import BeforeValidator
 from starlette.requests import Request
 
 from brwatch.web.queue import QueueFilters, SortKey
 
+
+def _blank_is_none(value: object) -> object:
+    """An empty filter field in a submitted GET form means "no filter"."""
+    return None if value == "" else value
+
+
+Blank = BeforeValidator(_blank_is_none)
 ReviewFilter = Literal[
     "pending",
     "cleared",
@@ -26,20 +34,22 @@ def queue_filters(
     request: Request,
     status: Annotated[
         Literal["prohibited", "permission_required", "attribution_required"] | None,
+        Blank,
         Query(description="rights status"),
     ] = None,
     link: Annotated[
         Literal["missing", "broken", "wrong_target"] | None,
+        Blank,
         Query(description="attribution link problem"),
     ] = None,
     conflict: Annotated[
-        Literal["yes", "no"] | None, Query(description="explicit signals disagree")
+        Literal["yes", "no"] | None, Blank, Query(description="explicit signals disagree")
     ] = None,
     review: Annotated[ReviewFilter, Query(description="review state, or any")] = "pending",
     source: Annotated[str | None, Query(max_length=100)] = None,
     lang: Annotated[str | None, Query(max_length=16)] = None,
-    since: Annotated[date | None, Query(description="published on or after")] = None,
-    until: Annotated[date | None, Query(description="published on or before")] = None,
+    since: Annotated[date | None, Blank, Query(description="published on or after")] = None,
+    until: Annotated[date | None, Blank, Query(description="published on or before")] = None,
     q: Annotated[str | None, Query(max_length=200, description="words in the title")] = None,
     include_irrelevant: Annotated[bool, Query(description="also articles off the topic")] = False,
     sort: Annotated[SortKey, Query()] = "newest",
