@@ -38,6 +38,8 @@ def clean_name(value: str | None) -> str | None:
         return None
     value = " ".join(value.split())
     value = _NAME_LEAD.sub("", value)
+    for claim in ("版权所有", "版權所有"):
+        value = value.split(claim, 1)[0] or value
     value = _NAME_TAIL.sub("", value)[:MAX_NAME].strip(_NAME_STRIP)
     return value if len(value) >= 2 else None
 

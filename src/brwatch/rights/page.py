@@ -36,11 +36,36 @@ _SKIPPED_TAGS = frozenset(
 _CAPTION_TAGS = frozenset({"figcaption", "caption", "figure"})
 _CHROME_TAGS = frozenset({"footer"})
 _ARTICLE_TAGS = frozenset({"article"})
-_ATTR_CLASS = re2.compile(
-    r"(?i)(?P<skip>cookie|consent|gdpr|share|social|sharing|comment)|(?P<caption>caption|credit|photo|img|image)|"
-    r"(?P<footer>foot|copyright|bottom|colophon|site-?info|legal|\bft\b|\bcopy\b|banquan)|"
-    r"(?P<article>articlebody|article-body|article_body|article-content|post-content|entry-content|story-body|\bcontent\b|detail|\bbody\b)"
+# Words in class/id/itemprop values (split at spaces, "-" and "_") that say what a block is.
+_SKIP_WORDS = frozenset({"cookie", "cookies", "consent", "gdpr"})
+# Share bars and comment threads are skipped too, unless they sit in the site footer.
+_WIDGET_WORDS = frozenset({"share", "sharing", "social", "comments"})
+_CAPTION_WORDS = frozenset(
+    {"caption", "figcaption", "credit", "credits", "photocredit", "photo", "img"}
 )
+_FOOTER_WORDS = frozenset({"copyright", "copyrights", "bottom", "colophon", "siteinfo", "legal", "ft", "copy", "banquan"})  # fmt: skip
+_ARTICLE_WORDS = frozenset(
+    {"articlebody", "article", "content", "entry", "story", "detail", "body", "post"}
+)
+_WORD_SPLIT = re2.compile(r"[\s_-]+")
+
+
+def _marker_kind(marker: str) -> str | None:
+    """What a class/id/itemprop value marks: skip, caption, footer, article, or nothing."""
+    words = {w for w in _WORD_SPLIT.split(marker.lower()) if w}
+    if words & _SKIP_WORDS:
+        return "skip"
+    if words & _WIDGET_WORDS:
+        return "widget"
+    if words & _CAPTION_WORDS:
+        return "caption"
+    if words & _FOOTER_WORDS or any(w.startswith(("foot", "copyright")) for w in words):
+        return "footer"
+    if words & _ARTICLE_WORDS or any(w.startswith("articlebody") for w in words):
+        return "article"
+    return None
+
+
 # A hit after this share of the page's text, outside any article container, is site chrome.
 _CHROME_TAIL_SHARE = 0.8
 # The last part of an article where source lines and reprint terms sit.
@@ -75,7 +100,7 @@ def _place(node: Any) -> tuple[str | None, bool]:
     element = node.getparent()
     if element is not None and node.is_tail:
         element = element.getparent()
-    footer = caption = in_article = False
+    footer = caption = widget = in_article = False
     while element is not None:
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag in _SKIPPED_TAGS:
@@ -84,17 +109,19 @@ def _place(node: Any) -> tuple[str | None, bool]:
         footer = footer or tag in _CHROME_TAGS
         in_article = in_article or tag in _ARTICLE_TAGS
         marker = " ".join(filter(None, (element.get(a) for a in ("class", "id", "itemprop"))))
-        match = _ATTR_CLASS.search(marker) if marker else None
-        if match:
-            group = match.lastgroup
+        group = _marker_kind(marker) if marker else None
+        if group:
             if group == "skip":
                 return "skip", in_article
             caption = caption or group == "caption"
+            widget = widget or group == "widget"
             footer = footer or group == "footer"
             in_article = in_article or group == "article"
         element = element.getparent()
     if footer:
         return "footer", in_article
+    if widget:
+        return "skip", in_article
     return ("caption" if caption else None), in_article
 
 

@@ -19,18 +19,27 @@ def _first(values: list[str | None]) -> str | None:
     return next((v for v in values if v), None)
 
 
+def _attribution_licence(findings: list[Evidence]) -> bool:
+    return any(f.license and "-BY" in f.license for f in findings if f.status == "open_license")
+
+
 def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
     findings = sorted(findings, key=lambda f: (_SCOPE_ORDER.get(f.scope, 99), f.start))
     deciding = [f for f in findings if f.status and f.confidence >= MIN_DECIDING_CONFIDENCE]
     explicit = [f for f in deciding if f.status != GENERIC_STATUS]
     verdict = Verdict(evidence=findings, ruleset=ruleset)
     if explicit:
-        verdict.status = min((f.status for f in explicit), key=RESTRICTIVENESS.__getitem__)  # type: ignore[arg-type]
         statuses = {f.status for f in explicit}
+        if "attribution_required" in statuses and _attribution_licence(explicit):
+            # "Reprint with credit" restates what an attribution licence (CC BY…) demands.
+            statuses.discard("attribution_required")
+        verdict.status = min(statuses, key=RESTRICTIVENESS.__getitem__)  # type: ignore[arg-type]
         verdict.conflict = len(statuses) > 1 and not statuses <= _OPEN
     elif deciding:
         verdict.status = GENERIC_STATUS
     winners = [f for f in deciding if f.status == verdict.status]
+    if verdict.status == "open_license":
+        winners += [f for f in explicit if f.status == "attribution_required"]
     verdict.license = _first([f.license for f in winners]) or _first([f.license for f in deciding])
     terms = winners + [f for f in findings if f.status is None]
     verdict.requires_link = any(f.requires_link for f in terms)
