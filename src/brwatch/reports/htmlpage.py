@@ -41,9 +41,14 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["label"] = lambda key: str(key).replace("_", " ")
+    environment.filters["label"] = _label
     environment.filters["when"] = _when
     return environment
+
+
+def _label(key: object) -> str:
+    """'permission_required' -> 'permission required'."""
+    return str(key).replace("_", " ")
 
 
 def _when(iso: str | None) -> str:
@@ -56,18 +61,21 @@ def _when(iso: str | None) -> str:
 def _charts(report: Report) -> dict[str, Markup]:
     totals = report.totals
     statuses = [
-        (status, n) for status, n in totals["by_status"].items() if n or status != "not_checked"
+        (_label(status), n)
+        for status, n in totals["by_status"].items()
+        if n or status != "not_checked"
     ]
+    status_colours = {_label(status): colour for status, colour in STATUS_COLOURS.items()}
     sources = sorted(
         ((name, counts["relevant"]) for name, counts in report.by_source.items()),
         key=lambda pair: (-pair[1], pair[0]),
     )
     points = report.trend["points"]
-    decisions = list(report.decisions["by_outcome"].items())
+    decisions = [(_label(state), n) for state, n in report.decisions["by_outcome"].items()]
     return {
         # The SVG strings escape every label themselves (charts.py).
         "status": Markup(
-            bar_chart(statuses, "Relevant articles by rights status", colours=STATUS_COLOURS)
+            bar_chart(statuses, "Relevant articles by rights status", colours=status_colours)
         ),
         "source": Markup(bar_chart(sources, "Relevant articles by source")),
         "trend": Markup(
