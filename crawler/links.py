@@ -25,7 +25,8 @@ _NEXT_TEXT = re.compile(
 )
 # URL shapes of numbered listing pages.
 _PAGE_URL = re.compile(
-    r"(?:[?&](?:page|p|pg|pn|paged|start|offset)=\d+|/page/\d+/?$|[_-](?:page_?)?\d{1,4}\.s?html?$)",
+    r"(?:[?&](?:page|p|pg|pn|paged|start|offset)=\d+|/page/\d+/?$"
+    r"|/(?:index|list|page)[_-]?\d{1,4}\.s?html?$)",
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+")
@@ -43,13 +44,14 @@ def url_shape(url: str) -> str:
     return _DIGITS.sub("0", url)
 
 
-def is_next_page(url: str, text: str, rel: str, listing_url: str) -> bool:
+def is_next_page(url: str, text: str, rel: str, listing_url: str, *, article: bool) -> bool:
+    """rel=next always; a "next"/number link text or a page-numbered URL unless the link
+    is one the source's allow patterns name as an article."""
     if not same_site(url, listing_url):
         return False
-    if "next" in rel.lower().split():
+    if "next" in rel.lower().split() or _PAGE_URL.search(url):
         return True
-    text = " ".join(text.split())
-    return bool(_NEXT_TEXT.match(text)) or bool(_PAGE_URL.search(url))
+    return not article and bool(_NEXT_TEXT.match(" ".join(text.split())))
 
 
 def _anchors(tree: etree._Element) -> Iterable[tuple[str, str, str]]:
@@ -81,9 +83,10 @@ def listing_links(
         if url is None or url in seen:
             continue
         seen.add(url)
-        if is_next_page(url, text, rel, listing_url):
+        allowed = allows(url) and (any_site or same_site(url, listing_url))
+        if is_next_page(url, text, rel, listing_url, article=allowed and any_site):
             found.pages.append(url)
-        elif allows(url) and (any_site or same_site(url, listing_url)):
+        elif allowed:
             found.articles.append(url)
     return found
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,8 +25,13 @@ from brwatch.storage import open_database
 log = logging.getLogger(__name__)
 
 
-def _warm_up() -> None:
-    """Import every stage in the worker before the first page arrives."""
+def _start_worker() -> None:
+    """Import every stage before the first page arrives; leave Ctrl-C to the crawl process.
+
+    Workers share the terminal's process group: without this, Ctrl-C would kill them mid-page
+    while the crawl process is still finishing and storing the pages in flight.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     stages()
 
@@ -57,12 +63,15 @@ class BrwatchPipeline:
 
     def open_spider(self) -> None:
         self.db = open_database(self.db_url)
-        # "spawn": forking a process that runs a reactor and threads is unsafe.
-        self.pool = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm_up
-        )
+        self.pool = self._new_pool()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
         self.ticker = asyncio.ensure_future(self._flush_periodically())
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": forking a process that runs a reactor and threads is unsafe.
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+        )
 
     async def close_spider(self) -> None:
         self.closing = True
@@ -93,9 +102,7 @@ class BrwatchPipeline:
             # A worker died (out of memory, killed): this page is lost, the crawl goes on.
             self.count(page.source, "errors/parse")
             log.error("%s: worker died on %s: %s", page.source, page.url, exc)
-            self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
+            self.pool = self._new_pool()
             return {"url": page.url, "error": "worker died"}
         if processed.error:
             self.count(processed.source, "errors/parse")

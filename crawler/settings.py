@@ -56,7 +56,7 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 16_000_000
 CONCURRENT_ITEMS = 64
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.PolitenessMiddleware": 90,
+    "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read
     "crawler.middlewares.RetryBackoffMiddleware": 560,
 }
 EXTENSIONS = {
