@@ -307,3 +307,19 @@ def test_item_limit_and_caps_are_stated(known_sqlite: Database) -> None:
     assert "Exceptions: the first 2 of 4 are listed." in capped
     assert "Item details: the newest 1 of 5 are shown." in capped
     assert len(re.findall(r'<tr class="exception">', capped)) == 2
+
+
+def test_json_follows_the_published_schema(known_sqlite: Database) -> None:
+    import jsonschema
+
+    import brwatch.reports
+
+    schema_path = Path(brwatch.reports.__file__).parent / "report.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for report in (october(known_sqlite), build_report(known_sqlite, "2025-01-01", "2025-01-02")):
+        jsonschema.validate(json.loads(render(report, "json")), schema)
+    broken = json.loads(render(october(known_sqlite), "json"))
+    del broken["totals"]["by_status"]["prohibited"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
