@@ -182,7 +182,7 @@ def test_copies_command(db, db_url, brwatch) -> None:
         ("https://a.example.com/1", False),
     ]
     missing = brwatch("copies", "https://nowhere.example.com/", db=db_url)
-    assert missing.returncode == 2 and "not a stored article" in missing.stderr
+    assert missing.returncode == 2 and "not a stored article" in " ".join(missing.stderr.split())
 
 
 @pytest.mark.parametrize(
