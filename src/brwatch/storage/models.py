@@ -37,6 +37,21 @@ class Article(Base):
     """One article, keyed by its canonical URL; the newest version's fields are kept here."""
 
     __tablename__ = "articles"
+    # The review queue filters and counts on these; covering them keeps its counts index-only.
+    __table_args__ = (
+        Index(
+            "ix_articles_queue",
+            "relevant",
+            "review_state",
+            "rights_status",
+            "rights_conflict",
+            "attribution_link",
+            "source",
+            "lang",
+            "published",
+            "fetched_at",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     canonical_url: Mapped[str] = mapped_column(String(2048), unique=True)

@@ -79,17 +79,18 @@ class QueueFilters:
     per_page: int = 50
 
     def clauses(self, *, skip: str | None = None) -> list[ColumnElement[bool]]:
-        """WHERE clauses; `skip` leaves one facet out so its counts show every choice."""
+        """WHERE clauses; skip="facets" leaves out status, link and review (counted per value)."""
         clauses: list[ColumnElement[bool]] = [flagged_clause()]
         if not self.include_irrelevant:
             clauses.append(Article.relevant.is_(True))
-        if self.status and skip != "status":
+        facets = skip == "facets"
+        if self.status and not facets:
             clauses.append(Article.rights_status == self.status)
-        if self.link and skip != "link":
+        if self.link and not facets:
             clauses.append(Article.attribution_link == self.link)
         if self.conflict is not None:
             clauses.append(Article.rights_conflict.is_(self.conflict))
-        if self.review and skip != "review":
+        if self.review and not facets:
             clauses.append(Article.review_state == self.review)
         if self.source:
             clauses.append(Article.source == self.source)
@@ -137,9 +138,21 @@ class QueuePage:
         return max(1, -(-self.total // self.filters.per_page))
 
 
-def _counts(session: Session, column: Any, clauses: list[ColumnElement[bool]]) -> dict[str, int]:
-    query = select(column, func.count()).where(*clauses).group_by(column)
-    return {key: count for key, count in session.execute(query) if key is not None}
+def _facet_counts(session: Session, filters: QueueFilters) -> dict[tuple[str, str, str, bool], int]:
+    """Counts per (review state, rights status, link outcome, conflict) in one index-only scan.
+
+    The facet filters (status, link, review) are left out of the SQL, so each facet's counts can
+    be summed in Python over the other two; one pass replaces four GROUP BY scans.
+    """
+    clauses = filters.clauses(skip="facets")
+    key = (
+        Article.review_state,
+        Article.rights_status,
+        Article.attribution_link,
+        Article.rights_conflict,
+    )
+    query = select(*key, func.count()).where(*clauses).group_by(*key)
+    return {(r, s or "", link or "", bool(c)): n for r, s, link, c, n in session.execute(query)}
 
 
 def matching_query(filters: QueueFilters) -> Select[Any]:
@@ -149,19 +162,32 @@ def matching_query(filters: QueueFilters) -> Select[Any]:
 def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
     offset = (filters.page - 1) * filters.per_page
     rows = list(session.execute(matching_query(filters).limit(filters.per_page).offset(offset)))
-    by_review = _counts(session, Article.review_state, filters.clauses(skip="review"))
-    total = by_review.get(filters.review, 0) if filters.review else sum(by_review.values())
+    groups = _facet_counts(session, filters)
+    wanted = {"review": filters.review, "status": filters.status, "link": filters.link}
+
+    def tally(facet: str) -> dict[str, int]:
+        """Counts by one facet's values, with the other facets' chosen values applied."""
+        counts: dict[str, int] = {}
+        for (review, status, link, _), n in groups.items():
+            values = {"review": review, "status": status, "link": link}
+            if all(wanted[f] in (None, values[f]) for f in wanted if f != facet) and values[facet]:
+                counts[values[facet]] = counts.get(values[facet], 0) + n
+        return counts
+
+    by_review = tally("review")
+    matching = {
+        key: n
+        for key, n in groups.items()
+        if all(w in (None, v) for w, v in zip(wanted.values(), key[:3], strict=True))
+    }
     return QueuePage(
         filters=filters,
         rows=rows,
-        total=total,
-        by_status=_counts(session, Article.rights_status, filters.clauses(skip="status")),
+        total=sum(matching.values()),
+        by_status={k: v for k, v in tally("status").items() if k in FLAG_STATUSES},
         by_review=by_review,
-        by_link=_counts(session, Article.attribution_link, filters.clauses(skip="link")),
-        conflicts=session.scalar(
-            select(func.count()).where(*filters.clauses(), Article.rights_conflict.is_(True))
-        )
-        or 0,
+        by_link={k: v for k, v in tally("link").items() if k in LINK_PROBLEMS},
+        conflicts=sum(n for key, n in matching.items() if key[3]),
         sources=list(session.scalars(select(Article.source).distinct().order_by(Article.source))),
         languages=[
             lang
