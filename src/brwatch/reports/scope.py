@@ -1,0 +1,57 @@
+"""What a report covers (period and sources) and the query helpers every section shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func
+
+from brwatch.reports.period import Period
+from brwatch.storage.models import Article
+
+# Ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 2000
+
+
+class Scope:
+    """The period and source filter, applied the same way to every query."""
+
+    def __init__(self, period: Period, sources: list[str] | None) -> None:
+        self.period = period
+        self.sources = sources
+
+    def articles(self, stmt: Select[Any]) -> Select[Any]:
+        """Articles first collected in the period, from the chosen sources."""
+        stmt = stmt.where(Article.first_seen_at < self.period.until)
+        if self.period.since is not None:
+            stmt = stmt.where(Article.first_seen_at >= self.period.since)
+        return self.of_sources(stmt)
+
+    def of_sources(self, stmt: Select[Any]) -> Select[Any]:
+        return stmt.where(Article.source.in_(self.sources)) if self.sources else stmt
+
+    def during(self, stmt: Select[Any], column: Any) -> Select[Any]:
+        stmt = stmt.where(column < self.period.until)
+        return stmt.where(column >= self.period.since) if self.period.since else stmt
+
+
+def chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def review_state_in(column: Any) -> ColumnElement[str]:
+    """The review state an audit record's before/after JSON names, read by the database."""
+    # The web app writes {"state": ...}; older or other writers may say "review_state".
+    return func.coalesce(column["state"].as_string(), column["review_state"].as_string())
+
+
+def utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime | None) -> str | None:
+    return utc(moment).isoformat() if moment else None
