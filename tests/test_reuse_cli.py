@@ -198,3 +198,23 @@ def test_cli_checks_an_unstored_article_on_the_fly(
     with db.session() as session:
         decision = session.query(GateDecision).one()
         assert decision.article_id is None and decision.article_url == url
+
+
+def test_a_grant_recorded_under_any_name_of_the_publisher_counts(db) -> None:
+    url = "https://www.example-portal.cn/a/1.html"
+    with db.session() as session:
+        session.add(
+            Article(
+                canonical_url=url,
+                url=url,
+                source="portal",
+                origin="新华社",
+                rights={**RIGHTS, "origin": "新华社", "credit": None},
+            )
+        )
+        # As the web app stores it: the name legal typed, not the registry id.
+        session.add(Grant(publisher="Xinhua News Agency", scope="all"))
+    draft = parse_draft(f"Story. Source: Xinhua <{url}>", "d.md")
+    result = check_reuse(db, url, draft)
+    assert result.status == "prohibited"  # Xinhua's registered terms are carried
+    assert result.may_publish and result.grant_id is not None

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
@@ -189,20 +189,25 @@ def url_key(url: str) -> str:
 
 
 def grants_for(
-    session: Session, publisher_keys: Iterable[str], article_urls: Iterable[str]
+    session: Session,
+    publisher_keys: Iterable[str],
+    article_urls: Iterable[str],
+    registry: PublisherRegistry | None = None,
 ) -> list[Grant]:
     """Every grant (active or not) covering one of these article URLs, or all articles of one
-    of these publishers."""
-    keys = {k for k in publisher_keys if k}
+    of these publishers. A grant's publisher may be an id, any alias or a domain (the web app
+    stores what legal typed), so it is resolved through the registry before comparing."""
+    registry = registry or load_publishers()
+    keys = {k.casefold() for k in publisher_keys if k}
     urls = {url_key(u) for u in article_urls if u}
-    grants = session.scalars(
-        select(Grant)
-        .where(or_(Grant.publisher.in_(keys), Grant.scope == "article"))
-        .order_by(Grant.id)
-    )
+
+    def by_publisher(grant: Grant) -> bool:
+        known = registry.resolve(grant.publisher)
+        return grant.publisher.casefold() in keys or (known is not None and known.id in keys)
+
     return [
         g
-        for g in grants
-        if (g.scope == "all" and g.publisher in keys)
+        for g in session.scalars(select(Grant).order_by(Grant.id))
+        if (g.scope == "all" and by_publisher(g))
         or (g.scope == "article" and g.article_url and url_key(g.article_url) in urls)
     ]
