@@ -30,6 +30,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from brwatch.schedule import jobs
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import clear_flags
+from brwatch.schedule.records import close_vanished_runs
 from brwatch.schedule.settings import SchedulerSettings
 from brwatch.schedule.triggers import build_trigger, period_seconds
 from brwatch.sources import Source, SourcesError, TriggerSpec, load_sources, parse_schedule
@@ -227,6 +228,9 @@ class SchedulerDaemon:
         signal.signal(signal.SIGINT, self._on_stop_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
         # Paused until the job store matches the sources file, so nothing stale fires first.
+        vanished = close_vanished_runs(self.db)
+        if vanished:
+            log.warning("runs %s were left running by vanished processes: marked failed", vanished)
         self.scheduler.start(paused=True)
         changes = self.sync_jobs(self.sources)
         self.scheduler.resume()
@@ -259,6 +263,10 @@ class SchedulerDaemon:
         )
         self.runtime.stop_requested_at = time.monotonic()
         self.scheduler.pause()
+        # A round of job processing already under way holds this lock; let it end before the
+        # executor closes, or it would hand a job to a closed executor.
+        with self.scheduler._jobstores_lock:
+            pass
         self.scheduler.shutdown(wait=True)
         jobs.install(None)
         log.info("scheduler %s stopped", self.owner)

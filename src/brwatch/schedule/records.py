@@ -105,6 +105,36 @@ def _settle(run: CrawlRun, result: ChildResult, created: bool) -> None:
     }
 
 
+def close_vanished_runs(db: Database) -> list[int]:
+    """Runs left ``running`` on this host by a crawl process that no longer exists are failed.
+
+    Such rows are left by a machine restart or a SIGKILLed scheduler; without this they would
+    stay ``running`` for ever and hide the source from monitoring.
+    """
+    host = socket.gethostname()
+    with db.session() as session:
+        rows = session.scalars(
+            select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == host)
+        ).all()
+        vanished = [run for run in rows if run.pid is None or not _alive(run.pid)]
+        for run in vanished:
+            run.status = "failed"
+            run.finished_at = utcnow()
+            note = "the crawl process vanished without finishing its run"
+            run.log_tail = "\n".join(part for part in (run.log_tail, note) if part)
+        return [run.id for run in vanished]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 def recent_runs(db: Database, source: str | None = None, limit: int | None = 50) -> list[CrawlRun]:
     """Newest first; ``limit`` None or 0 for all."""
     query = select(CrawlRun).order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())

@@ -58,7 +58,7 @@ class SchedulerSettings:
         "every 1d", "how often attribution links are rechecked"
     )
     attribution_recheck_command: str = _setting(
-        "{python} -m brwatch.cli attribution recheck", "command of the attribution recheck job"
+        "{python} -m brwatch.cli attribution check", "command of the attribution recheck job"
     )
     rights_recheck_every: str = _setting(
         "every 1d", "how often stale rights verdicts are re-evaluated after a rules change"

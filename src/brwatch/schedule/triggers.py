@@ -33,9 +33,7 @@ def period_seconds(spec: TriggerSpec, timezone: str, samples: int = 6) -> float:
             break
         fires.append(fire)
         previous, now = fire, fire + timedelta(seconds=1)
-    gaps = [
-        (later - earlier).total_seconds() for earlier, later in pairwise(fires)
-    ]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(fires)]
     return min(gaps) if gaps else 86400.0
 
 
