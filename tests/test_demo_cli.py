@@ -25,6 +25,7 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     db_url = "sqlite:///brwatch-demo/demo.db"
     out = " ".join(result.stdout.split())
     assert "12 articles stored, 11 about the Belt and Road" in out
+    assert "attribution links of articles crediting an origin:" in out
     assert f"brwatch --db {db_url} export --json" in out
     assert f"brwatch --db {db_url} serve" in out
 
@@ -66,15 +67,13 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     cc_by_sa = article("noticias-es", "/2026/11/27/puerto.html")["rights"]
     assert (cc_by_sa["status"], cc_by_sa["license"]) == ("open_license", "CC-BY-SA-4.0")
 
-    # origin claims "来源：新华社", with and without a link
-    assert (
-        article("silkroad-daily", "/news/2026/11/25/trade-expo.html")["rights"]["origin"]
-        == "新华社"
-    )
-    assert (
-        article("silkroad-daily", "/news/2026/11/26/green-energy.html")["rights"]["origin"]
-        == "新华社"
-    )
+    # origin claims "来源：新华社" without a link, and with one to a page off Xinhua's domains
+    unlinked = article("silkroad-daily", "/news/2026/11/25/trade-expo.html")
+    linked = article("silkroad-daily", "/news/2026/11/26/green-energy.html")
+    assert unlinked["rights"]["origin"] == linked["rights"]["origin"] == "新华社"
+    assert unlinked["attribution"]["link"] == "missing"
+    assert linked["attribution"]["link"] == "wrong_target"
+    assert urlsplit(linked["attribution"]["link_url"]).path == "/2026/11/26/green-energy.html"
 
     runs = brwatch("--db", db_url, "runs", "--json", cwd=tmp_path)
     assert runs.returncode == 0, runs

@@ -18,7 +18,7 @@ from brwatch.demo.summary import DemoSummary, summarize
 from brwatch.storage import DatabaseError, open_database
 
 DEFAULT_DIR = Path("brwatch-demo")
-CRAWL_TIMEOUT = 300  # seconds; the demo crawl takes a few
+STEP_TIMEOUT = 300  # seconds; the demo crawl takes a few
 EXAMPLES_SHOWN = 6
 # Attribution links on the sample pages point to other sample sites, on loopback: let the link
 # checker reach them (it refuses private and loopback addresses unless told otherwise).
@@ -107,16 +107,9 @@ def _serve_until_interrupted(sources_file: Path) -> int:
 
 
 def _crawl(db_url: str, sources_file: Path) -> None:
-    """The real `brwatch crawl`, in a child process, its progress shown as it goes."""
-    env = dict(os.environ)
-    allowed = [n for n in env.get("BRWATCH_ALLOWED_NETWORKS", "").split(",") if n.strip()]
-    env["BRWATCH_ALLOWED_NETWORKS"] = ",".join([*allowed, LOOPBACK])
-    command = [
-        sys.executable,
-        "-m",
-        "brwatch.cli",
-        "--db",
-        db_url,
+    """The real `brwatch crawl`, then the attribution link checks, each in a child process
+    (while the sample sites are up), their progress shown as they go."""
+    crawl = [
         "--sources",
         str(sources_file),
         "crawl",
@@ -124,14 +117,24 @@ def _crawl(db_url: str, sources_file: Path) -> None:
         *("--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0"),
     ]
     console.print(f"crawling the sample sites into {db_url} …")
+    _run_brwatch("crawl", db_url, crawl)
+    console.print("checking the attribution links of articles that credit another publisher …")
+    _run_brwatch("attribution check", db_url, ["attribution", "check"])
+
+
+def _run_brwatch(step: str, db_url: str, arguments: list[str]) -> None:
+    env = dict(os.environ)
+    allowed = [n for n in env.get("BRWATCH_ALLOWED_NETWORKS", "").split(",") if n.strip()]
+    env["BRWATCH_ALLOWED_NETWORKS"] = ",".join([*allowed, LOOPBACK])
+    command = [sys.executable, "-m", "brwatch.cli", "--db", db_url, *arguments]
     started = time.monotonic()
     try:
-        completed = subprocess.run(command, env=env, timeout=CRAWL_TIMEOUT, check=False)
+        completed = subprocess.run(command, env=env, timeout=STEP_TIMEOUT, check=False)
     except subprocess.TimeoutExpired as exc:
-        raise CommandError(f"the demo crawl did not finish within {CRAWL_TIMEOUT}s", 1) from exc
+        raise CommandError(f"demo: {step} did not finish within {STEP_TIMEOUT}s", 1) from exc
     if completed.returncode != 0:
-        raise CommandError(f"the demo crawl failed (exit {completed.returncode})", 1)
-    console.print(f"crawl finished in {time.monotonic() - started:.1f}s")
+        raise CommandError(f"demo: {step} failed (exit {completed.returncode})", 1)
+    console.print(f"{step} finished in {time.monotonic() - started:.1f}s")
 
 
 def _print_summary(summary: DemoSummary) -> None:
@@ -143,6 +146,9 @@ def _print_summary(summary: DemoSummary) -> None:
     )
     statuses = ", ".join(f"{status} {count}" for status, count in summary.by_status.most_common())
     console.print(f"rights: {statuses}")
+    links = ", ".join(f"{outcome} {count}" for outcome, count in summary.by_link.most_common())
+    if links:
+        console.print(f"attribution links of articles crediting an origin: {links}")
     not_relevant = [a.title for a in articles if not a.relevant]
     if not_relevant:
         console.print(f"not about the Belt and Road (kept, left out of exports): {not_relevant[0]}")

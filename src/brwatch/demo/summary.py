@@ -51,6 +51,11 @@ class DemoSummary:
         return Counter(a.rights_status or "no verdict" for a in self.articles)
 
     @property
+    def by_link(self) -> Counter[str]:
+        """Attribution link outcomes of the articles that credit an origin."""
+        return Counter(a.attribution_link for a in self.articles if a.attribution_link)
+
+    @property
     def by_source(self) -> Counter[str]:
         return Counter(a.source for a in self.articles)
 
