@@ -75,6 +75,15 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     assert linked["attribution"]["link"] == "wrong_target"
     assert urlsplit(linked["attribution"]["link_url"]).path == "/2026/11/26/green-energy.html"
 
+    # the English reprint credits Silk Wire with a working link to the original
+    reprint = article("reprint-en", "/news/rail-freight-doubles.html")
+    assert reprint["rights"]["origin"] == "Silk Wire"
+    assert reprint["attribution"]["link"] == "ok"
+    assert (
+        reprint["attribution"]["link_url"]
+        == (article("wire-en", "/2026/11/27/rail-freight.html")["url"])
+    )
+
     runs = brwatch("--db", db_url, "runs", "--json", cwd=tmp_path)
     assert runs.returncode == 0, runs
     finished = [json.loads(line) for line in runs.stdout.splitlines()]
