@@ -431,3 +431,23 @@ def test_the_real_crawl_runs_on_schedule_against_a_loopback_site(  # type: ignor
     assert scheduler.stop() == 0, scheduler.output()
     assert run.trigger == "schedule" and run.pages >= 2 and run.items >= 1, run.log_tail
     assert "/news/1.html" in site.paths_requested()
+
+
+def test_rechecks_run_as_their_own_recurring_jobs(sqlite_harness: Harness) -> None:
+    harness = sqlite_harness
+    harness.write_sources({"alpha": "every 1h"})
+    harness.control({"alpha": {"mode": "crash_early"}})
+    marker = harness.workdir / "rechecked"
+    recheck = f"{{python}} -c \"open('{marker}', 'a').write('x')\""
+    scheduler = harness.start(
+        attribution_recheck_every="every 1s",
+        attribution_recheck_command=recheck,
+        rights_recheck_every="every 1s",
+        rights_recheck_command="{python} -m brwatch.cli no-such-verb",
+    )
+    ran_twice = wait_until(lambda: marker.exists() and len(marker.read_text()) >= 2, 30)
+    assert ran_twice, scheduler.output()
+    scheduler.wait_for_output("rights_recheck skipped: this installation has no `brwatch no-such")
+    assert scheduler.stop() == 0, scheduler.output()
+    maintenance = {"maintenance:attribution_recheck", "maintenance:rights_recheck"}
+    assert maintenance <= harness.stored_job_ids()

@@ -51,6 +51,7 @@ class ScheduleSetupError(Exception):
 class WantedJob:
     job_id: str
     func: str
+    executor: str
     kwargs: dict[str, str]
     spec: TriggerSpec
     # New crawl jobs fire at once, so a source added to the file is crawled without waiting.
@@ -82,8 +83,10 @@ class SchedulerDaemon:
         )
         self.scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)},
+            # Separate pools: recurring rechecks never take a crawl's slot, nor crawls theirs.
             executors={
-                "default": ThreadPoolExecutor(settings.max_parallel_crawls + len(MAINTENANCE_TASKS))
+                "crawls": ThreadPoolExecutor(settings.max_parallel_crawls),
+                "maintenance": ThreadPoolExecutor(len(MAINTENANCE_TASKS)),
             },
             job_defaults={
                 "coalesce": True,
@@ -123,6 +126,7 @@ class SchedulerDaemon:
             wanted[job_id] = WantedJob(
                 job_id,
                 "brwatch.schedule.jobs:crawl_source",
+                "crawls",
                 {"source": source.name, "signature": self._signature(text)},
                 spec,
                 start_now=spec.kind == "interval",
@@ -134,6 +138,7 @@ class SchedulerDaemon:
                 wanted[job_id] = WantedJob(
                     job_id,
                     "brwatch.schedule.jobs:maintenance",
+                    "maintenance",
                     {"task": task, "signature": self._signature(text)},
                     parse_schedule(text),
                     start_now=False,
@@ -167,6 +172,7 @@ class SchedulerDaemon:
             try:
                 self.scheduler.add_job(
                     job.func,
+                    executor=job.executor,
                     id=job_id,
                     name=job_id,
                     kwargs=job.kwargs,

@@ -12,8 +12,9 @@ import logging
 import shlex
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from brwatch.schedule.children import ChildResult, run_child
 from brwatch.schedule.leases import LeaseBook
@@ -25,6 +26,7 @@ from brwatch.storage import Database
 from brwatch.storage.models import utcnow
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 CRAWL_PREFIX = "crawl:"
 MAINTENANCE_PREFIX = "maintenance:"
 # Seconds between looks at the database while a child runs (lease renewal, run discovery).
@@ -49,7 +51,7 @@ class Runtime:
             return None
         return self.stop_requested_at + self.settings.stop_grace
 
-    def retrying(self, what: str, operation):  # type: ignore[no-untyped-def]
+    def retrying(self, what: str, operation: Callable[[], T]) -> T:
         return with_db_retry(what, operation, self.settings.db_retry_for)
 
 
@@ -93,18 +95,7 @@ def _crawl(runtime: Runtime, source: str) -> None:
     argv = command_argv(settings.crawl_command, source=source)
     baseline = runtime.retrying("read the run history", lambda: newest_run_id(runtime.db))
     launched_at = utcnow()
-    owned: set[int] = set()
-    watcher = _Watcher(runtime, CRAWL_PREFIX + source)
-
-    def on_tick(pid: int) -> None:
-        if watcher.due():
-            # Rows are picked up while the child lives, so processes in its group can be told apart.
-            owned.update(
-                runtime.retrying(
-                    "find the run", lambda: runs_of_child(runtime.db, source, baseline, pid)
-                )
-            )
-
+    watch = _ChildWatch(runtime, CRAWL_PREFIX + source, source, baseline)
     log.info("crawl of %s starting: %s", source, shlex.join(argv))
     result = run_child(
         argv,
@@ -113,12 +104,10 @@ def _crawl(runtime: Runtime, source: str) -> None:
         kill_grace=settings.kill_grace,
         tail_chars=settings.log_tail_chars,
         stop_deadline=runtime.stop_deadline,
-        on_tick=on_tick,
+        on_tick=watch.tick,
     )
-    owned.update(
-        runtime.retrying(
-            "find the run", lambda: runs_of_child(runtime.db, source, baseline, result.pid)
-        )
+    owned = watch.runs | runtime.retrying(
+        "find the run", lambda: runs_of_child(runtime.db, source, baseline, result.pid)
     )
     run_ids = runtime.retrying(
         "record the run", lambda: settle_runs(runtime.db, source, owned, result, launched_at)
@@ -145,7 +134,7 @@ def maintenance(task: str, signature: str = "") -> None:
         if not _claim(runtime, job_id):
             return
         try:
-            watcher = _Watcher(runtime, job_id)
+            watch = _ChildWatch(runtime, job_id)
             log.info("%s starting: %s", task, shlex.join(argv))
             result = run_child(
                 argv,
@@ -154,7 +143,7 @@ def maintenance(task: str, signature: str = "") -> None:
                 kill_grace=runtime.settings.kill_grace,
                 tail_chars=runtime.settings.log_tail_chars,
                 stop_deadline=runtime.stop_deadline,
-                on_tick=lambda pid: watcher.due(),
+                on_tick=watch.tick,
             )
             _log_ending(task, result, [])
         finally:
@@ -172,28 +161,36 @@ def missing_verb(argv: list[str]) -> str | None:
     return None
 
 
-class _Watcher:
-    """Renews a job's lease every so often while its child runs."""
+class _ChildWatch:
+    """Looks after a running child: renews its job's lease and notes the runs it records.
 
-    def __init__(self, runtime: Runtime, job_id: str) -> None:
+    Each look is one quick attempt: a lost database must not hold up the loop that enforces
+    the child's time limit (the lease outlasts a few missed renewals).
+    """
+
+    def __init__(
+        self, runtime: Runtime, job_id: str, source: str | None = None, baseline: int = 0
+    ) -> None:
         self.runtime = runtime
         self.job_id = job_id
-        self.last = time.monotonic()
+        self.source = source
+        self.baseline = baseline
+        self.runs: set[int] = set()
         self.renew_every = max(runtime.settings.lease_ttl / 4, 0.5)
-        self.last_renewal = self.last
+        self.last_renewal = self.last_look = time.monotonic()
 
-    def due(self) -> bool:
+    def tick(self, pid: int) -> None:
         now = time.monotonic()
-        if now - self.last_renewal >= self.renew_every:
-            self.last_renewal = now
-            try:
+        try:
+            if now - self.last_renewal >= self.renew_every:
+                self.last_renewal = now
                 self.runtime.leases.renew(self.job_id)
-            except Exception as exc:  # a lost connection must not stop the watch; the lease lasts
-                log.warning("could not renew the lease of %s: %s", self.job_id, exc)
-        if now - self.last < WATCH_EVERY:
-            return False
-        self.last = now
-        return True
+            if self.source and now - self.last_look >= WATCH_EVERY:
+                self.last_look = now
+                # Found while the child lives, so runs of processes in its group can be told apart.
+                self.runs |= runs_of_child(self.runtime.db, self.source, self.baseline, pid)
+        except Exception as exc:
+            log.warning("%s: database unavailable while watching the child: %s", self.job_id, exc)
 
 
 def _claim(runtime: Runtime, job_id: str) -> bool:
