@@ -4,10 +4,11 @@ URLs the research found for each site (../shared/SOURCES-RESEARCH.md) and refuse
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from brwatch.sources import Source, default_sources_path, load_sources
+from brwatch.sources import Source, default_sources_path, load_sources, make_trigger
 
 # Article URLs quoted in SOURCES-RESEARCH.md, per source name of the bundled file.
 RESEARCH_ARTICLES: dict[str, list[str]] = {
@@ -164,6 +165,16 @@ def test_the_bundled_file_is_valid_and_broad(bundled: dict[str, Source]) -> None
         assert source.allow, f"{source.name}: no allow pattern, the crawl would follow everything"
         assert source.schedule and source.trigger_spec is not None
         assert source.delay is not None and source.delay >= 1
+
+
+def test_every_schedule_builds_a_trigger_that_fires(bundled: dict[str, Source]) -> None:
+    now = datetime.now(UTC)  # interval triggers count from their creation
+    for source in bundled.values():
+        assert source.trigger_spec is not None
+        trigger = make_trigger(source.trigger_spec)
+        next_fire = trigger.get_next_fire_time(None, now)
+        latest = now + timedelta(hours=6, minutes=1)  # the longest bundled schedule: every 6h
+        assert next_fire is not None and now <= next_fire <= latest, source.name
 
 
 def test_every_research_article_url_is_followed(bundled: dict[str, Source]) -> None:
