@@ -77,6 +77,8 @@ def test_allow_and_deny_decide_which_links_are_followed(tmp_path: Path) -> None:
     assert seetao.allows("https://www.seetao.com/details/276749.html")
     assert not seetao.allows("https://www.seetao.com/list/220.html")  # no allow pattern matches
     assert not seetao.allows("https://www.seetao.com/details/0.html")  # denied
+    assert seetao.denies("https://www.seetao.com/details/0.html")
+    assert not seetao.denies("https://www.seetao.com/list/220.html")  # not allowed, not denied
     assert feed_only.allows("http://anything.example/x")  # no allow patterns: everything
 
 

@@ -127,9 +127,14 @@ class Source(BaseModel):
             + [("sitemap", url) for url in self.sitemaps]
         )
 
+    def denies(self, url: str) -> bool:
+        """True when a `deny` pattern matches: never follow this URL (article, listing page,
+        feed or sitemap item alike)."""
+        return any(pattern.search(url) for pattern in self._deny)
+
     def allows(self, url: str) -> bool:
         """True when a link should be followed: it matches an `allow` pattern (or there are
         none) and no `deny` pattern. Patterns are searched, so anchor them with ^ or $."""
-        if any(pattern.search(url) for pattern in self._deny):
+        if self.denies(url):
             return False
         return not self._allow or any(pattern.search(url) for pattern in self._allow)
