@@ -43,13 +43,13 @@ class Article(Base):
             "ix_articles_queue",
             "relevant",
             "review_state",
+            "fetched_at",
             "rights_status",
             "rights_conflict",
             "attribution_link",
             "source",
             "lang",
             "published",
-            "fetched_at",
         ),
     )
 
@@ -75,7 +75,9 @@ class Article(Base):
     # Attribution outcome: ok | missing | broken | wrong_target | not_required.
     attribution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attribution_link: Mapped[str | None] = mapped_column(String(16), index=True)
-    reprint_of_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    reprint_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
     review_state: Mapped[str] = mapped_column(String(32), default="pending", index=True)
     # Bumped by every review decision: a decision names the version it saw (optimistic locking).
     review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import Article
@@ -155,13 +155,30 @@ def _facet_counts(session: Session, filters: QueueFilters) -> dict[tuple[str, st
     return {(r, s or "", link or "", bool(c)): n for r, s, link, c, n in session.execute(query)}
 
 
-def matching_query(filters: QueueFilters) -> Select[Any]:
-    return select(*LIST_COLUMNS).where(*filters.clauses()).order_by(*_SORTS[filters.sort])
+def _page_rows(session: Session, filters: QueueFilters) -> list[Any]:
+    """One page of rows: ids first from the covering index, then only those rows' columns.
+
+    Sorting and skipping (deep pages) then never touch the wide article rows.
+    """
+    ids = list(
+        session.scalars(
+            select(Article.id)
+            .where(*filters.clauses())
+            .order_by(*_SORTS[filters.sort])
+            .limit(filters.per_page)
+            .offset((filters.page - 1) * filters.per_page)
+        )
+    )
+    if not ids:
+        return []
+    rows = {
+        row.id: row for row in session.execute(select(*LIST_COLUMNS).where(Article.id.in_(ids)))
+    }
+    return [rows[i] for i in ids if i in rows]
 
 
 def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
-    offset = (filters.page - 1) * filters.per_page
-    rows = list(session.execute(matching_query(filters).limit(filters.per_page).offset(offset)))
+    rows = _page_rows(session, filters)
     groups = _facet_counts(session, filters)
     wanted = {"review": filters.review, "status": filters.status, "link": filters.link}
 
