@@ -16,15 +16,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
 from brwatch.schedule.settings import DEFAULT_CRAWL_COMMAND
 from brwatch.storage import Database
-from brwatch.storage.models import CrawlRun
+from brwatch.storage.models import CrawlRun, SchedulerLease
 from tests.conftest import BACKENDS, PG_ADMIN_URL
 from tests.sites import Page
 
@@ -81,6 +83,7 @@ class SchedulerProcess:
     def __init__(self, workdir: Path, db_url: str, env: dict[str, str], name: str) -> None:
         self.log_path = workdir / f"{name}.log"
         self._log = self.log_path.open("wb")
+        self.stopped = False
         self.process = subprocess.Popen(
             [sys.executable, "-m", "brwatch.cli", "schedule"],
             cwd=workdir,
@@ -97,6 +100,7 @@ class SchedulerProcess:
         assert needle in self.output(), self.output()
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 30) -> int:
+        self.stopped = True
         if self.process.poll() is None:
             self.process.send_signal(signum)
         try:
@@ -166,7 +170,7 @@ class Harness:
         return runs
 
     def a_scheduler_died(self) -> bool:
-        return any(process.process.poll() is not None for process in self.processes)
+        return any(p.process.poll() is not None and not p.stopped for p in self.processes)
 
     def stored_job_ids(self) -> set[str]:
         engine = create_engine(self.db_url)
@@ -451,3 +455,28 @@ def test_rechecks_run_as_their_own_recurring_jobs(sqlite_harness: Harness) -> No
     assert scheduler.stop() == 0, scheduler.output()
     maintenance = {"maintenance:attribution_recheck", "maintenance:rights_recheck"}
     assert maintenance <= harness.stored_job_ids()
+
+
+def test_missed_fires_are_coalesced_into_one_late_run(sqlite_harness: Harness, serve_site) -> None:  # type: ignore[no-untyped-def]
+    site = serve_site("127.0.0.2", {"/": Page(LISTING)})
+    harness = sqlite_harness
+    harness.write_sources({"alpha": "every 1h"})
+    harness.control({"alpha": {"url": site.url("/")}})
+    first = harness.start("first")
+    harness.wait_for_runs(1, source="alpha", status="ok")
+    assert first.stop() == 0
+
+    # As if the scheduler had been down for two hours: three fires missed, the last 30 s ago.
+    store = SQLAlchemyJobStore(url=harness.db_url)
+    job = store.lookup_job("crawl:alpha")
+    job.next_run_time = datetime.now(UTC) - timedelta(hours=2, seconds=30)
+    store.update_job(job)
+    store.shutdown()
+    with harness.db.session() as session:
+        session.execute(update(SchedulerLease).values(claimed_at=job.next_run_time))
+
+    second = harness.start("second")
+    harness.wait_for_runs(2, source="alpha", status="ok")
+    time.sleep(2)
+    assert second.stop() == 0
+    assert len(harness.runs("alpha")) == 2, "missed fires were not coalesced into one run"

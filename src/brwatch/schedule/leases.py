@@ -2,7 +2,7 @@
 running the same job twice, on SQLite and PostgreSQL alike.
 
 A lease is taken with a single ``UPDATE ... WHERE`` that only matches when nobody holds it (or the
-holder's lease expired) and the job's previous fire is far enough behind; the database makes that
+holder's lease expired) and the job's previous claim is far enough behind; the database makes that
 atomic, so of two schedulers firing the same job at once exactly one gets ``rowcount == 1``.
 The holder renews it while the job runs; a scheduler that dies simply lets it expire.
 """
@@ -34,13 +34,14 @@ class LeaseBook:
             update(SchedulerLease)
             .where(SchedulerLease.name == name)
             .where(or_(SchedulerLease.owner.is_(None), SchedulerLease.expires_at < now))
-            .where(or_(SchedulerLease.not_before.is_(None), SchedulerLease.not_before <= now))
-            .values(
-                owner=self.owner,
-                expires_at=now + self.ttl,
-                not_before=now + timedelta(seconds=min_gap),
-                claimed_at=now,
+            # Compared with the gap of the job's schedule now, so a schedule change applies at once.
+            .where(
+                or_(
+                    SchedulerLease.claimed_at.is_(None),
+                    SchedulerLease.claimed_at <= now - timedelta(seconds=min_gap),
+                )
             )
+            .values(owner=self.owner, expires_at=now + self.ttl, claimed_at=now)
         )
         with self.db.session() as session:
             return session.execute(statement).rowcount == 1

@@ -242,7 +242,7 @@ class SchedulerLease(Base):
     """Which scheduler process runs a job now, so schedulers sharing a database never double-run.
 
     Taken with one atomic UPDATE ... WHERE the lease is free (portable across SQLite and
-    PostgreSQL); ``not_before`` keeps a second scheduler from re-running the same fire.
+    PostgreSQL); ``claimed_at`` keeps a second scheduler from re-running the same fire.
     """
 
     __tablename__ = "scheduler_leases"
@@ -250,7 +250,6 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

@@ -120,7 +120,6 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('owner', sa.String(length=200), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('not_before', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name')
     )
