@@ -25,11 +25,15 @@ MAX_PAGE_FINDINGS = 60
 def page_findings(ruleset: Ruleset, doc: Document, article_text: str | None) -> list[Evidence]:
     """Notices in the page's visible text, each placed in its scope (hard negatives dropped)."""
     page = page_text(doc.tree)
+    # Every rule over the whole text first; then each hit's lines again in their real scope,
+    # where scope-limited rules, negatives and the prose limit apply.
+    candidates = find_notices(ruleset, page.text, "footer", any_scope=True)[:MAX_PAGE_FINDINGS]
+    if not candidates:
+        return []
+    nodes = page.nodes_at([c.start for c in candidates])
     findings: list[Evidence] = []
-    # Match every rule over the whole text first, then re-match each hit's line in its real
-    # scope, where scope-specific rules and the prose limit apply.
-    for candidate in find_notices(ruleset, page.text, "footer", any_scope=True)[:MAX_PAGE_FINDINGS]:
-        scope = scope_of(page, candidate.start, candidate.end, article_text)
+    for candidate, node in zip(candidates, nodes, strict=True):
+        scope = scope_of(page, node, candidate.start, candidate.end, article_text)
         if scope is None:
             continue
         line_start = page.text.rfind("\n", 0, candidate.start) + 1
@@ -47,7 +51,7 @@ def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None =
     article_text = getattr(article, "text", None) or None
     findings = page_findings(ruleset, doc, article_text)
     findings += meta_signals(ruleset, doc.tree)
-    findings += link_signals(doc.tree)
+    findings += link_signals(doc.tree, doc.text)
     findings += structured_signals(ruleset, doc)
     findings += header_signals(doc.headers)
     feed = feed_rights or doc.hints.get("feed_rights")

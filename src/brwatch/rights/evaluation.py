@@ -118,32 +118,44 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
+def _row(*cells: object) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
 def report_markdown(report: dict[str, Any], misses: list[Outcome]) -> str:
     lines = [
         f"Labelled items: {report['items']} ({report['hard_negatives']} hard negatives)",
         "",
-        "| measure | value | target |",
-        "|---|---|---|",
-        f"| restrictions found (recall of prohibited + permission_required) | {_pct(report['restriction_recall'])} | ≥ 98% |",
-        f"| hard negatives wrongly restricted | {_pct(report['hard_negative_restricted'])} | ≤ 3% |",
-        f"| exact status | {_pct(report['exact'])} | ≥ 92% |",
+        _row("measure", "value", "target"),
+        _row("---", "---", "---"),
+        _row("restrictions found (prohibited + permission_required recalled)",
+             _pct(report["restriction_recall"]), "≥ 98%"),
+        _row("hard negatives wrongly restricted", _pct(report["hard_negative_restricted"]), "≤ 3%"),
+        _row("exact status", _pct(report["exact"]), "≥ 92%"),
         "",
-        "| status | labelled | predicted | precision | recall |",
-        "|---|---|---|---|---|",
+        _row("status", "labelled", "predicted", "precision", "recall"),
+        _row("---", "---", "---", "---", "---"),
     ]  # fmt: skip
     for status, row in report["by_status"].items():
         lines.append(
-            f"| {status} | {row['expected']} | {row['predicted']} | {_pct(row['precision'])} | {_pct(row['recall'])} |"
+            _row(
+                status,
+                row["expected"],
+                row["predicted"],
+                _pct(row["precision"]),
+                _pct(row["recall"]),
+            )
         )
     lines += [
         "",
-        "| language | items | exact | restriction precision | restriction recall |",
-        "|---|---|---|---|---|",
+        _row("language", "items", "exact", "restriction precision", "restriction recall"),
+        _row("---", "---", "---", "---", "---"),
     ]
     for lang, row in report["by_language"].items():
         lines.append(
-            f"| {lang} | {row['items']} | {_pct(row['exact'])} | {_pct(row['restriction_precision'])} | {_pct(row['restriction_recall'])} |"
-        )
+            _row(lang, row["items"], _pct(row["exact"]), _pct(row["restriction_precision"]),
+                 _pct(row["restriction_recall"]))
+        )  # fmt: skip
     if misses:
         lines += ["", "Disagreements (labelled -> predicted):", ""]
         lines += [

@@ -6,6 +6,8 @@ capped, so a hostile page costs bounded time and memory.
 
 from __future__ import annotations
 
+from typing import Any
+
 import re2
 
 from brwatch.rights.licenses import obligations_for_spdx, spdx_from_name, status_for_spdx
@@ -44,20 +46,26 @@ def clean_name(value: str | None) -> str | None:
     return value if len(value) >= 2 else None
 
 
-def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    return line_start, len(text) if line_end < 0 else line_end
+def _line_bounds(data: bytes, start: int, end: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", end)
+    return line_start, len(data) if line_end < 0 else line_end
 
 
-def _finding(compiled: CompiledRule, match, scope: str, base: int) -> Evidence:  # type: ignore[no-untyped-def]
+def _decode(value: bytes | None) -> str | None:
+    return value.decode("utf-8", "replace") if value is not None else None
+
+
+def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
+    """A finding with byte offsets into the matched UTF-8 text (converted later)."""
     rule = compiled.rule
-    groups = match.groupdict() if rule.captures else {}
+    groups = {k: _decode(v) for k, v in match.groupdict().items()} if rule.captures else {}
+    whole = _decode(match.group(0)) or ""
     status = rule.status
     license_id = None
     obligations = tuple(rule.obligations)
     if rule.kind == "license":
-        license_id = spdx_from_name(groups.get("license") or match.group(0))
+        license_id = spdx_from_name(groups.get("license") or whole)
         status = status_for_spdx(license_id) if license_id else None
         obligations += obligations_for_spdx(license_id) if license_id else ()
     start, end = match.span()
@@ -65,10 +73,10 @@ def _finding(compiled: CompiledRule, match, scope: str, base: int) -> Evidence: 
         rule_id=rule.id,
         kind=rule.kind if rule.kind in ("origin", "negative") else "notice",
         status=status,
-        text=" ".join(match.group(0).split())[:MAX_EVIDENCE_TEXT],
+        text=" ".join(whole.split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
-        start=base + start,
-        end=base + end,
+        start=start,
+        end=end,
         confidence=rule.confidence,
         credit=clean_name(groups.get("credit")),
         origin=clean_name(groups.get("origin")),
@@ -83,6 +91,19 @@ def _overlaps(a: Evidence, b: Evidence) -> bool:
     return a.start < b.end and b.start < a.end
 
 
+def _to_char_offsets(data: bytes, findings: list[Evidence]) -> None:
+    """Byte offsets -> character offsets, in one pass over the text whatever the count."""
+    wanted = sorted({offset for f in findings for offset in (f.start, f.end)})
+    chars: dict[int, int] = {}
+    previous = position = 0
+    for offset in wanted:
+        position += len(data[previous:offset].decode("utf-8", "surrogatepass"))
+        chars[offset] = position
+        previous = offset
+    for finding in findings:
+        finding.start, finding.end = chars[finding.start], chars[finding.end]
+
+
 def find_notices(
     ruleset: Ruleset, text: str, scope: str, base: int = 0, *, any_scope: bool = False
 ) -> list[Evidence]:
@@ -91,7 +112,9 @@ def find_notices(
     ``any_scope`` runs every rule without scope limits: the first pass over a whole page, whose
     hits are then placed and checked again in their real scope.
     """
-    hits = ruleset.prefilter.Match(text) if text else None
+    # Encoded once: every RE2 call on a str would encode the whole text again.
+    data = text.encode("utf-8", "surrogatepass")
+    hits = ruleset.prefilter.Match(data) if data else None
     if not hits:
         return []
     findings: list[Evidence] = []
@@ -102,30 +125,23 @@ def find_notices(
         if scope not in rule.scopes and (not any_scope or rule.kind == "negative"):
             # A scope-limited negative waits for the second pass, when the scope is known.
             continue
-        for count, match in enumerate(regex.finditer(text)):
+        for count, match in enumerate(regex.finditer(data)):
             if count >= MAX_MATCHES_PER_PATTERN:
                 break
             start, end = match.span()
             if start == end:
                 continue
-            line = _line_bounds(text, start, end)
+            line = _line_bounds(data, start, end)
             if rule.kind == "negative":
-                negatives.append(
-                    (_finding(compiled, match, scope, 0), line if rule.cancels == "line" else None)
-                )
+                cancels = line if rule.cancels == "line" else None
+                negatives.append((_finding(compiled, match, scope), cancels))
                 continue
-            if (
-                not any_scope
-                and scope == "body"
-                and not rule.in_prose
-                and line[1] - line[0] > MAX_NOTICE_LINE
-            ):
+            if not any_scope and scope == "body" and not rule.in_prose and _is_prose(data, line):
                 continue
-            findings.append(_finding(compiled, match, scope, 0))
+            findings.append(_finding(compiled, match, scope))
     findings = [f for f in findings if not any(_cancelled(f, neg, line) for neg, line in negatives)]
     # Overlapping findings: the higher-priority rule speaks (a conditional notice over the
-    # prohibition its wording contains).
-    # Two patterns of one rule on the same words are one finding.
+    # prohibition its wording contains); two patterns of one rule on the same words are one.
     kept: list[Evidence] = []
     for finding in findings:
         if any(_outranks(o, finding) for o in findings):
@@ -133,10 +149,18 @@ def find_notices(
         if any(k.rule_id == finding.rule_id and _overlaps(k, finding) for k in kept):
             continue
         kept.append(finding)
+    _to_char_offsets(data, kept)
     for finding in kept:
         finding.start += base
         finding.end += base
     return kept
+
+
+def _is_prose(data: bytes, line: tuple[int, int]) -> bool:
+    length = line[1] - line[0]
+    if length <= MAX_NOTICE_LINE:
+        return False
+    return len(data[line[0] : line[1]].decode("utf-8", "replace")) > MAX_NOTICE_LINE
 
 
 def _outranks(other: Evidence, finding: Evidence) -> bool:

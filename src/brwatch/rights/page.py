@@ -10,13 +10,16 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import add
 from typing import Any
 
-import re2
 from lxml import etree
 
 # Outside scripts and styles; comments and processing instructions are not text nodes.
-_TEXT_NODES = etree.XPath("//body//text()[not(parent::script or parent::style)]")
+# One step with a predicate, so a positional filter can be appended to it (see nodes_at).
+_TEXT_XPATH = "//body/descendant::text()[not(parent::script or parent::style)]"
+# Plain strings: a "smart" string per text node would build an element proxy for each.
+_TEXT_STRINGS = etree.XPath(_TEXT_XPATH, smart_strings=False)
 # Never the page's own words: markup templates, code listings, form controls, graphics.
 _SKIPPED_TAGS = frozenset(
     {
@@ -43,16 +46,17 @@ _WIDGET_WORDS = frozenset({"share", "sharing", "social", "comments"})
 _CAPTION_WORDS = frozenset(
     {"caption", "figcaption", "credit", "credits", "photocredit", "photo", "img"}
 )
-_FOOTER_WORDS = frozenset({"copyright", "copyrights", "bottom", "colophon", "siteinfo", "legal", "ft", "copy", "banquan"})  # fmt: skip
+_FOOTER_WORDS = frozenset(
+    {"copyright", "copyrights", "bottom", "colophon", "siteinfo", "legal", "ft", "copy", "banquan"}
+)
 _ARTICLE_WORDS = frozenset(
     {"articlebody", "article", "content", "entry", "story", "detail", "body", "post"}
 )
-_WORD_SPLIT = re2.compile(r"[\s_-]+")
 
 
 def _marker_kind(marker: str) -> str | None:
     """What a class/id/itemprop value marks: skip, caption, footer, article, or nothing."""
-    words = {w for w in _WORD_SPLIT.split(marker.lower()) if w}
+    words = set(marker.lower().replace("-", " ").replace("_", " ").split())
     if words & _SKIP_WORDS:
         return "skip"
     if words & _WIDGET_WORDS:
@@ -74,21 +78,37 @@ _TAIL_CHARS = 400
 
 @dataclass(slots=True)
 class PageText:
-    """The page's text lines and a way back from a character offset to the node holding it."""
+    """The page's text, one text node per line, and a way back to the nodes behind offsets."""
 
-    nodes: list[Any]
+    tree: Any
+    strings: list[str]
     text: str
     _starts: list[int] = field(default_factory=list)
+    _nodes: dict[int, Any] = field(default_factory=dict)
 
-    def node_at(self, offset: int) -> Any:
+    def index_at(self, offset: int) -> int:
         if not self._starts:
-            self._starts = [0, *accumulate(len(n) + 1 for n in self.nodes)]
-        return self.nodes[max(0, bisect_right(self._starts, offset) - 1)]
+            # Start of line i = lengths of the lines before it + one newline each (C-level loops).
+            ends = map(add, accumulate(map(len, self.strings)), range(1, len(self.strings) + 1))
+            self._starts = [0, *ends]
+        return max(0, bisect_right(self._starts, offset) - 1)
+
+    def nodes_at(self, offsets: list[int]) -> list[Any]:
+        """The text nodes (with their parents) holding these offsets, fetched in one query."""
+        indexes = [self.index_at(offset) for offset in offsets]
+        missing = sorted({i for i in indexes if i not in self._nodes})
+        if missing:
+            # Only the few nodes a rule hit are looked up as "smart" strings.
+            wanted = " or ".join(f"position()={i + 1}" for i in missing)
+            found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
+            for index, node in zip(missing, found, strict=False):
+                self._nodes[index] = node
+        return [self._nodes.get(i) for i in indexes]
 
 
 def page_text(tree: Any) -> PageText:
-    nodes = _TEXT_NODES(tree)
-    return PageText(nodes, "\n".join(nodes))
+    strings = _TEXT_STRINGS(tree)
+    return PageText(tree, strings, "\n".join(strings))
 
 
 def _place(node: Any) -> tuple[str | None, bool]:
@@ -97,7 +117,7 @@ def _place(node: Any) -> tuple[str | None, bool]:
     The whole ancestor chain is read: a "credits" block inside a footer is the site's notice,
     not a photo credit.
     """
-    element = node.getparent()
+    element = node.getparent() if node is not None else None
     if element is not None and node.is_tail:
         element = element.getparent()
     footer = caption = widget = in_article = False
@@ -125,9 +145,10 @@ def _place(node: Any) -> tuple[str | None, bool]:
     return ("caption" if caption else None), in_article
 
 
-def scope_of(page: PageText, start: int, end: int, article_text: str | None) -> str | None:
+def scope_of(
+    page: PageText, node: Any, start: int, end: int, article_text: str | None
+) -> str | None:
     """The scope of a hit in the page text, or None when the hit is not the page's own notice."""
-    node = page.node_at(start)
     place, in_article = _place(node)
     if place in ("skip", "caption"):
         return None

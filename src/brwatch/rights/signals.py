@@ -23,12 +23,21 @@ from brwatch.rights.rules import Ruleset
 
 log = logging.getLogger(__name__)
 
-_META = etree.XPath("//meta[@content and (@name or @property or @http-equiv)]")
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_META_NAMES = (
+    "copyright rights dc.rights dcterms.rights dc:rights dcterms:rights article:copyright license "
+    "dc.license dcterms.license dcterms:license dc.rights.license dcterms.rightsholder "
+    "dcterms:rightsholder dc.rightsholder robots googlebot googlebot-news bingbot "
+    "tdm-reservation tdm-policy"
+)
+# Only the meta tags that can carry a rights signal come back (names compared lower-cased).
+_META = etree.XPath(
+    "/html/head/meta[@content][contains(' " + _META_NAMES + " ', concat(' ', translate("
+    f"normalize-space(@name | @property | @http-equiv), '{_UPPER}', '{_LOWER}'), ' '))]"
+)
 _LICENSE_LINKS = etree.XPath(
-    "//*[(self::a or self::link or self::area) and @href and "
-    "(contains(concat(' ', translate(@rel, 'LICENS', 'licens'), ' '), ' license ') or "
-    "contains(@rel, 'cc:license') or contains(@rel, 'dct:license') or "
-    "contains(@href, 'creativecommons.org/'))]"
+    "//*[(self::a or self::link or self::area) and @href and (contains(@rel, 'icense') or "
+    "contains(@rel, 'ICENSE') or contains(@href, 'creativecommons.org/'))]"
 )
 _COPYRIGHT_META = frozenset(
     {
@@ -47,9 +56,12 @@ _LICENSE_META = frozenset(
 _HOLDER_META = frozenset({"dcterms.rightsholder", "dcterms:rightsholder", "dc.rightsholder"})
 _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
-_STRUCTURED_MARKERS = re2.compile(r"(?i)application/ld\+json|itemscope")
-_STRUCTURED_RIGHTS = re2.compile(
+_JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()", smart_strings=False)
+_RIGHTS_PROPERTIES = re2.compile(
     r"(?i)license|copyright|creditText|acquireLicensePage|usageInfo|isAccessibleForFree"
+)
+_MICRODATA_RIGHTS = re2.compile(
+    r"(?i)itemprop=[\"']?(?:license|copyright\w*|creditText|acquireLicensePage|usageInfo|isAccessibleForFree)"
 )
 # Rights of embedded media are the photographer's, not the article's.
 _MEDIA_TYPES = frozenset({"ImageObject", "VideoObject", "AudioObject", "MediaObject", "Photograph"})
@@ -182,7 +194,10 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
     return findings
 
 
-def link_signals(tree: Any) -> list[Evidence]:
+def link_signals(tree: Any, source: str) -> list[Evidence]:
+    """rel=license links and Creative Commons links; skipped when the page names neither."""
+    if "icense" not in source and "ICENSE" not in source and "creativecommons.org" not in source:
+        return []
     findings: list[Evidence] = []
     seen: set[str] = set()
     for element in _LICENSE_LINKS(tree):
@@ -206,16 +221,20 @@ def _in_media(element: Any) -> bool:
 
 
 def structured_signals(ruleset: Ruleset, doc: Any) -> list[Evidence]:
+    """JSON-LD and microdata rights properties, read with extruct when the page has any."""
     source = doc.text
-    if not _STRUCTURED_MARKERS.search(source) or not _STRUCTURED_RIGHTS.search(source):
-        return []
+    extractors: list[Any] = []
+    if "application/ld+json" in source and any(
+        _RIGHTS_PROPERTIES.search(script) for script in _JSONLD_SCRIPTS(doc.tree)
+    ):
+        extractors.append(JsonLdExtractor())
+    if "itemprop" in source and _MICRODATA_RIGHTS.search(source):
+        extractors.append(LxmlMicrodataExtractor())
     items: list[Any] = []
-    for extractor in (JsonLdExtractor(), LxmlMicrodataExtractor()):
+    for extractor in extractors:
         try:
             items += extractor.extract_items(doc.tree, doc.url or None)
-        except (
-            Exception
-        ) as exc:  # extruct raises many kinds on broken markup; the page still gets a verdict
+        except Exception as exc:  # extruct raises many kinds on broken markup
             log.info("structured data unreadable on %s: %s", doc.url, exc)
     findings: list[Evidence] = []
     for item in _works(items):
