@@ -7,7 +7,7 @@ import io
 import json
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +323,24 @@ def test_json_follows_the_published_schema(known_sqlite: Database) -> None:
     del broken["totals"]["by_status"]["prohibited"]
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+def test_sources_file_names_count_and_trend_buckets(known_sqlite: Database, tmp_path: Path) -> None:
+    sources_file = tmp_path / "sources.yaml"
+    sources_file.write_text(
+        "sources:\n  - name: gamma\n    start_urls: [https://gamma.example/news/]\n",
+        encoding="utf-8",
+    )
+    # Listed in the sources file but never crawled: a valid filter with zero counts.
+    report = october(known_sqlite, sources=["gamma", "alpha"], sources_file=str(sources_file))
+    assert list(report.by_source) == ["alpha", "gamma"]
+    assert report.by_source["gamma"]["articles"] == 0 and report.totals["articles"] == 3
+
+    longer = build_report(known_sqlite, "2025-11-01", "2026-10-31", now=NOW)
+    assert longer.trend["bucket"] == "week"
+    starts = [date.fromisoformat(p["start"]) for p in longer.trend["points"]]
+    assert all(start.weekday() == 0 for start in starts)
+    assert sum(p["articles"] for p in longer.trend["points"]) == longer.totals["articles"] == 8
+    years = build_report(known_sqlite, "2023-01-01", "2026-10-31", now=NOW)
+    assert years.trend["bucket"] == "month"
+    assert sum(p["restricted"] for p in years.trend["points"]) == 4  # 1, 2, 6 and 8

@@ -88,7 +88,8 @@ def items_for(
 def _item(
     row: Any, trail: list[dict[str, Any]], snapshot_sha: str | None, exception_kinds: list[str]
 ) -> dict[str, Any]:
-    rights = row.rights or {}
+    # A verdict written by an older or broken writer must not stop the report.
+    rights = row.rights if isinstance(row.rights, dict) else {}
     notices = [
         {
             "rule_id": evidence.get("rule_id"),
