@@ -108,3 +108,16 @@ def test_unreadable_and_malformed_files(tmp_path) -> None:
     broken.write_text("terms: [\n", encoding="utf-8")
     with pytest.raises(TopicsError, match="not valid YAML"):
         load_vocabulary(broken)
+
+
+def test_whole_words_for_latin_and_cyrillic_anywhere_for_cjk_and_arabic() -> None:
+    assert score_text("BRIGHT ideas from China", "").matches == []
+    assert score_text("China's BRI", "").matches == ["BRI"]
+    assert score_text("Пояс и путьевой", "").matches == []
+    assert score_text("共建一带一路倡议", "").matches == ["一带一路"]
+    assert score_text("لمبادرة الحزام والطريق", "").matches == ["الحزام والطريق"]
+
+
+def test_dashes_and_no_break_spaces_between_words() -> None:
+    assert score_text("Belt\u2013and\u2013Road", "").matches == ["Belt\u2013and\u2013Road"]
+    assert score_text("China\u2013Pakistan Economic\u00a0Corridor", "").relevant

@@ -22,10 +22,11 @@ class BodySettings:
     """The trafilatura options brwatch uses, chosen in benchmarks/extraction.md.
 
     Comments are not article text; tables often are (schedules, figures). `fast` skips
-    trafilatura's fallback extractors (readability, jusText), trading recall for speed.
+    trafilatura's fallback extractors (readability, jusText): measured 1.4x faster with a
+    slightly better F1 on article-extraction-benchmark and 0.4 points less on the Chinese corpus.
     """
 
-    fast: bool = False
+    fast: bool = True
     favor_precision: bool = False
     favor_recall: bool = False
     include_tables: bool = True

@@ -28,6 +28,19 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.casefold())
 
 
+_CJK_OR_WORD = re.compile(
+    r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]|[^\W\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]+"
+)
+
+
+def cjk_precision_recall(predicted: str, expected: str) -> tuple[float, float]:
+    """Bag-of-tokens precision and recall where each Chinese/Japanese/Korean character is a
+    token (those scripts do not separate words with spaces)."""
+    got = Counter(_CJK_OR_WORD.findall(predicted.casefold()))
+    want = Counter(_CJK_OR_WORD.findall(expected.casefold()))
+    return _prf(sum((got & want).values()), sum(got.values()), sum(want.values()))
+
+
 def _prf(overlap: int, predicted: int, expected: int) -> tuple[float, float]:
     if predicted == 0 and expected == 0:
         return 1.0, 1.0

@@ -1,8 +1,8 @@
 """The topic vocabulary (rules/topics.yaml): loaded, validated and compiled into matchers.
 
 A bad file is refused with the file, the entry and the reason (TopicsError). Phrases are literal
-text, never user regular expressions: each becomes an escaped alternative in one compiled
-alternation per kind, so matching costs one linear scan per field, whatever the YAML holds.
+text, never user regular expressions: each becomes an escaped alternative in one RE2 alternation
+per kind, so matching is one linear-time scan per field, whatever the YAML holds.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "rules" / "topics.yaml"
 FIELDS = ("title", "description", "text")
 # Scripts whose words are space-separated and uninflected by clitics: match whole words there.
 _WORD_SCRIPT = re.compile(r"[A-Za-z0-9\u00c0-\u024f\u0400-\u04ff]")
-# A space in a phrase matches any run of spaces, hyphens, dashes or no-break spaces.
-_GAP = r"[\s\u00a0\-\u2010-\u2015]+"
+# A space or hyphen in a phrase matches any run of spaces, hyphens, dashes or no-break spaces.
+_GAP = r"[\s\x{00a0}\-\x{2010}-\x{2015}]+"
+_GAP_CHARS = re.compile(r"[\s\u00a0\-\u2010-\u2015]+")
 
 
 class TopicsError(ValueError):
@@ -54,22 +56,48 @@ class Example:
     matches: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    owner: str
+    word_start: bool  # must not follow a letter or digit
+    word_end: bool  # must not precede a letter or digit
+
+
 @dataclass(slots=True)
 class PhraseMatcher:
-    """One alternation over many phrases; reports which entry each match belongs to."""
+    """One RE2 alternation over many phrases (linear time, no backtracking); each match is
+    traced back to its entry through the phrase's normalised form."""
 
-    pattern: re.Pattern[str] | None
-    owners: list[str]  # group number - 1 -> entry id
+    pattern: Any  # re2 pattern, or None when there are no phrases
+    phrases: dict[str, _Phrase]
+    case_sensitive: bool
 
     def find(self, text: str) -> list[tuple[str, int, int]]:
         """(entry id, start, end) for every non-overlapping match, left to right."""
         if self.pattern is None or not text:
             return []
-        return [
-            (self.owners[match.lastindex - 1], match.start(), match.end())
-            for match in self.pattern.finditer(text)
-            if match.lastindex
-        ]
+        found = []
+        for match in self.pattern.finditer(text):
+            start, end = match.span()
+            phrase = self.phrases.get(_key(match.group(), self.case_sensitive))
+            if phrase is None:
+                continue
+            # RE2 has no look-around: whole-word checks happen here, on the few matches.
+            if phrase.word_start and start > 0 and _is_word_char(text[start - 1]):
+                continue
+            if phrase.word_end and end < len(text) and _is_word_char(text[end]):
+                continue
+            found.append((phrase.owner, start, end))
+        return found
+
+
+def _is_word_char(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _key(text: str, case_sensitive: bool) -> str:
+    joined = " ".join(_GAP_CHARS.split(text.strip()))
+    return joined if case_sensitive else joined.casefold()
 
 
 @dataclass(slots=True)
@@ -90,15 +118,13 @@ class Vocabulary:
     def __post_init__(self) -> None:
         terms = self.terms.values()
         self.insensitive = _matcher(
-            [(t.id, p) for t in terms if not t.case_sensitive for p in t.phrases], re.IGNORECASE
+            [(t.id, p) for t in terms if not t.case_sensitive for p in t.phrases], False
         )
         self.sensitive = _matcher(
-            [(t.id, p) for t in terms if t.case_sensitive for p in t.phrases], 0
+            [(t.id, p) for t in terms if t.case_sensitive for p in t.phrases], True
         )
-        self.negative = _matcher(
-            [(n.id, p) for n in self.negatives for p in n.phrases], re.IGNORECASE
-        )
-        self.context = _matcher([("context", p) for p in self.context_phrases], re.IGNORECASE)
+        self.negative = _matcher([(n.id, p) for n in self.negatives for p in n.phrases], False)
+        self.context = _matcher([("context", p) for p in self.context_phrases], False)
 
 
 def normalise_text(text: str) -> str:
@@ -107,23 +133,24 @@ def normalise_text(text: str) -> str:
 
 
 def _phrase_pattern(phrase: str) -> str:
-    words = normalise_text(phrase).split()
-    body = _GAP.join(re.escape(word) for word in words)
-    # Whole words only where the script has word boundaries the way Latin does.
-    if _WORD_SCRIPT.match(phrase[0]):
-        body = r"(?<!\w)" + body
-    if _WORD_SCRIPT.match(phrase[-1]):
-        body += r"(?!\w)"
-    return body
+    return _GAP.join(re.escape(word) for word in _GAP_CHARS.split(phrase.strip()))
 
 
-def _matcher(entries: list[tuple[str, str]], flags: int) -> PhraseMatcher:
+def _matcher(entries: list[tuple[str, str]], case_sensitive: bool) -> PhraseMatcher:
     if not entries:
-        return PhraseMatcher(None, [])
+        return PhraseMatcher(None, {}, case_sensitive)
     # Longer phrases first, so "Belt and Road Forum" wins over "Belt and Road" at one position.
-    entries = sorted(set(entries), key=lambda entry: -len(entry[1]))
-    alternation = "|".join(f"({_phrase_pattern(phrase)})" for _, phrase in entries)
-    return PhraseMatcher(re.compile(alternation, flags), [owner for owner, _ in entries])
+    entries = sorted({(owner, normalise_text(p)) for owner, p in entries}, key=lambda e: -len(e[1]))
+    phrases: dict[str, _Phrase] = {}
+    for owner, phrase in entries:
+        # Whole words only where the script has word boundaries the way Latin does.
+        boundaries = _Phrase(
+            owner, bool(_WORD_SCRIPT.match(phrase[0])), bool(_WORD_SCRIPT.match(phrase[-1]))
+        )
+        phrases.setdefault(_key(phrase, case_sensitive), boundaries)
+    alternation = "|".join(_phrase_pattern(phrase) for _, phrase in entries)
+    flags = "" if case_sensitive else "(?i)"
+    return PhraseMatcher(re2.compile(f"{flags}(?:{alternation})"), phrases, case_sensitive)
 
 
 def _fail(path: Path, entry: str, reason: str) -> TopicsError:
