@@ -15,6 +15,9 @@ CHAR_SHINGLE = 4  # characters per shingle in unspaced scripts
 WORD_SHINGLE = 3  # words per shingle in spaced scripts
 # Below this many shingles a text is too short to call anything a copy of it.
 MIN_SHINGLES = 12
+# Only the start of a text is fingerprinted: copies share their body from the first line, and
+# hashing a 50,000-character page would cost twenty times the time budget of one article.
+MAX_CHARS = 12_000
 
 _UNSPACED_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -36,7 +39,7 @@ def is_unspaced(text: str) -> bool:
 
 def shingles(text: str) -> set[str]:
     """The shingle set of a text: character 4-grams for Chinese/Japanese, word 3-grams otherwise."""
-    normal = normalise(text or "")
+    normal = normalise((text or "")[:MAX_CHARS])
     if is_unspaced(normal):
         compact = _NOT_WORD.sub("", normal)
         n = CHAR_SHINGLE
