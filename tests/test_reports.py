@@ -344,3 +344,22 @@ def test_sources_file_names_count_and_trend_buckets(known_sqlite: Database, tmp_
     years = build_report(known_sqlite, "2023-01-01", "2026-10-31", now=NOW)
     assert years.trend["bucket"] == "month"
     assert sum(p["restricted"] for p in years.trend["points"]) == 4  # 1, 2, 6 and 8
+
+
+def test_only_web_addresses_become_links(known_sqlite: Database) -> None:
+    with known_sqlite.session() as session:
+        session.add(
+            GateDecision(
+                decided_at=at(22),
+                article_url="javascript:alert(1)",
+                article_id=None,
+                draft_sha256="d" * 64,
+                outcome="pass",
+                grant_id=3,
+            )
+        )
+    report = october(known_sqlite)
+    assert any(e["url"] == "javascript:alert(1)" for e in report.exceptions)
+    html = render(report, "html").decode()
+    assert 'href="javascript' not in html and "javascript:alert(1)" in html
+    assert '<a href="https://alpha.example/news/1.html">' in html

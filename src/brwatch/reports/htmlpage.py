@@ -18,6 +18,8 @@ from brwatch.reports.charts import STATUS_COLOURS, bar_chart, line_chart
 from brwatch.reports.model import EXCEPTION_KINDS, Report
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Charts that sit beside their table (status, decisions) are narrower than full-width ones.
+SIDE_CHART_WIDTH = 480
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,12 @@ def _charts(report: Report) -> dict[str, Markup]:
     return {
         # The SVG strings escape every label themselves (charts.py).
         "status": Markup(
-            bar_chart(statuses, "Relevant articles by rights status", colours=status_colours)
+            bar_chart(
+                statuses,
+                "Relevant articles by rights status",
+                colours=status_colours,
+                width=SIDE_CHART_WIDTH,
+            )
         ),
         "source": Markup(bar_chart(sources, "Relevant articles by source")),
         "trend": Markup(
@@ -88,7 +95,9 @@ def _charts(report: Report) -> dict[str, Markup]:
                 f"Relevant and restricted articles per {report.trend['bucket']}",
             )
         ),
-        "decisions": Markup(bar_chart(decisions, "Review decisions by outcome")),
+        "decisions": Markup(
+            bar_chart(decisions, "Review decisions by outcome", width=SIDE_CHART_WIDTH)
+        ),
     }
 
 
