@@ -11,6 +11,7 @@ from brwatch.extract import ExtractedArticle
 from brwatch.relevance import (
     DEFAULT_TOPICS_FILE,
     TopicsError,
+    example_problems,
     load_vocabulary,
     score_text,
     score_topic,
@@ -121,3 +122,11 @@ def test_whole_words_for_latin_and_cyrillic_anywhere_for_cjk_and_arabic() -> Non
 def test_dashes_and_no_break_spaces_between_words() -> None:
     assert score_text("Belt\u2013and\u2013Road", "").matches == ["Belt\u2013and\u2013Road"]
     assert score_text("China\u2013Pakistan Economic\u00a0Corridor", "").relevant
+
+
+def test_example_problems_reports_a_failing_example(tmp_path) -> None:
+    assert example_problems(VOCABULARY) == []
+    data = _valid()
+    data["counterexamples"].append({"id": "cx.bad", "title": "一带一路", "text": ""})
+    problems = example_problems(load_vocabulary(_write(tmp_path, data)))
+    assert len(problems) == 1 and "cx.bad: counterexample scored" in problems[0]

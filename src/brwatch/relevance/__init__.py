@@ -1,6 +1,6 @@
 """Belt-and-Road topic relevance from the multilingual vocabulary in rules/topics.yaml."""
 
-from brwatch.relevance.scoring import TopicScore, score_text, score_topic
+from brwatch.relevance.scoring import TopicScore, example_problems, score_text, score_topic
 from brwatch.relevance.vocabulary import (
     DEFAULT_TOPICS_FILE,
     TopicsError,
@@ -13,6 +13,7 @@ __all__ = [
     "TopicScore",
     "TopicsError",
     "Vocabulary",
+    "example_problems",
     "load_vocabulary",
     "score_text",
     "score_topic",

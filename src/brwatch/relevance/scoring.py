@@ -72,3 +72,24 @@ def score_topic(article: ExtractedArticle, vocabulary: Vocabulary | None = None)
     return score_text(
         article.title or "", article.text or "", article.description or "", vocabulary
     )
+
+
+def example_problems(vocabulary: Vocabulary | None = None) -> list[str]:
+    """Every example or counterexample of the vocabulary that scores the wrong way, described
+    (for `brwatch rules test` and the test suite); empty when all pass."""
+    vocabulary = vocabulary or default_vocabulary()
+    problems = []
+    for example in vocabulary.examples:
+        result = score_text(example.title, example.text, vocabulary=vocabulary)
+        kind = "example" if example.relevant else "counterexample"
+        if result.relevant is not example.relevant:
+            problems.append(
+                f"{vocabulary.path}: {example.id}: {kind} scored {result.score}"
+                f" (relevant={result.relevant}), matches {result.matches}"
+            )
+        missing = [phrase for phrase in example.matches if phrase not in result.matches]
+        if missing:
+            problems.append(
+                f"{vocabulary.path}: {example.id}: expected matches {missing} not found"
+            )
+    return problems
