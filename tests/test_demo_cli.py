@@ -119,3 +119,18 @@ def test_serve_only_keeps_the_sites_up_until_interrupted(tmp_path: Path) -> None
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_bad_demo_directory_or_database_fails_clearly_before_serving(  # type: ignore[no-untyped-def]
+    brwatch, tmp_path: Path
+) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x", encoding="utf-8")
+    result = brwatch("demo", "--dir", str(not_a_dir))
+    assert result.returncode == 2
+    assert "cannot run the demo" in result.stderr and "sample sites" not in result.stdout
+
+    result = brwatch("--db", "nosuchdb://x", "demo", "--dir", str(tmp_path / "d"))
+    assert result.returncode == 2
+    assert "cannot use database nosuchdb://x" in " ".join(result.stderr.split())
+    assert "sample sites" not in result.stdout

@@ -15,7 +15,7 @@ from rich.table import Table
 from brwatch.cli._common import CommandError, console
 from brwatch.demo import DemoDataError, RunningSite, demo_sources_yaml, serve_demo_sites
 from brwatch.demo.summary import DemoSummary, summarize
-from brwatch.storage import DatabaseError, open_database
+from brwatch.storage import Database, DatabaseError, open_database
 
 DEFAULT_DIR = Path("brwatch-demo")
 STEP_TIMEOUT = 300  # seconds; the demo crawl takes a few
@@ -49,38 +49,49 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     demo_dir: Path = args.dir
-    demo_dir.mkdir(parents=True, exist_ok=True)
     sources_file = demo_dir / "demo-sources.yaml"
     # Not $BRWATCH_DB_URL: the demo must never write sample data into a real database.
     db_url = args.db or f"sqlite:///{demo_dir / 'demo.db'}"
     try:
-        with serve_demo_sites() as sites:
-            sources_file.write_text(demo_sources_yaml(sites), encoding="utf-8")
-            _print_sites(sites)
-            if args.serve_only:
+        demo_dir.mkdir(parents=True, exist_ok=True)
+        if args.serve_only:
+            with serve_demo_sites() as sites:
+                _write_sources(sites, sources_file)
                 return _serve_until_interrupted(sources_file)
-            if not args.db:
-                _remove_sqlite(demo_dir / "demo.db")
-            _crawl(db_url, sources_file)
+        database = _open_fresh(db_url, demo_dir if not args.db else None)
+        try:
+            with serve_demo_sites() as sites:
+                _write_sources(sites, sources_file)
+                _crawl(db_url, sources_file)
+            summary = summarize(database)
+        finally:
+            database.dispose()
     except DemoDataError as exc:
         raise CommandError(f"the bundled demo data is broken: {exc}") from exc
     except OSError as exc:  # binding a loopback address, writing the demo directory
         raise CommandError(f"cannot run the demo: {exc}") from exc
-    try:
-        database = open_database(db_url)
-    except DatabaseError as exc:
-        raise CommandError(str(exc)) from exc
-    try:
-        summary = summarize(database)
-    finally:
-        database.dispose()
     _print_summary(summary)
     _print_next_steps(db_url, sources_file)
     return 0
 
 
+def _write_sources(sites: dict[str, RunningSite], sources_file: Path) -> None:
+    sources_file.write_text(demo_sources_yaml(sites), encoding="utf-8")
+    _print_sites(sites)
+
+
+def _open_fresh(db_url: str, demo_dir: Path | None) -> Database:
+    """The database the demo crawls into, checked (and migrated) before any site is served.
+    The default one, in the demo directory, starts empty on every run: it is ours to replace."""
+    if demo_dir is not None:
+        _remove_sqlite(demo_dir / "demo.db")
+    try:
+        return open_database(db_url)
+    except DatabaseError as exc:
+        raise CommandError(str(exc)) from exc
+
+
 def _remove_sqlite(path: Path) -> None:
-    """The default demo database starts empty on every run (it is ours to replace)."""
     for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         leftover.unlink(missing_ok=True)
 
