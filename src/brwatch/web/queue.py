@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import Article
@@ -138,23 +138,6 @@ class QueuePage:
         return max(1, -(-self.total // self.filters.per_page))
 
 
-def _facet_counts(session: Session, filters: QueueFilters) -> dict[tuple[str, str, str, bool], int]:
-    """Counts per (review state, rights status, link outcome, conflict) in one index-only scan.
-
-    The facet filters (status, link, review) are left out of the SQL, so each facet's counts can
-    be summed in Python over the other two; one pass replaces four GROUP BY scans.
-    """
-    clauses = filters.clauses(skip="facets")
-    key = (
-        Article.review_state,
-        Article.rights_status,
-        Article.attribution_link,
-        Article.rights_conflict,
-    )
-    query = select(*key, func.count()).where(*clauses).group_by(*key)
-    return {(r, s or "", link or "", bool(c)): n for r, s, link, c, n in session.execute(query)}
-
-
 def _page_rows(session: Session, filters: QueueFilters) -> list[Any]:
     """One page of rows: ids first from the covering index, then only those rows' columns.
 
@@ -177,34 +160,61 @@ def _page_rows(session: Session, filters: QueueFilters) -> list[Any]:
     return [rows[i] for i in ids if i in rows]
 
 
+def _conditional_count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
-    rows = _page_rows(session, filters)
-    groups = _facet_counts(session, filters)
-    wanted = {"review": filters.review, "status": filters.status, "link": filters.link}
+    """One page of rows plus every facet's counts, the counts from one pass over the index.
+
+    The facet filters (status, link, review) stay out of the WHERE clause. Grouping by review
+    state follows the covering index's order (no sort); within each group, conditional sums
+    count each status and link value with the other facet's choice applied, so every count
+    shows what choosing that value would give.
+    """
+    status_ok = Article.rights_status == filters.status if filters.status else true()
+    link_ok = Article.attribution_link == filters.link if filters.link else true()
+    sums: dict[str, Any] = {
+        **{
+            f"status:{v}": _conditional_count(and_(Article.rights_status == v, link_ok))
+            for v in FLAG_STATUSES
+        },
+        **{
+            f"link:{v}": _conditional_count(and_(Article.attribution_link == v, status_ok))
+            for v in LINK_PROBLEMS
+        },
+        "total": _conditional_count(and_(status_ok, link_ok)),
+        "conflicts": _conditional_count(
+            and_(status_ok, link_ok, Article.rights_conflict.is_(True))
+        ),
+    }
+    query = (
+        select(Article.review_state, *(expr.label(f"c{i}") for i, expr in enumerate(sums.values())))
+        .where(*filters.clauses(skip="facets"))
+        .group_by(Article.review_state)
+    )
+    by_review: dict[str, int] = {}
+    totals: dict[str, int] = dict.fromkeys(sums, 0)
+    for state, *values in session.execute(query):
+        counts = dict(zip(sums, (int(v) for v in values), strict=True))
+        if counts["total"]:
+            by_review[state] = counts["total"]
+        if filters.review in (None, state):
+            for name, n in counts.items():
+                totals[name] += n
 
     def tally(facet: str) -> dict[str, int]:
-        """Counts by one facet's values, with the other facets' chosen values applied."""
-        counts: dict[str, int] = {}
-        for (review, status, link, _), n in groups.items():
-            values = {"review": review, "status": status, "link": link}
-            if all(wanted[f] in (None, values[f]) for f in wanted if f != facet) and values[facet]:
-                counts[values[facet]] = counts.get(values[facet], 0) + n
-        return counts
+        prefix = f"{facet}:"
+        return {k.removeprefix(prefix): n for k, n in totals.items() if k.startswith(prefix) and n}
 
-    by_review = tally("review")
-    matching = {
-        key: n
-        for key, n in groups.items()
-        if all(w in (None, v) for w, v in zip(wanted.values(), key[:3], strict=True))
-    }
     return QueuePage(
         filters=filters,
-        rows=rows,
-        total=sum(matching.values()),
-        by_status={k: v for k, v in tally("status").items() if k in FLAG_STATUSES},
+        rows=_page_rows(session, filters),
+        total=totals["total"],
+        by_status=tally("status"),
         by_review=by_review,
-        by_link={k: v for k, v in tally("link").items() if k in LINK_PROBLEMS},
-        conflicts=sum(n for key, n in matching.items() if key[3]),
+        by_link=tally("link"),
+        conflicts=totals["conflicts"],
         sources=list(session.scalars(select(Article.source).distinct().order_by(Article.source))),
         languages=[
             lang
