@@ -227,3 +227,38 @@ def test_sources_are_immutable(tmp_path: Path) -> None:
     assert isinstance(source, Source)
     with pytest.raises(ValueError, match="frozen"):
         source.name = "other"  # type: ignore[misc]
+
+
+def test_a_bad_list_item_names_its_own_line(tmp_path: Path) -> None:
+    text = """\
+sources:
+  - name: xinhua-en
+    start_urls:
+      - https://english.news.cn/list/latestnews.htm
+      - english.news.cn/world/index.htm
+    allow:
+      - '^https?://english\\.news\\.cn/20\\d{6}/[0-9a-f]{32}/c\\.html$'
+      - '[unclosed'
+"""
+    problems = problems_of(tmp_path, text)
+    label = str(tmp_path / "sources.yaml")
+    assert problems == [
+        f"{label}:5: source 'xinhua-en' (#1): start_urls[1]: 'english.news.cn/world/index.htm' "
+        "is not an http(s) URL with a host",
+        f"{label}:8: source 'xinhua-en' (#1): allow[1]: invalid regex '[unclosed': "
+        "unterminated character set at position 0",
+    ]
+
+
+def test_a_repeated_key_is_refused_rather_than_silently_overridden(tmp_path: Path) -> None:
+    text = """\
+sources:
+  - name: dawn
+    feeds: [https://www.dawn.com/feeds/home]
+    allow: ['^https?://www\\.dawn\\.com/news/\\d+']
+    allow: ['.*']
+"""
+    (problem,) = problems_of(tmp_path, text)
+    assert problem == (
+        f"{tmp_path / 'sources.yaml'}:5: source 'dawn' (#1): allow: repeated key (first on line 4)"
+    )

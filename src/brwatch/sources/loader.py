@@ -66,6 +66,10 @@ def load_sources(path: str | Path | None = None) -> list[Source]:
         if not isinstance(raw, dict):
             problems.append(f"{where}: must be a mapping of keys (name, start_urls, …)")
             continue
+        repeated = _repeated_keys(node, label, raw, position)
+        if repeated:  # YAML would silently keep the last one
+            problems.extend(repeated)
+            continue
         try:
             source = Source.model_validate(raw)
         except ValidationError as exc:
@@ -157,9 +161,9 @@ def _describe(
     """One line per pydantic error, with the YAML line of the offending key when known."""
     lines = []
     for error in exc.errors():
-        location = [part for part in error["loc"] if part not in ("function-after",)]
+        location = list(error["loc"])
         field = _field_path(location)
-        field_node = _key_node(node, location[0]) if location else None
+        field_node = _node_at(node, location) if location else None
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "required"
@@ -177,9 +181,33 @@ def _field_path(location: Sequence[int | str]) -> str:
     return text
 
 
-def _key_node(node: yaml.Node, key: int | str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, _value in node.value:
-            if getattr(key_node, "value", None) == key:
-                return key_node
+def _node_at(node: yaml.Node, location: Sequence[int | str]) -> yaml.Node | None:
+    """The YAML node an error location points at: the key for a field, the item for a list
+    position (so "allow[1]" names the line of that pattern)."""
+    key, *rest = location
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if getattr(key_node, "value", None) == key:
+            found = key_node
+            for part in rest:
+                if not (isinstance(part, int) and isinstance(value_node, yaml.SequenceNode)):
+                    break
+                if part >= len(value_node.value):
+                    break
+                found = value_node = value_node.value[part]
+            return found
     return None
+
+
+def _repeated_keys(node: yaml.Node, label: str, raw: dict[str, Any], position: int) -> list[str]:
+    seen: dict[object, int] = {}
+    problems = []
+    for key_node, _value in node.value:
+        key, line = getattr(key_node, "value", None), key_node.start_mark.line + 1
+        if key in seen:
+            where = _where(label, node, raw, position, key_node)
+            problems.append(f"{where}: {key}: repeated key (first on line {seen[key]})")
+        else:
+            seen[key] = line
+    return problems
