@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from brwatch.reports.model import EXCEPTION_KINDS, RESTRICTED_STATUSES, REUSE_STATES
-from brwatch.reports.scope import Scope, chunks, iso, utc
+from brwatch.reports.scope import Scope, chunks, iso
 from brwatch.reports.summary import grant_in_force
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
 
@@ -18,8 +18,18 @@ BROKEN_LINKS = ("missing", "broken")
 
 
 def _covering_grant(as_of: datetime) -> ColumnElement[bool]:
-    """A grant in force at ``as_of`` for this article's URL or for its publisher."""
-    names = (Article.source, Article.site_name, Article.origin)
+    """A grant in force at ``as_of`` for this article's URL or for its publisher.
+
+    The publisher field of a grant may hold any name the article goes by (as in the reuse
+    gate): its source, site name, origin, or the verdict's rights holder or origin.
+    """
+    names = (
+        Article.source,
+        Article.site_name,
+        Article.origin,
+        Article.rights["credit"].as_string(),
+        Article.rights["origin"].as_string(),
+    )
     return (
         select(Grant.id)
         .where(
@@ -97,6 +107,11 @@ def article_exceptions(session: Session, scope: Scope, as_of: datetime) -> list[
 
 def gate_exceptions(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Reuse-gate passes in the period that should not have been (one row may be several kinds)."""
+    # Decided by the database, so the filter and the classification below cannot disagree.
+    without_grant = and_(
+        GateDecision.grant_id.is_(None), Article.rights_status.in_(RESTRICTED_STATUSES)
+    )
+    unlinked = Article.attribution_link.in_(BROKEN_LINKS)
     grant_lapsed = and_(
         GateDecision.grant_id.is_not(None),
         or_(
@@ -113,22 +128,14 @@ def gate_exceptions(session: Session, scope: Scope) -> list[dict[str, Any]]:
             GateDecision.decided_at,
             GateDecision.grant_id,
             Grant.valid_to,
-            Grant.revoked_at,
+            without_grant.label("without_grant"),
+            unlinked.label("unlinked"),
+            grant_lapsed.label("grant_lapsed"),
         )
         .select_from(GateDecision)
         .outerjoin(Article, Article.id == GateDecision.article_id)
         .outerjoin(Grant, Grant.id == GateDecision.grant_id)
-        .where(
-            GateDecision.outcome == "pass",
-            or_(
-                and_(
-                    GateDecision.grant_id.is_(None),
-                    Article.rights_status.in_(RESTRICTED_STATUSES),
-                ),
-                Article.attribution_link.in_(BROKEN_LINKS),
-                grant_lapsed,
-            ),
-        )
+        .where(GateDecision.outcome == "pass", or_(without_grant, unlinked, grant_lapsed))
         .order_by(GateDecision.decided_at, GateDecision.id)
     )
     stmt = scope.of_sources(scope.during(stmt, GateDecision.decided_at))
@@ -141,16 +148,13 @@ def gate_exceptions(session: Session, scope: Scope) -> list[dict[str, Any]]:
             "grant_valid_to": iso(row.valid_to),
             "url": row.url or row.article_url,
         }
-        if row.grant_id is None and row.rights_status in RESTRICTED_STATUSES:
-            found["reused_against_rights"].append(_exception("reused_against_rights", row, **extra))
-        if row.attribution_link in BROKEN_LINKS:
-            found["reused_without_attribution_link"].append(
-                _exception("reused_without_attribution_link", row, **extra)
-            )
-        if row.grant_id is not None and _lapsed(row):
-            found["grant_used_after_expiry"].append(
-                _exception("grant_used_after_expiry", row, **extra)
-            )
+        for kind, applies in (
+            ("reused_against_rights", row.without_grant),
+            ("reused_without_attribution_link", row.unlinked),
+            ("grant_used_after_expiry", row.grant_lapsed),
+        ):
+            if applies:
+                found[kind].append(_exception(kind, row, **extra))
     return [entry for kind in EXCEPTION_KINDS for entry in found[kind]]
 
 
@@ -162,13 +166,6 @@ def exception_order(entry: dict[str, Any]) -> tuple[int, str, int, int]:
         entry["article_id"] or 0,
         entry["gate_decision_id"] or 0,
     )
-
-
-def _lapsed(row: Any) -> bool:
-    decided = utc(row.decided_at)
-    if row.valid_to is not None and utc(row.valid_to) < decided:
-        return True
-    return row.revoked_at is not None and utc(row.revoked_at) <= decided
 
 
 def date_article_exceptions(session: Session, exceptions: list[dict[str, Any]]) -> None:
