@@ -70,7 +70,9 @@ class Source(BaseModel):
     allow: list[Regex] = Field(default_factory=list, description="regexes: links to follow")
     deny: list[Regex] = Field(default_factory=list, description="regexes: links never to follow")
     schedule: str | None = Field(default=None, description="cron line or 'every 6h'")
-    delay: float | None = Field(default=None, ge=0, description="seconds between requests")
+    delay: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="seconds between requests"
+    )
 
     _allow: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _deny: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
