@@ -24,15 +24,14 @@ class Scope:
 
     def articles(self, stmt: Select[Any]) -> Select[Any]:
         """Articles first collected in the period, from the chosen sources."""
-        stmt = stmt.where(Article.first_seen_at < self.period.until)
-        if self.period.since is not None:
-            stmt = stmt.where(Article.first_seen_at >= self.period.since)
-        return self.of_sources(stmt)
+        return self.of_sources(self.during(stmt, Article.first_seen_at))
 
     def of_sources(self, stmt: Select[Any]) -> Select[Any]:
+        """Rows about articles of the chosen sources (``stmt`` must reach ``articles``)."""
         return stmt.where(Article.source.in_(self.sources)) if self.sources else stmt
 
     def during(self, stmt: Select[Any], column: Any) -> Select[Any]:
+        """Rows whose ``column`` time lies in the period."""
         stmt = stmt.where(column < self.period.until)
         return stmt.where(column >= self.period.since) if self.period.since else stmt
 

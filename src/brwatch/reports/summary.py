@@ -174,7 +174,7 @@ def decisions(session: Session, scope: Scope) -> dict[str, Any]:
     stmt = scope.during(stmt, AuditEvent.at).group_by(state)
     if scope.sources:
         stmt = scope.of_sources(stmt.join(Article, Article.id == AuditEvent.entity_id))
-    by_outcome = dict.fromkeys(REVIEW_STATES[1:], 0)
+    by_outcome = dict.fromkeys(REVIEW_STATES[1:], 0)  # a decision never sets "pending"
     for row in session.execute(stmt):
         _bump(by_outcome, row.state or "unknown", row.n)
     return {"total": sum(by_outcome.values()), "by_outcome": by_outcome}
@@ -197,6 +197,7 @@ def reuse_gate(session: Session, scope: Scope) -> dict[str, Any]:
 
 
 def grant_in_force(as_of: datetime) -> ColumnElement[bool]:
+    """Started, not ended and not revoked at ``as_of`` (open ends count as unbounded)."""
     return and_(
         or_(Grant.revoked_at.is_(None), Grant.revoked_at > as_of),
         or_(Grant.valid_from.is_(None), Grant.valid_from <= as_of),
