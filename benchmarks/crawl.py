@@ -1,0 +1,285 @@
+"""Crawl throughput: bare Scrapy vs Scrapy + trafilatura vs `brwatch crawl`, in one run.
+
+The 181 pages of the article-extraction benchmark are served under many URLs by a small
+static server (its own process) on loopback, listed in one sitemap. Each variant crawls all
+of them in a fresh process:
+
+  (a) bare   — Scrapy SitemapSpider, callback does nothing: the fetch ceiling
+  (b) naive  — the same spider calling ``trafilatura.extract`` in the callback
+  (c) brwatch — ``brwatch crawl``: extraction, relevance, rights verdict, storing in SQLite
+
+Reported: pages/s over the whole process (start-up included) and over the crawl itself, and
+the peak resident memory of the whole process tree (crawler + workers).
+
+    python benchmarks/crawl.py                 # 3000 URLs, all three variants
+    python benchmarks/crawl.py --pages 10000 --only brwatch   # the memory check
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction-benchmark" / "html"
+# The same fetch settings for every variant, so only the per-page work differs.
+FETCH_SETTINGS = {
+    "CONCURRENT_REQUESTS": "16",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "DOWNLOAD_DELAY": "0",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "LOG_LEVEL": "WARNING",
+    "TELNETCONSOLE_ENABLED": "False",
+    "REMOTE_CONTROL_ENABLED": "False",
+}
+
+
+def corpus() -> list[bytes]:
+    return [gzip.decompress(path.read_bytes()) for path in sorted(CORPUS.glob("*.html.gz"))]
+
+
+# -- the static server ---------------------------------------------------------------------
+
+
+def serve(port_file: str, pages: int) -> None:
+    """Serve /sitemap.xml (``pages`` URLs) and /p/<n> (corpus page n mod 181), keep-alive."""
+    bodies = corpus()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                path = head.split(b" ", 2)[1].decode()
+                if path.startswith("/p/"):
+                    body, ctype = bodies[int(path[3:]) % len(bodies)], b"text/html; charset=utf-8"
+                    status = b"200 OK"
+                elif path == "/sitemap.xml":
+                    host = head.split(b"\r\nHost: ", 1)[1].split(b"\r\n", 1)[0].decode()
+                    urls = "".join(
+                        f"<url><loc>http://{host}/p/{n}</loc></url>" for n in range(pages)
+                    )
+                    body = (
+                        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                        f"{urls}</urlset>"
+                    ).encode()
+                    ctype, status = b"application/xml", b"200 OK"
+                else:
+                    body, ctype, status = b"not found", b"text/plain", b"404 Not Found"
+                writer.write(
+                    b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype
+                    + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                )  # fmt: skip
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, limit=1 << 20)
+        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# -- variants (a) and (b): the spider a user would write -----------------------------------
+
+
+def scrapy_variant(sitemap: str, extract: bool) -> None:
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.spiders import SitemapSpider
+
+    class Naive(SitemapSpider):
+        name = "naive"
+        sitemap_urls = (sitemap,)
+
+        def parse(self, response):  # type: ignore[no-untyped-def]
+            if extract:
+                import trafilatura
+
+                yield {"url": response.url, "text": trafilatura.extract(response.text)}
+
+    process = CrawlerProcess({**FETCH_SETTINGS, "ROBOTSTXT_OBEY": "False"})
+    crawler = process.create_crawler(Naive)
+    process.crawl(crawler)
+    process.start()
+    stats = crawler.stats.get_stats()
+    print(json.dumps({"pages": stats.get("response_received_count", 0) - 1,
+                      "crawl_s": stats["elapsed_time_seconds"]}))  # fmt: skip
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024  # type: ignore[union-attr]
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, AttributeError):
+            continue
+    return total
+
+
+def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall time, CPU time of the whole process tree, and its peak resident memory."""
+    peak = 0
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    stderr_lines: list[str] = []
+    drain = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
+    drain.start()
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.25)
+    wall = time.monotonic() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    stdout = process.stdout.read() if process.stdout else ""
+    drain.join(5)
+    if process.returncode != 0:
+        sys.exit(f"{argv[:4]} failed:\n{''.join(stderr_lines[-20:])}")
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak / 2**20, "stdout": stdout}  # type: ignore[dict-item]
+
+
+def run_brwatch(base: str, pages: int, workdir: Path) -> dict[str, float]:
+    sources = workdir / "sources.yaml"
+    sources.write_text(
+        f"sources:\n  - name: bench\n    sitemaps: ['{base}/sitemap.xml']\n    allow: ['/p/']\n"
+    )
+    db = workdir / "bench.db"
+    db.unlink(missing_ok=True)
+    overrides = {**FETCH_SETTINGS, "BRWATCH_MAX_SITEMAP_URLS": str(pages),
+                 "BRWATCH_PROGRESS_INTERVAL": "5"}  # fmt: skip
+    argv = [sys.executable, "-m", "brwatch.cli", "--sources", str(sources), "crawl"]
+    for name, value in overrides.items():
+        argv += ["--set", f"{name}={value}"]
+    env = {**os.environ, "BRWATCH_DB_URL": f"sqlite:///{db}"}
+    result = measure(argv, env)
+    import sqlite3
+
+    with sqlite3.connect(db) as connection:
+        stored = connection.execute("select count(*) from articles").fetchone()[0]
+        crawl_s = connection.execute(
+            "select json_extract(stats, '$.duration_s') from crawl_runs"
+        ).fetchone()[0]
+    return {**result, "pages": stored, "crawl_s": crawl_s}
+
+
+def run_scrapy(base: str, extract: bool) -> dict[str, float]:
+    argv = [sys.executable, __file__, "--variant", "naive" if extract else "bare",
+            "--sitemap", f"{base}/sitemap.xml"]  # fmt: skip
+    result = measure(argv, dict(os.environ))
+    counts = json.loads(result["stdout"].strip().splitlines()[-1])  # type: ignore[union-attr]
+    return {**result, **counts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=3000)
+    parser.add_argument("--only", choices=("bare", "naive", "brwatch"), action="append")
+    parser.add_argument("--no-stages", action="store_true", help="skip the per-stage CPU costs")
+    parser.add_argument("--variant", choices=("bare", "naive"), help=argparse.SUPPRESS)
+    parser.add_argument("--sitemap", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve, args.pages)
+    if args.variant:
+        return scrapy_variant(args.sitemap, extract=args.variant == "naive")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        port_file = workdir / "port"
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port_file),
+                                   "--pages", str(args.pages)])  # fmt: skip
+        try:
+            while not port_file.exists() or not port_file.read_text():
+                time.sleep(0.1)
+            base = f"http://127.0.0.1:{port_file.read_text()}"
+            chosen = args.only or ["bare", "naive", "brwatch"]
+            results = {}
+            for variant in chosen:
+                if variant == "brwatch":
+                    results[variant] = run_brwatch(base, args.pages, workdir)
+                else:
+                    results[variant] = run_scrapy(base, extract=variant == "naive")
+                report(variant, results[variant])
+        finally:
+            server.terminate()
+            server.wait()
+    if "naive" in results and "brwatch" in results:
+        brwatch, naive = results["brwatch"], results["naive"]
+        for key, what in (("wall_s", "whole process"), ("crawl_s", "crawl only")):
+            ratio = (brwatch["pages"] / brwatch[key]) / (naive["pages"] / naive[key])
+            print(f"(c)/(b) pages/s, {what}: {ratio:.2f}x")
+    if not args.no_stages:
+        stage_costs()
+
+
+def stage_costs() -> None:
+    """CPU per page of each pipeline stage, one process, next to trafilatura.extract alone."""
+    import trafilatura
+
+    from brwatch.document import FetchedPage, parse_document
+    from brwatch.pipeline.stages import stages
+
+    extract, score, judge = stages()
+    bodies = corpus()
+    totals = dict.fromkeys(("trafilatura.extract", "parse", "extract", "relevance", "rights"), 0.0)
+    for body in bodies:
+        clock = [time.process_time()]
+        trafilatura.extract(body.decode("utf-8", "replace"))
+        clock.append(time.process_time())
+        document = parse_document(FetchedPage("http://bench.example/a", body))
+        document.tree  # noqa: B018 - parsing is a stage of its own
+        clock.append(time.process_time())
+        article = extract(document) if extract else None
+        clock.append(time.process_time())
+        if score and article is not None:
+            score(article)
+        clock.append(time.process_time())
+        if judge:
+            judge(document, article)
+        clock.append(time.process_time())
+        for name, start, end in zip(totals, clock, clock[1:], strict=False):
+            totals[name] += end - start
+    print("\nCPU ms per page, one process, over the", len(bodies), "corpus pages:")
+    for name, seconds in totals.items():
+        print(f"  {name:22} {seconds / len(bodies) * 1000:6.1f}")
+
+
+def report(variant: str, result: dict[str, float]) -> None:
+    label = {"bare": "(a) bare Scrapy", "naive": "(b) Scrapy + trafilatura",
+             "brwatch": "(c) brwatch crawl"}[variant]  # fmt: skip
+    pages = result["pages"]
+    print(
+        f"{label:26} {pages:6.0f} pages  {pages / result['wall_s']:6.1f} pages/s whole"
+        f"  {pages / result['crawl_s']:6.1f} pages/s crawl"
+        f"  {result['cpu_s'] / pages * 1000:6.1f} CPU ms/page  peak {result['peak_mb']:5.0f} MB",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
