@@ -129,7 +129,12 @@ def render_pdf(report: Report) -> bytes:
     from weasyprint import HTML as WeasyHTML
 
     document = render_html(report, PDF)
-    return WeasyHTML(string=document, base_url=str(TEMPLATES)).write_pdf()
+    return WeasyHTML(string=document, url_fetcher=_fetch_nothing).write_pdf()
+
+
+def _fetch_nothing(url: str, *args: object, **kwargs: object) -> dict:
+    """The page is self-contained; a report must never make WeasyPrint fetch a URL."""
+    raise ValueError(f"report PDFs load no external resources ({url})")
 
 
 def layout_notes(report: Report, layout: Layout) -> list[str]:
