@@ -33,6 +33,8 @@ from brwatch.extract.evaluation import (
     cjk_precision_recall,
     date_agrees,
     dated_pages,
+    fundus_pages,
+    loosely_equal,
     same_title,
     shingle_precision_recall,
     token_precision_recall,
@@ -121,6 +123,25 @@ def date_benchmark() -> None:
     print(f"  brwatch extract_article:            {ours / len(pages):.3f}")
 
 
+def fundus_benchmark() -> None:
+    pages = list(fundus_pages(CORPORA / "fundus-parser-test-data"))
+    titles = dates = dated = authors = authored = 0
+    for page in pages:
+        article = extract_article(parse_document(FetchedPage(url=page.url, body=page.html)))
+        titles += loosely_equal(page.title, article.title)
+        if page.published:
+            dated += 1
+            dates += bool(article.published) and article.published.date() == page.published.date()
+        if page.authors:
+            authored += 1
+            want = sorted(map(str.casefold, page.authors))
+            authors += want == sorted(map(str.casefold, article.authors))
+    print(f"fundus-parser-test-data: {len(pages)} pages of 181 publishers in 41 countries")
+    print(f"  title equal to fundus' (the shown headline): {titles / len(pages):.3f}")
+    print(f"  date (day) right: {dates / dated:.3f} of {dated}")
+    print(f"  authors exactly right: {authors / authored:.3f} of {authored}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--misses", action="store_true", help="list wrong Chinese dates/titles")
@@ -143,6 +164,7 @@ def main() -> int:
     chinese_body(variants)
     chinese_benchmark(args.misses)
     date_benchmark()
+    fundus_benchmark()
     return 0
 
 

@@ -132,3 +132,28 @@ def test_to_dict_is_json_ready() -> None:
     data = extract_article(_page(JSONLD, PARAGRAPHS)).to_dict()
     assert data["published"] == "2026-03-01T08:30:00+08:00"
     assert set(data) >= {"title", "text", "authors", "lang", "canonical_url", "date_source"}
+
+
+@pytest.mark.parametrize(
+    ("head", "authors"),
+    [
+        (
+            '<meta name="author" content="By Anna Martel und Lea Wagner">',
+            ["Anna Martel", "Lea Wagner"],
+        ),
+        (
+            '<meta name="author" content="Elena Oberholzer (obe), Oliver Maksan (oma)">',
+            ["Elena Oberholzer", "Oliver Maksan"],
+        ),
+        (
+            '<meta name="citation_author" content="You, Xiaoying">'
+            '<meta name="citation_author" content="Basu, Mohana">',
+            ["Xiaoying You", "Mohana Basu"],
+        ),
+        ('<meta name="author" content="a.sleegers@example.de">', []),
+        ('<meta name="author" content="105092">', []),
+        ('<meta name="author" content="신현주 기자">', ["신현주"]),
+    ],
+)
+def test_author_names_are_cleaned(head: str, authors: list[str]) -> None:
+    assert extract_article(_page(head, PARAGRAPHS)).authors == authors

@@ -167,3 +167,45 @@ def dated_pages(root: Path) -> Iterator[DatedPage]:
             continue
         html = gzip.decompress((root / "html" / f"{entry['file']}.gz").read_bytes())
         yield DatedPage(url, html, date)
+
+
+@dataclass(frozen=True, slots=True)
+class FundusPage:
+    name: str
+    url: str
+    html: bytes
+    title: str | None
+    published: datetime | None
+    authors: tuple[str, ...]
+
+
+def fundus_pages(root: Path) -> Iterator[FundusPage]:
+    """fundus-parser-test-data pages with the publisher parser's expected title, date and
+    authors. A publisher's JSON holds one entry per page version (V1, V2, …) in date order."""
+    for country in sorted(path for path in root.iterdir() if path.is_dir()):
+        crawled = json.loads((country / "meta.info").read_text(encoding="utf-8"))
+        for expected_file in sorted(country.glob("*.json")):
+            expected = json.loads(expected_file.read_text(encoding="utf-8"))
+            versions = [value for _, value in sorted(expected.items()) if isinstance(value, dict)]
+            pages = sorted(country.glob(f"{expected_file.stem}_*.html.gz"))
+            if len(versions) != len(pages):
+                continue
+            for path, version in zip(pages, versions, strict=True):
+                date = version.get("publishing_date")
+                yield FundusPage(
+                    path.name,
+                    crawled.get(path.name, {}).get("url", ""),
+                    gzip.decompress(path.read_bytes()),
+                    version.get("title"),
+                    datetime.fromisoformat(date) if date else None,
+                    tuple(version.get("authors") or ()),
+                )
+
+
+def loosely_equal(first: str | None, second: str | None) -> bool:
+    """Equal ignoring case, spaces and punctuation."""
+
+    def squash(text: str | None) -> str:
+        return re.sub(r"[\W_]+", "", text or "").casefold()
+
+    return bool(first) and squash(first) == squash(second)

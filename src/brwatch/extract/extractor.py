@@ -7,7 +7,6 @@ the page declares in machine-readable form (JSON-LD, meta tags), then what the v
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -16,6 +15,7 @@ from lxml import etree
 
 from brwatch.document import Document
 from brwatch.extract.article import ExtractedArticle
+from brwatch.extract.authors import page_authors
 from brwatch.extract.body import DEFAULT_BODY, BodySettings, extract_body
 from brwatch.extract.dates import (
     find_chinese_date,
@@ -56,17 +56,6 @@ _DATE_META = (
     "publishtime",
     "firstpublishedtime",
 )
-_AUTHOR_META = (
-    "author",
-    "article:author",
-    "dc.creator",
-    "parsely-author",
-    "sailthru.author",
-    "byl",
-)
-_BYLINE_PREFIX = re.compile(r"^(?:by|von|par|por|de|от|автор|作者|文|记者)[\s:：/]+", re.IGNORECASE)
-_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&|、|，| и | y | et )\s*")
-_LETTER = re.compile(r"[^\W\d_]")
 _VISIBLE_TEXT = etree.XPath(
     "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
 )
@@ -100,7 +89,7 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
     return ExtractedArticle(
         title=title,
         text=text,
-        authors=_authors(meta),
+        authors=page_authors(meta),
         published=published,
         date_source=date_source,
         lang=lang,
@@ -174,29 +163,6 @@ def _dateline_under_title(visible: str, title: str | None) -> datetime | None:
     if anchor < 0:
         return None
     return find_dateline(visible[anchor : anchor + len(title) + _DATELINE_WINDOW])
-
-
-def _authors(meta: PageMetadata) -> list[str]:
-    raw = ld_names(meta.jsonld.get("author"))
-    if not raw:
-        for key in _AUTHOR_META:
-            raw = meta.meta_multi.get(key) or ([meta.meta[key]] if key in meta.meta else [])
-            raw = [value for value in raw if not _is_url(value)]
-            if raw:
-                break
-    names: list[str] = []
-    for value in raw:
-        for part in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", value)):
-            name = part.strip(" .·|-")
-            # A name has letters; CMS user ids ("105092") and URLs are not names.
-            plausible = _LETTER.search(name) and not _is_url(name) and len(name) <= 80
-            if plausible and name not in names:
-                names.append(name)
-    return names
-
-
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://", "//", "www."))
 
 
 def _web_url(url: str | None) -> str | None:
