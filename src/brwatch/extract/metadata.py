@@ -35,7 +35,15 @@ _LD_SCRIPTS = etree.XPath(
     " = 'application/ld+json']"
 )
 # Meta names whose every occurrence matters (a page may list several authors).
-_MULTI = {"author", "article:author", "dc.creator", "sailthru.author", "byl", "parsely-author"}
+_MULTI = {
+    "author",
+    "article:author",
+    "dc.creator",
+    "citation_author",
+    "sailthru.author",
+    "byl",
+    "parsely-author",
+}
 
 
 def clean_space(text: str | None) -> str:
