@@ -19,18 +19,12 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
+
 # rules/ sits at the project root, next to src/.
 DEFAULT_PUBLISHERS_FILE = Path(__file__).resolve().parents[3] / "rules" / "publishers.yaml"
 PUBLISHERS_ENV = "BRWATCH_PUBLISHERS"
 
-RIGHTS_STATUSES = (
-    "prohibited",
-    "permission_required",
-    "attribution_required",
-    "open_license",
-    "public_domain",
-    "unknown",
-)
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{1,62}$")
 # Scripts written without spaces between words: aliases are found as plain substrings there.
 _UNSPACED = re.compile(

@@ -7,24 +7,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.rights.model import RESTRICTIVENESS
 from brwatch.storage import Database
 from brwatch.storage.models import Article
 
-# From most to least restrictive. "unknown" is last: no signal never overrides a real one.
-STRICTNESS = (
-    "prohibited",
-    "permission_required",
-    "attribution_required",
-    "open_license",
-    "public_domain",
-    "unknown",
-)
-
 
 def stricter(a: str | None, b: str | None) -> str:
-    rank = {status: i for i, status in enumerate(STRICTNESS)}
-    candidates = [s for s in (a, b) if s in rank] or ["unknown"]
-    return min(candidates, key=rank.__getitem__)
+    """The more restrictive of two statuses; "unknown" (no signal) never overrides a real one."""
+    candidates = [s for s in (a, b) if s in RESTRICTIVENESS] or ["unknown"]
+    return min(candidates, key=RESTRICTIVENESS.__getitem__)
 
 
 def combine_rights(

@@ -106,16 +106,24 @@ def add_grant(
     with db.session() as session:
         session.add(grant)
         session.flush()
-        session.add(
-            AuditEvent(
-                user=created_by,
-                entity="grant",
-                entity_id=grant.id,
-                action="add",
-                after=_jsonable(grant_dict(grant)),
-            )
-        )
+        _audit(session, grant, "add", created_by, before=None)
     return grant
+
+
+def _audit(
+    session: Session, grant: Grant, action: str, user: str | None, before: dict | None
+) -> None:
+    """Every change to a grant is an AuditEvent, as the web app's grant pages record them."""
+    session.add(
+        AuditEvent(
+            user=user,
+            entity="grant",
+            entity_id=grant.id,
+            action=action,
+            before=before,
+            after=grant_json(grant),
+        )
+    )
 
 
 def _jsonable(data: dict) -> dict:
@@ -152,19 +160,10 @@ def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant
             raise GrantError(f"there is no grant #{grant_id}")
         if grant.revoked_at is not None:
             raise GrantError(f"grant #{grant_id} was already revoked on {_aware(grant.revoked_at)}")
-        before = _jsonable(grant_dict(grant))
+        before = grant_json(grant)
         grant.revoked_at = datetime.now(UTC)
         grant.revoked_by = by
-        session.add(
-            AuditEvent(
-                user=by,
-                entity="grant",
-                entity_id=grant.id,
-                action="revoke",
-                before=before,
-                after=_jsonable(grant_dict(grant)),
-            )
-        )
+        _audit(session, grant, "revoke", by, before)
     return grant
 
 
