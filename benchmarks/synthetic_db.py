@@ -18,7 +18,7 @@ import hashlib
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,7 +67,9 @@ NOTICES: dict[str, dict[str, tuple[str, str, str]]] = {
         "zh": ("zh.reprint.prohibited", "未经授权，禁止转载。", "tail"),
         "ru": ("ru.reprint.prohibited", "Перепечатка запрещена.", "footer"),
         "fr": (
-            "fr.reprint.prohibited", "Toute reproduction est interdite sans autorisation.", "tail"
+            "fr.reprint.prohibited",
+            "Toute reproduction est interdite sans autorisation.",
+            "tail",
         ),
         "es": ("es.reprint.prohibited", "Prohibida su reproducción sin autorización.", "tail"),
         "ar": ("ar.reprint.prohibited", "يمنع إعادة النشر دون إذن.", "tail"),
@@ -90,17 +92,25 @@ NOTICES: dict[str, dict[str, tuple[str, str, str]]] = {
         ),
         "zh": ("zh.reprint.with_credit", "转载请注明出处：{publisher}", "tail"),
         "ru": (
-            "ru.reprint.with_link", "При использовании ссылка на {publisher} обязательна.", "tail"
+            "ru.reprint.with_link",
+            "При использовании ссылка на {publisher} обязательна.",
+            "tail",
         ),
         "fr": (
-            "fr.reprint.with_credit", "Reproduction autorisée avec mention de {publisher}.", "tail"
+            "fr.reprint.with_credit",
+            "Reproduction autorisée avec mention de {publisher}.",
+            "tail",
         ),
         "es": (
-            "es.reprint.with_credit", "Se permite la reproducción citando a {publisher}.", "tail"
+            "es.reprint.with_credit",
+            "Se permite la reproducción citando a {publisher}.",
+            "tail",
         ),
         "ar": ("ar.reprint.with_credit", "يسمح بإعادة النشر مع ذكر {publisher}.", "tail"),
         "kk": (
-            "ru.reprint.with_link", "При использовании ссылка на {publisher} обязательна.", "tail"
+            "ru.reprint.with_link",
+            "При использовании ссылка на {publisher} обязательна.",
+            "tail",
         ),
     },
 }
@@ -130,17 +140,6 @@ def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _chunks(rows: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _verdict(
     rng: random.Random, status: str, lang: str, publisher: str, origin: str | None, conflict: bool
 ) -> dict[str, Any]:
@@ -152,37 +151,75 @@ def _verdict(
         notice = template.format(publisher=publisher)
         start = rng.randint(0, 400)
         evidence.append(
-            {"rule_id": rule_id, "kind": "notice", "status": status, "text": notice,
-             "scope": scope, "start": start, "end": start + len(notice), "confidence": 0.95}
+            {
+                "rule_id": rule_id,
+                "kind": "notice",
+                "status": status,
+                "text": notice,
+                "scope": scope,
+                "start": start,
+                "end": start + len(notice),
+                "confidence": 0.95,
+            }
         )
     elif status == "open_license":
         license_id = rng.choice(LICENSES)
         url = "https://creativecommons.org/licenses/" + license_id[3:-4].lower() + "/4.0/"
         evidence.append(
-            {"rule_id": "signal.rel_license", "kind": "rel_license", "status": status,
-             "text": url, "scope": "link", "start": 0, "end": len(url), "confidence": 1.0}
+            {
+                "rule_id": "signal.rel_license",
+                "kind": "rel_license",
+                "status": status,
+                "text": url,
+                "scope": "link",
+                "start": 0,
+                "end": len(url),
+                "confidence": 1.0,
+            }
         )
     elif status == "public_domain":
         license_id = "CC0-1.0"
         evidence.append(
-            {"rule_id": "signal.jsonld_license", "kind": "jsonld_license", "status": status,
-             "text": "https://creativecommons.org/publicdomain/zero/1.0/", "scope": "jsonld",
-             "start": 0, "end": 49, "confidence": 1.0}
+            {
+                "rule_id": "signal.jsonld_license",
+                "kind": "jsonld_license",
+                "status": status,
+                "text": "https://creativecommons.org/publicdomain/zero/1.0/",
+                "scope": "jsonld",
+                "start": 0,
+                "end": 49,
+                "confidence": 1.0,
+            }
         )
     if conflict:
         # A second explicit statement that disagrees: a tail allowing reprint with credit.
         rule_id, template, scope = NOTICES["attribution_required"]["en"]
         notice = template.format(publisher=publisher)
         evidence.append(
-            {"rule_id": rule_id, "kind": "notice", "status": "attribution_required",
-             "text": notice, "scope": "body", "start": 10, "end": 10 + len(notice),
-             "confidence": 0.9}
+            {
+                "rule_id": rule_id,
+                "kind": "notice",
+                "status": "attribution_required",
+                "text": notice,
+                "scope": "body",
+                "start": 10,
+                "end": 10 + len(notice),
+                "confidence": 0.9,
+            }
         )
     if origin:
         line = f"Source: {origin}"
         evidence.append(
-            {"rule_id": "origin.source_line", "kind": "origin", "status": None, "text": line,
-             "scope": "body", "start": 0, "end": len(line), "confidence": 0.9}
+            {
+                "rule_id": "origin.source_line",
+                "kind": "origin",
+                "status": None,
+                "text": line,
+                "scope": "body",
+                "start": 0,
+                "end": len(line),
+                "confidence": 0.9,
+            }
         )
     obligations = {
         "attribution_required": ["credit", "link"],
@@ -206,13 +243,15 @@ def _next_id(db: Database, table: Any) -> int:
         return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()) + 1
 
 
-def _insert(db: Database, table: Any, rows: Iterable[dict[str, Any]]) -> int:
-    count = 0
+def _insert(db: Database, tables: list[tuple[Any, list[dict[str, Any]]]]) -> dict[str, int]:
+    """Bulk-insert each table's rows (Core executemany), all in one transaction."""
+    counts: dict[str, int] = {}
     with db.engine.begin() as connection:
-        for batch in _chunks(rows):
-            connection.execute(insert(table), batch)
-            count += len(batch)
-    return count
+        for table, rows in tables:
+            if rows:
+                connection.execute(insert(table), rows)
+            counts[table.name] = len(rows)
+    return counts
 
 
 def _fix_sequences(db: Database, tables: list[Any]) -> None:
@@ -231,25 +270,38 @@ def _fix_sequences(db: Database, tables: list[Any]) -> None:
 
 def populate(db_url: str, n: int, seed: int = 0) -> dict[str, int]:
     """Insert ``n`` synthetic articles and their related rows; returns row counts by table."""
-    rng = random.Random(seed)
     db = Database(db_url)
     try:
-        return _populate(db, rng, n, seed)
+        return _populate(db, random.Random(seed), n, seed)
     finally:
         db.dispose()
 
 
 def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, int]:
-    articles_t = Article.__table__
-    first_article = _next_id(db, articles_t)
-    first_grant = _next_id(db, Grant.__table__)
+    first_article = _next_id(db, Article.__table__)
+    grants = _grants(rng, _next_id(db, Grant.__table__), first_article, seed)
+    counts = _insert(db, [(Grant.__table__, grants)])
+    maker = _ArticleMaker(rng, seed, first_article, grants)
+    # Generated and inserted a batch at a time: memory stays flat whatever n is.
+    for batch_start in range(0, n, BATCH):
+        rows = _Rows()
+        for offset in range(batch_start, min(n, batch_start + BATCH)):
+            maker.add(first_article + offset, rows)
+        for table, inserted in _insert(db, rows.by_table()).items():
+            counts[table] = counts.get(table, 0) + inserted
+    _fix_sequences(db, [Article.__table__, Grant.__table__])
+    return counts
 
-    # Grants first: gate decisions refer to them. Per publisher: some active, some expired,
-    # some expiring within the month after END, one revoked.
+
+def _grants(
+    rng: random.Random, first_grant: int, first_article: int, seed: int
+) -> list[dict[str, Any]]:
+    """Per publisher: some standing grants, some expired, some ending within the month after
+    END (article-scoped), a few revoked. Not every publisher has a standing grant, so some
+    clearances are exposed."""
     grants: list[dict[str, Any]] = []
     for index, (_name, publisher, host, _langs) in enumerate(SOURCES):
         for kind in ("active", "expired", "expiring", "revoked"):
-            # Not every publisher has a standing grant, so some clearances are exposed.
             if (kind == "revoked" and index % 3) or (kind == "active" and index % 2):
                 continue
             valid_from = END - timedelta(days=rng.randint(200, 400))
@@ -259,42 +311,71 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "expiring": END + timedelta(days=rng.randint(1, 25)),
                 "revoked": END + timedelta(days=200),
             }[kind]
-            article_scope = kind == "expiring"
+            grant_id = first_grant + len(grants)
             grants.append(
                 {
-                    "id": first_grant + len(grants),
+                    "id": grant_id,
                     "publisher": publisher,
-                    "scope": "article" if article_scope else "all",
-                    "article_url": f"https://{host}/s{seed}/a/{first_article}.html"
-                    if article_scope else None,
+                    "scope": "article" if kind == "expiring" else "all",
+                    "article_url": (
+                        f"https://{host}/s{seed}/a/{first_article}.html"
+                        if kind == "expiring"
+                        else None
+                    ),
                     "valid_from": valid_from,
                     "valid_to": valid_to,
                     "conditions": "Credit the publisher and link to the original.",
-                    "reference": f"LEGAL-{2026}-{first_grant + len(grants):04d}",
+                    "reference": f"LEGAL-2026-{grant_id:04d}",
                     "created_by": "legal",
                     "created_at": valid_from,
                     "revoked_at": END - timedelta(days=10) if kind == "revoked" else None,
                     "revoked_by": "legal" if kind == "revoked" else None,
                 }
             )
-    grants_by_publisher: dict[str, list[dict[str, Any]]] = {}
-    for grant in grants:
-        grants_by_publisher.setdefault(grant["publisher"], []).append(grant)
+    return grants
 
-    articles: list[dict[str, Any]] = []
-    snapshots: list[dict[str, Any]] = []
-    checks: list[dict[str, Any]] = []
-    audits: list[dict[str, Any]] = []
-    gates: list[dict[str, Any]] = []
-    statuses = list(STATUS_WEIGHTS)
-    status_weights = list(STATUS_WEIGHTS.values())
-    for offset in range(n):
-        article_id = first_article + offset
+
+@dataclass
+class _Rows:
+    """One batch of rows, table by table, in the order foreign keys need."""
+
+    articles: list[dict[str, Any]] = field(default_factory=list)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    gates: list[dict[str, Any]] = field(default_factory=list)
+
+    def by_table(self) -> list[tuple[Any, list[dict[str, Any]]]]:
+        return [
+            (Article.__table__, self.articles),
+            (Snapshot.__table__, self.snapshots),
+            (AttributionCheck.__table__, self.checks),
+            (AuditEvent.__table__, self.audits),
+            (GateDecision.__table__, self.gates),
+        ]
+
+
+class _ArticleMaker:
+    """Makes one article and everything attached to it, drawing from one seeded generator."""
+
+    def __init__(
+        self, rng: random.Random, seed: int, first_article: int, grants: list[dict[str, Any]]
+    ) -> None:
+        self.rng = rng
+        self.seed = seed
+        self.first_article = first_article
+        self.grants_by_publisher: dict[str, list[dict[str, Any]]] = {}
+        for grant in grants:
+            self.grants_by_publisher.setdefault(grant["publisher"], []).append(grant)
+        self.statuses = list(STATUS_WEIGHTS)
+        self.status_weights = list(STATUS_WEIGHTS.values())
+
+    def add(self, article_id: int, rows: _Rows) -> None:
+        rng = self.rng
         name, publisher, host, langs = SOURCES[rng.randrange(len(SOURCES))]
         lang = rng.choice(langs)
         fetched_at = END - timedelta(seconds=rng.randrange(SPAN_DAYS * 86400))
-        published = fetched_at - timedelta(hours=rng.randint(1, 72))
-        status = rng.choices(statuses, weights=status_weights)[0]
+        status = rng.choices(self.statuses, weights=self.status_weights)[0]
         relevant = rng.random() < 0.7
         conflict = status in ("prohibited", "permission_required") and rng.random() < 0.04
         # Some pages are reprints that name another publisher as their origin.
@@ -302,60 +383,27 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
         if rng.random() < 0.15:
             origin = rng.choice([p for _, p, _, _ in SOURCES if p != publisher])
         verdict = _verdict(rng, status, lang, publisher, origin, conflict)
-        url = f"https://{host}/s{seed}/a/{article_id}.html"
-
+        url = f"https://{host}/s{self.seed}/a/{article_id}.html"
+        link = "not_required"
         if verdict["requires_link"] or origin:
             link = rng.choices(["ok", "missing", "broken", "wrong_target"], [70, 15, 10, 5])[0]
-        else:
-            link = "not_required"
-        attribution = {
-            "origin": origin or publisher,
-            "origin_url": f"https://{host}/",
-            "link": link,
-            "link_url": None if link in ("missing", "not_required") else f"https://{host}/orig/{article_id}",
-            "checked_at": fetched_at.isoformat(),
-            "http_status": {"ok": 200, "broken": 404, "wrong_target": 200}.get(link),
-            "final_url": None,
-            "redirects": [],
-        }
+        attribution = self._attribution(article_id, host, origin or publisher, link, fetched_at)
         html = (
             f"<html lang='{lang}'><head><title>{TITLES[lang].format(n=article_id)}</title></head>"
             f"<body><article><p>Belt and Road cooperation {article_id}.</p></article>"
             f"<footer>{' '.join(e['text'] for e in verdict['evidence'])}</footer></body></html>"
         ).encode()
         sha = hashlib.sha256(html).hexdigest()
-
-        # Review: flagged items are mostly decided; some decisions are knowingly wrong
-        # (cleared while prohibited) so reports have exceptions to find.
         flagged = (
             status in ("prohibited", "permission_required", "attribution_required")
             or conflict
             or link in ("missing", "broken", "wrong_target")
         )
-        review_state = "pending"
-        decided_at = fetched_at
-        history: list[str] = []
-        if flagged and rng.random() < 0.6:
-            history = [_weighted(rng, DECISION_WEIGHTS)]
-            if history[0] == "permission_requested" and rng.random() < 0.5:
-                history.append(rng.choice(["permission_granted", "do_not_reuse"]))
-            before = "pending"
-            for step, state in enumerate(history):
-                decided_at = fetched_at + timedelta(hours=rng.randint(1, 48) + 72 * step)
-                audits.append(
-                    {"at": decided_at, "user": rng.choice(USERS), "entity": "article",
-                     "entity_id": article_id, "action": "decide",
-                     "before": {"state": before, "version": step},
-                     "after": {"state": state, "version": step + 1},
-                     "note": f"decided {state.replace('_', ' ')}"}
-                )
-                before = state
-            review_state = history[-1]
-
+        history, decided_at = self._review(article_id, flagged, fetched_at, rows)
         reprint_of = None
-        if origin and offset and rng.random() < 0.3:
-            reprint_of = rng.randrange(first_article, article_id)
-        articles.append(
+        if origin and article_id > self.first_article and rng.random() < 0.3:
+            reprint_of = rng.randrange(self.first_article, article_id)
+        rows.articles.append(
             {
                 "id": article_id,
                 "canonical_url": url,
@@ -364,7 +412,7 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "title": TITLES[lang].format(n=article_id),
                 "text": f"Belt and Road cooperation {article_id}. " * 3,
                 "lang": lang,
-                "published": published,
+                "published": fetched_at - timedelta(hours=rng.randint(1, 72)),
                 "authors": [f"Reporter {article_id % 97}"],
                 "site_name": publisher,
                 "image": None,
@@ -378,7 +426,7 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "attribution": attribution,
                 "attribution_link": link,
                 "reprint_of_id": reprint_of,
-                "review_state": review_state,
+                "review_state": history[-1] if history else "pending",
                 **({"review_version": len(history)} if HAS_REVIEW_VERSION else {}),
                 "content_sha256": sha,
                 "first_seen_at": fetched_at,
@@ -386,49 +434,110 @@ def _populate(db: Database, rng: random.Random, n: int, seed: int) -> dict[str, 
                 "updated_at": decided_at,
             }
         )
-        snapshots.append(
-            {"article_id": article_id, "url": url, "status": 200,
-             "headers": {"content-type": "text/html; charset=utf-8"},
-             "html_gz": gzip.compress(html, compresslevel=1, mtime=0), "sha256": sha,
-             "encoding": "utf-8", "fetched_at": fetched_at}
+        rows.snapshots.append(
+            {
+                "article_id": article_id,
+                "url": url,
+                "status": 200,
+                "headers": {"content-type": "text/html; charset=utf-8"},
+                "html_gz": gzip.compress(html, compresslevel=1, mtime=0),
+                "sha256": sha,
+                "encoding": "utf-8",
+                "fetched_at": fetched_at,
+            }
         )
         if link != "not_required":
-            checks.append(
-                {"article_id": article_id, "origin": attribution["origin"],
-                 "origin_url": attribution["origin_url"], "link_url": attribution["link_url"],
-                 "outcome": link, "http_status": attribution["http_status"], "final_url": None,
-                 "redirects": [], "evidence": {}, "checked_at": fetched_at}
+            rows.checks.append(
+                {
+                    "article_id": article_id,
+                    "origin": attribution["origin"],
+                    "origin_url": attribution["origin_url"],
+                    "link_url": attribution["link_url"],
+                    "outcome": link,
+                    "http_status": attribution["http_status"],
+                    "final_url": None,
+                    "redirects": [],
+                    "evidence": {},
+                    "checked_at": fetched_at,
+                }
             )
         # Reuse gate: about one article in twelve is checked before reuse.
         if rng.random() < 0.08:
-            grant = rng.choice(grants_by_publisher[publisher]) if rng.random() < 0.4 else None
-            gate_at = decided_at + timedelta(hours=rng.randint(1, 240))
-            if grant is not None and grant["valid_to"] < END and rng.random() < 0.5:
-                # used after expiry
-                gate_at = grant["valid_to"] + timedelta(days=rng.randint(1, 15))
-            passed = status not in ("prohibited", "permission_required") or grant is not None
-            if rng.random() < 0.05:
-                passed = not passed
-            reasons = [] if passed else [f"rights status is {status}"]
-            if link in ("missing", "broken"):
-                reasons.append(f"attribution link {link}")
-            gates.append(
-                {"decided_at": gate_at, "article_url": url, "article_id": article_id,
-                 "draft_sha256": hashlib.sha256(f"draft {article_id}".encode()).hexdigest(),
-                 "outcome": "pass" if passed else "fail", "reasons": reasons,
-                 "grant_id": grant["id"] if grant else None, "user": rng.choice(USERS)}
+            rows.gates.append(
+                self._gate_decision(article_id, url, publisher, status, link, decided_at)
             )
 
-    counts = {
-        "grants": _insert(db, Grant.__table__, grants),
-        "articles": _insert(db, articles_t, articles),
-        "snapshots": _insert(db, Snapshot.__table__, snapshots),
-        "attribution_checks": _insert(db, AttributionCheck.__table__, checks),
-        "audit_events": _insert(db, AuditEvent.__table__, audits),
-        "gate_decisions": _insert(db, GateDecision.__table__, gates),
-    }
-    _fix_sequences(db, [articles_t, Grant.__table__])
-    return counts
+    @staticmethod
+    def _attribution(
+        article_id: int, host: str, origin: str, link: str, checked_at: datetime
+    ) -> dict[str, Any]:
+        return {
+            "origin": origin,
+            "origin_url": f"https://{host}/",
+            "link": link,
+            "link_url": (
+                None if link in ("missing", "not_required") else f"https://{host}/orig/{article_id}"
+            ),
+            "checked_at": checked_at.isoformat(),
+            "http_status": {"ok": 200, "broken": 404, "wrong_target": 200}.get(link),
+            "final_url": None,
+            "redirects": [],
+        }
+
+    def _review(
+        self, article_id: int, flagged: bool, fetched_at: datetime, rows: _Rows
+    ) -> tuple[list[str], datetime]:
+        """Flagged items are mostly decided, as the web app records it; some decisions are
+        knowingly wrong (cleared while prohibited) so reports have exceptions to find."""
+        rng = self.rng
+        if not flagged or rng.random() >= 0.6:
+            return [], fetched_at
+        history = [_weighted(rng, DECISION_WEIGHTS)]
+        if history[0] == "permission_requested" and rng.random() < 0.5:
+            history.append(rng.choice(["permission_granted", "do_not_reuse"]))
+        before, decided_at = "pending", fetched_at
+        for step, state in enumerate(history):
+            decided_at = fetched_at + timedelta(hours=rng.randint(1, 48) + 72 * step)
+            rows.audits.append(
+                {
+                    "at": decided_at,
+                    "user": rng.choice(USERS),
+                    "entity": "article",
+                    "entity_id": article_id,
+                    "action": "decide",
+                    "before": {"state": before, "version": step},
+                    "after": {"state": state, "version": step + 1},
+                    "note": f"decided {state.replace('_', ' ')}",
+                }
+            )
+            before = state
+        return history, decided_at
+
+    def _gate_decision(
+        self, article_id: int, url: str, publisher: str, status: str, link: str, after: datetime
+    ) -> dict[str, Any]:
+        """A reuse-gate answer; some rely on a grant, some after it expired, a few are wrong."""
+        rng = self.rng
+        grant = rng.choice(self.grants_by_publisher[publisher]) if rng.random() < 0.4 else None
+        decided_at = after + timedelta(hours=rng.randint(1, 240))
+        if grant is not None and grant["valid_to"] < END and rng.random() < 0.5:
+            decided_at = grant["valid_to"] + timedelta(days=rng.randint(1, 15))
+        passed = status not in ("prohibited", "permission_required") or grant is not None
+        if rng.random() < 0.05:
+            passed = not passed
+        reasons = [] if passed else [f"rights status is {status}"]
+        if link in ("missing", "broken"):
+            reasons.append(f"attribution link {link}")
+        return {
+            "decided_at": decided_at,
+            "article_url": url,
+            "article_id": article_id,
+            "draft_sha256": hashlib.sha256(f"draft {article_id}".encode()).hexdigest(),
+            "outcome": "pass" if passed else "fail",
+            "reasons": reasons,
+            "grant_id": grant["id"] if grant else None,
+            "user": rng.choice(USERS),
+        }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,87 +33,213 @@ def verdict(status: str | None, text: str | None = None, rule: str | None = None
     evidence = []
     if text:
         evidence.append(
-            {"rule_id": rule, "kind": "notice", "status": status, "text": text,
-             "scope": "tail", "start": 0, "end": len(text), "confidence": 0.9}
+            {
+                "rule_id": rule,
+                "kind": "notice",
+                "status": status,
+                "text": text,
+                "scope": "tail",
+                "start": 0,
+                "end": len(text),
+                "confidence": 0.9,
+            }
         )
     evidence.append(
-        {"rule_id": "origin.source_line", "kind": "origin", "status": None,
-         "text": "Source: Xinhua", "scope": "body", "start": 0, "end": 14, "confidence": 0.9}
+        {
+            "rule_id": "origin.source_line",
+            "kind": "origin",
+            "status": None,
+            "text": "Source: Xinhua",
+            "scope": "body",
+            "start": 0,
+            "end": 14,
+            "confidence": 0.9,
+        }
     )
-    return {"status": status, "license": None, "requires_link": False, "credit": None,
-            "origin": None, "obligations": [], "conflict": False, "evidence": evidence}
+    return {
+        "status": status,
+        "license": None,
+        "requires_link": False,
+        "credit": None,
+        "origin": None,
+        "obligations": [],
+        "conflict": False,
+        "evidence": evidence,
+    }
 
 
-def article(number: int, source: str, status: str | None, *, relevant: bool = True,
-            seen: datetime, title: str | None = None, review: str = "pending",
-            link: str = "not_required", conflict: bool = False, site: str | None = None,
-            notice: str | None = None, rule: str | None = None) -> Article:
+def article(
+    number: int,
+    source: str,
+    status: str | None,
+    *,
+    relevant: bool = True,
+    seen: datetime,
+    title: str | None = None,
+    review: str = "pending",
+    link: str = "not_required",
+    conflict: bool = False,
+    site: str | None = None,
+    notice: str | None = None,
+    rule: str | None = None,
+) -> Article:
     url = f"https://{source}.example/news/{number}.html"
     return Article(
-        id=number, canonical_url=url, url=url, source=source,
-        title=title or f"Belt and Road story {number}", lang="zh" if title else "en",
-        relevant=relevant, rights=verdict(status, notice, rule), rights_status=status,
-        rights_conflict=conflict, ruleset="test-1", review_state=review, attribution_link=link,
-        site_name=site, first_seen_at=seen, fetched_at=seen, updated_at=seen,
+        id=number,
+        canonical_url=url,
+        url=url,
+        source=source,
+        title=title or f"Belt and Road story {number}",
+        lang="zh" if title else "en",
+        relevant=relevant,
+        rights=verdict(status, notice, rule),
+        rights_status=status,
+        rights_conflict=conflict,
+        ruleset="test-1",
+        review_state=review,
+        attribution_link=link,
+        site_name=site,
+        first_seen_at=seen,
+        fetched_at=seen,
+        updated_at=seen,
     )
 
 
 def decide(article_id: int, when: datetime, before: str, after: str) -> AuditEvent:
-    return AuditEvent(at=when, user="alice", entity="article", entity_id=article_id,
-                      action="decide", before={"state": before}, after={"state": after},
-                      note=f"{before} to {after}")
+    return AuditEvent(
+        at=when,
+        user="alice",
+        entity="article",
+        entity_id=article_id,
+        action="decide",
+        before={"state": before},
+        after={"state": after},
+        note=f"{before} to {after}",
+    )
 
 
 def populate_known(db: Database) -> None:
     """Seven articles in October (two sources), one in September; decisions, grants, gate."""
     with db.session() as session:
-        session.add_all([
-            # 1: prohibited, cleared, no grant -> exception; snapshot; CJK title.
-            article(1, "alpha", "prohibited", seen=at(2), title=CJK_TITLE, review="cleared",
-                    notice="未经授权，禁止转载", rule="zh.reprint.prohibited"),
-            # 2: generic copyright with conflicting signals, undecided -> open conflict.
-            article(2, "alpha", "permission_required", seen=at(3), conflict=True,
-                    notice="© 2026 Alpha. All rights reserved.", rule="generic.copyright"),
-            # 3: reuse with attribution but the link is missing -> exception.
-            article(3, "alpha", "attribution_required", seen=at(4),
-                    review="reuse_with_attribution", link="missing",
-                    notice="Reprints must credit Alpha.", rule="en.reprint.with_credit"),
-            article(4, "beta", "open_license", seen=at(10)),
-            article(5, "beta", "prohibited", seen=at(11), relevant=False),
-            # 6: prohibited and cleared, but Beta News holds a grant -> no exception.
-            article(6, "beta", "prohibited", seen=at(12), review="cleared", site="Beta News",
+        session.add_all(
+            [
+                # 1: prohibited, cleared, no grant -> exception; snapshot; CJK title.
+                article(
+                    1,
+                    "alpha",
+                    "prohibited",
+                    seen=at(2),
+                    title=CJK_TITLE,
+                    review="cleared",
+                    notice="未经授权，禁止转载",
+                    rule="zh.reprint.prohibited",
+                ),
+                # 2: generic copyright with conflicting signals, undecided -> open conflict.
+                article(
+                    2,
+                    "alpha",
+                    "permission_required",
+                    seen=at(3),
+                    conflict=True,
+                    notice="© 2026 Alpha. All rights reserved.",
+                    rule="generic.copyright",
+                ),
+                # 3: reuse with attribution but the link is missing -> exception.
+                article(
+                    3,
+                    "alpha",
+                    "attribution_required",
+                    seen=at(4),
+                    review="reuse_with_attribution",
+                    link="missing",
+                    notice="Reprints must credit Alpha.",
+                    rule="en.reprint.with_credit",
+                ),
+                article(4, "beta", "open_license", seen=at(10)),
+                article(5, "beta", "prohibited", seen=at(11), relevant=False),
+                # 6: prohibited and cleared, but Beta News holds a grant -> no exception.
+                article(
+                    6,
+                    "beta",
+                    "prohibited",
+                    seen=at(12),
+                    review="cleared",
+                    site="Beta News",
                     notice="Reproduction is not allowed without permission.",
-                    rule="en.reprint.prohibited"),
-            article(7, "beta", None, seen=at(31, hour=23)),
-            # Outside the period (September).
-            article(8, "alpha", "prohibited", seen=at(20, month=9)),
-        ])
+                    rule="en.reprint.prohibited",
+                ),
+                article(7, "beta", None, seen=at(31, hour=23)),
+                # Outside the period (September).
+                article(8, "alpha", "prohibited", seen=at(20, month=9)),
+            ]
+        )
         session.flush()
-        session.add_all([
-            Snapshot(article_id=1, url="https://alpha.example/news/1.html", html_gz=b"",
-                     sha256="0" * 64, fetched_at=at(1)),
-            Snapshot(article_id=1, url="https://alpha.example/news/1.html", html_gz=b"",
-                     sha256=SNAPSHOT_SHA, fetched_at=at(2)),
-            decide(1, at(5), "pending", "cleared"),
-            decide(3, at(6), "pending", "permission_requested"),
-            decide(3, at(7), "permission_requested", "reuse_with_attribution"),
-            decide(6, at(13), "pending", "cleared"),
-            decide(8, at(25, month=9), "pending", "do_not_reuse"),  # before the period
-            Grant(id=1, publisher="Beta News", scope="all", valid_from=at(1, 1),
-                  valid_to=datetime(2027, 6, 1, tzinfo=UTC)),
-            Grant(id=2, publisher="Alpha", scope="article", valid_from=at(1, 1),
-                  article_url="https://alpha.example/news/2.html", valid_to=at(20, 11)),
-            Grant(id=3, publisher="Gamma", scope="all", valid_from=at(1, 1), valid_to=at(10)),
-        ])
+        session.add_all(
+            [
+                Snapshot(
+                    article_id=1,
+                    url="https://alpha.example/news/1.html",
+                    html_gz=b"",
+                    sha256="0" * 64,
+                    fetched_at=at(1),
+                ),
+                Snapshot(
+                    article_id=1,
+                    url="https://alpha.example/news/1.html",
+                    html_gz=b"",
+                    sha256=SNAPSHOT_SHA,
+                    fetched_at=at(2),
+                ),
+                decide(1, at(5), "pending", "cleared"),
+                decide(3, at(6), "pending", "permission_requested"),
+                decide(3, at(7), "permission_requested", "reuse_with_attribution"),
+                decide(6, at(13), "pending", "cleared"),
+                decide(8, at(25, month=9), "pending", "do_not_reuse"),  # before the period
+                Grant(
+                    id=1,
+                    publisher="Beta News",
+                    scope="all",
+                    valid_from=at(1, 1),
+                    valid_to=datetime(2027, 6, 1, tzinfo=UTC),
+                ),
+                Grant(
+                    id=2,
+                    publisher="Alpha",
+                    scope="article",
+                    valid_from=at(1, 1),
+                    article_url="https://alpha.example/news/2.html",
+                    valid_to=at(20, 11),
+                ),
+                Grant(id=3, publisher="Gamma", scope="all", valid_from=at(1, 1), valid_to=at(10)),
+            ]
+        )
         session.flush()
-        session.add_all([
-            GateDecision(decided_at=at(6), article_url="https://alpha.example/news/1.html",
-                         article_id=1, draft_sha256="d" * 64, outcome="pass"),
-            GateDecision(decided_at=at(20), article_url="https://beta.example/news/4.html",
-                         article_id=4, draft_sha256="d" * 64, outcome="pass", grant_id=3),
-            GateDecision(decided_at=at(21), article_url="https://alpha.example/news/2.html",
-                         article_id=2, draft_sha256="d" * 64, outcome="fail"),
-        ])
+        session.add_all(
+            [
+                GateDecision(
+                    decided_at=at(6),
+                    article_url="https://alpha.example/news/1.html",
+                    article_id=1,
+                    draft_sha256="d" * 64,
+                    outcome="pass",
+                ),
+                GateDecision(
+                    decided_at=at(20),
+                    article_url="https://beta.example/news/4.html",
+                    article_id=4,
+                    draft_sha256="d" * 64,
+                    outcome="pass",
+                    grant_id=3,
+                ),
+                GateDecision(
+                    decided_at=at(21),
+                    article_url="https://alpha.example/news/2.html",
+                    article_id=2,
+                    draft_sha256="d" * 64,
+                    outcome="fail",
+                ),
+            ]
+        )
 
 
 @pytest.fixture
@@ -137,8 +263,13 @@ def test_numbers_match_the_known_data(known_db: Database) -> None:
     totals = report.totals
     assert (totals["articles"], totals["relevant"]) == (7, 6)
     assert totals["by_status"] == {
-        "prohibited": 2, "permission_required": 1, "attribution_required": 1,
-        "open_license": 1, "public_domain": 0, "unknown": 0, "not_checked": 1,
+        "prohibited": 2,
+        "permission_required": 1,
+        "attribution_required": 1,
+        "open_license": 1,
+        "public_domain": 0,
+        "unknown": 0,
+        "not_checked": 1,
     }
     # Flagged: 1, 2, 3, 6 (5 is not relevant); decided among them: 1, 3, 6.
     assert (totals["flagged"], totals["reviewed"], totals["pending_review"]) == (4, 3, 1)
@@ -172,8 +303,10 @@ def test_numbers_match_the_known_data(known_db: Database) -> None:
     assert [n["text"] for n in first["notices"]] == ["未经授权，禁止转载"]
     assert [(d["from"], d["to"]) for d in first["decisions"]] == [("pending", "cleared")]
     assert first["exceptions"] == ["cleared_against_rights", "reused_against_rights"]
-    assert report.period == {"since": "2026-10-01T00:00:00+00:00",
-                             "until": "2026-11-01T00:00:00+00:00"}
+    assert report.period == {
+        "since": "2026-10-01T00:00:00+00:00",
+        "until": "2026-11-01T00:00:00+00:00",
+    }
 
 
 def test_source_filter_and_unknown_source(known_db: Database) -> None:
@@ -189,11 +322,15 @@ def test_source_filter_and_unknown_source(known_db: Database) -> None:
 
 @pytest.mark.parametrize(
     ("since", "until", "message"),
-    [("2026-13-01", None, "since: cannot read"), ("last week", None, "since: cannot read"),
-     ("2026-10-10", "2026-10-01", "before since")],
+    [
+        ("2026-13-01", None, "since: cannot read"),
+        ("last week", None, "since: cannot read"),
+        ("2026-10-10", "2026-10-01", "before since"),
+    ],
 )
-def test_bad_periods_are_refused(sqlite_db: Database, since: str, until: str | None,
-                                 message: str) -> None:
+def test_bad_periods_are_refused(
+    sqlite_db: Database, since: str, until: str | None, message: str
+) -> None:
     with pytest.raises(ReportError, match=message):
         build_report(sqlite_db, since, until, now=NOW)
 
@@ -248,14 +385,14 @@ def test_same_inputs_give_the_same_report(known_db: Database) -> None:
     assert render(october(known_db), "json") == render(october(known_db), "json")
 
 
-def test_pdf_is_a_paginated_pdf_holding_the_figures(known_sqlite: Database,
-                                                   tmp_path: Path) -> None:
+def test_pdf_is_a_paginated_pdf_holding_the_figures(known_sqlite: Database, tmp_path: Path) -> None:
     pdf = render(october(known_sqlite), "pdf")
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert re.search(r"Articles collected \(all\)\s+7\b", text)
     assert re.search(r"Relevant articles\s+6\b", text)
     assert re.search(r"Open rights conflicts\s+1\b", text)
@@ -279,8 +416,20 @@ def test_cli_report_formats_and_bad_input(known_sqlite: Database, brwatch, tmp_p
     assert json.loads(result.stdout)["totals"]["relevant"] == 6
 
     out = tmp_path / "r.pdf"
-    result = brwatch("report", "--since", SINCE, "--until", UNTIL, "--source", "alpha",
-                     "--format", "pdf", "-o", str(out), db=url)
+    result = brwatch(
+        "report",
+        "--since",
+        SINCE,
+        "--until",
+        UNTIL,
+        "--source",
+        "alpha",
+        "--format",
+        "pdf",
+        "-o",
+        str(out),
+        db=url,
+    )
     assert result.returncode == 0, result
     assert out.read_bytes().startswith(b"%PDF-") and "wrote" in result.stderr
 
