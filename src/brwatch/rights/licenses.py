@@ -49,7 +49,8 @@ def spdx_from_elements(elements: set[str], version: str, port: str | None = None
         ported = f"{name}-{port.upper()}"
         if ported in _SPDX_PORTS:
             return ported
-    if "BY" not in elements and name != "CC-SA-1.0":
+    # 2.1 exists only as ported licences; the 1.0 variants without BY have no SPDX id but CC-SA.
+    if version == "2.1" or ("BY" not in elements and name != "CC-SA-1.0"):
         return "LicenseRef-" + name
     return name
 

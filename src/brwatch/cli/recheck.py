@@ -1,0 +1,43 @@
+"""`brwatch recheck`: re-evaluate stored articles whose rights verdict came from older rules."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.markup import escape
+
+from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.rights import RulesError
+from brwatch.rights.recheck import recheck_articles
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "recheck",
+        help="re-evaluate stored articles with the current rights rules",
+        description=__doc__,
+    )
+    parser.add_argument("--all", action="store_true", help="every article, not only outdated ones")
+    parser.add_argument("--limit", type=int, metavar="N", help="at most N articles")
+    parser.add_argument("--json", action="store_true", help="the summary as one JSON object")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    db = database(args)
+    try:
+        summary = recheck_articles(db, everything=args.all, limit=args.limit)
+    except RulesError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        db.dispose()
+    if args.json:
+        print_json_line(summary.to_dict())
+    else:
+        console.print(
+            f"ruleset {summary.ruleset}: {summary.checked} articles re-checked, "
+            f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot"
+        )
+        for error in summary.errors:
+            console_err.print(f"[red]unreadable:[/] {escape(error)}")
+    return 1 if summary.errors else 0
