@@ -281,3 +281,18 @@ def test_bad_allowed_networks_setting_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setenv("BRWATCH_ALLOWED_NETWORKS", "127.0.0.0/8,not-a-network")
     with pytest.raises(NetworkPolicyError, match=r"BRWATCH_ALLOWED_NETWORKS.*not-a-network"):
         SafeFetcher()
+
+
+def test_international_names_paths_and_fragments_go_out_encoded(serve_site) -> None:
+    site = serve_site("127.0.0.2", {"/%E8%B7%AF%E5%BE%84?q=%E4%B8%AD": Page("ok")})
+    seen: list[str] = []
+
+    def resolver(host: str, port: int) -> list[str]:
+        seen.append(host)
+        return ["127.0.0.2"]
+
+    fetcher = SafeFetcher(allowed_networks=["127.0.0.2/32"], resolver=resolver)
+    response = fetcher.get(f"http://新华网.中国:{site.port}/路径?q=中#section")
+    assert response.status == 200 and response.body == b"ok"
+    assert seen == ["xn--xkrr14bows.xn--fiqs8s"]
+    assert site.requests[0].headers["Host"] == f"xn--xkrr14bows.xn--fiqs8s:{site.port}"

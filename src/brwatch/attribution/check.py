@@ -25,6 +25,14 @@ _CHROME_TAGS = {"nav", "header", "footer", "aside"}
 _BLOCK_TAGS = {"p", "div", "li", "td", "section", "article", "blockquote", "figure", "dd", "span"}
 # How far up from the credit text a "near" link may sit.
 _NEAR_LEVELS = 2
+# A link check needs the status and where it lands, not the page: keep it small and quick.
+LINK_CHECK_BYTES = 256_000
+LINK_CHECK_TIMEOUT = 10.0
+
+
+def link_fetcher() -> SafeFetcher:
+    """The safe fetcher configured for following attribution links."""
+    return SafeFetcher(max_bytes=LINK_CHECK_BYTES, timeout=LINK_CHECK_TIMEOUT)
 
 
 @dataclass
@@ -182,7 +190,7 @@ def check_attribution(
         who = publisher.name if publisher else origin
         result.evidence["reason"] = f"no link to {who} near the credit or in the article"
         return result
-    fetcher = fetcher or SafeFetcher()
+    fetcher = fetcher or link_fetcher()
     attempts: list[dict[str, Any]] = []
     first_failure: AttributionResult | None = None
     for candidate in candidates[:5]:

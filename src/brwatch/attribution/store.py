@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from brwatch.attribution.check import AttributionResult, check_attribution
+from brwatch.attribution.check import AttributionResult, check_attribution, link_fetcher
 from brwatch.attribution.registry import PublisherRegistry
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import SafeFetcher
@@ -120,7 +120,7 @@ def recheck_attribution(
         query = query.limit(limit)
     with db.session() as session:
         ids = list(session.scalars(query))
-    fetcher = fetcher or SafeFetcher()
+    fetcher = fetcher or link_fetcher()
     counts: Counter[str] = Counter()
     for article_id in ids:
         try:

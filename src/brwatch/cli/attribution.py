@@ -8,8 +8,9 @@ from datetime import timedelta
 from rich.markup import escape
 
 from brwatch.attribution import RegistryError, check_stored_article, recheck_attribution
+from brwatch.attribution.check import link_fetcher
 from brwatch.cli._common import CommandError, console, database, print_json_line
-from brwatch.fetch import NetworkPolicyError, SafeFetcher
+from brwatch.fetch import NetworkPolicyError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +37,7 @@ def run_check(args: argparse.Namespace) -> int:
 
     db = database(args)
     try:
-        fetcher = SafeFetcher()
+        fetcher = link_fetcher()
         if args.article:
             with db.session() as session:
                 article = find_article(session, args.article)

@@ -18,9 +18,10 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpcore
+from w3lib.url import safe_url_string
 
 from brwatch.fetch.policy import (
     IPAddress,
@@ -126,12 +127,16 @@ class _GuardedBackend(httpcore.SyncBackend):
         raise last_error
 
 
-def _validate_url(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) of an allowed URL, or FetchRefused."""
+def _validate_url(url: str) -> tuple[str, str, str, int]:
+    """(request URL, scheme, ASCII host, port) of an allowed URL, or FetchRefused.
+
+    The request URL is percent-encoded with an IDNA host and no fragment, as sent on the wire.
+    """
     try:
-        parts = urlsplit(url)
+        safe = safe_url_string(url.strip())
+        parts = urlsplit(safe)
         port = parts.port
-    except ValueError as exc:
+    except (ValueError, UnicodeError) as exc:
         raise FetchRefused(url, f"not a valid URL ({exc})") from exc
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS:
@@ -143,7 +148,8 @@ def _validate_url(url: str) -> tuple[str, str, int]:
     host = parts.hostname
     if not host:
         raise FetchRefused(url, "the URL has no host")
-    return scheme, host, port or DEFAULT_PORTS[scheme]
+    request_url = urlunsplit((scheme, parts.netloc, parts.path or "/", parts.query, ""))
+    return request_url, scheme, host, port or DEFAULT_PORTS[scheme]
 
 
 def _host_header(scheme: str, host: str, port: int) -> str:
@@ -200,13 +206,10 @@ class SafeFetcher:
     def _one_hop(
         self, url: str, deadline: float, truncate: bool
     ) -> tuple[int, dict[str, str], bytes, bool, str | None]:
-        scheme, host, port = _validate_url(url)
+        request_url, scheme, host, port = _validate_url(url)
         backend = _GuardedBackend(self.resolver, self.allowed)
         headers = [
-            (
-                b"Host",
-                _host_header(scheme, host, port).encode("idna" if host.isascii() else "utf-8"),
-            ),
+            (b"Host", _host_header(scheme, host, port).encode("ascii")),
             (b"User-Agent", self.user_agent.encode()),
             (b"Accept", b"text/html,application/xhtml+xml,*/*;q=0.8"),
             (b"Accept-Encoding", b"gzip, deflate"),
@@ -219,7 +222,7 @@ class SafeFetcher:
                 remaining = self._remaining(url, deadline)
                 timeouts = dict.fromkeys(("connect", "read", "write", "pool"), remaining)
                 with pool.stream(
-                    "GET", url, headers=headers, extensions={"timeout": timeouts}
+                    "GET", request_url, headers=headers, extensions={"timeout": timeouts}
                 ) as response:
                     raw_headers = {
                         k.decode("latin-1").lower(): v.decode("latin-1")

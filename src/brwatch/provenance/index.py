@@ -2,8 +2,7 @@
 
 Signatures are stored in the ``fingerprints`` table (the truth, shared by every process); each
 process keeps an in-memory MinHash LSH built from that table, topped up with rows other
-processes added since (:meth:`ReprintIndex.refresh`). datasketch can also keep the LSH in
-Redis (``storage_config={"type": "redis", ...}``) so that processes share one index.
+processes added since (:meth:`ReprintIndex.refresh`).
 """
 
 from __future__ import annotations
@@ -68,15 +67,11 @@ def from_bytes(data: bytes) -> LeanMinHash:
 class ReprintIndex:
     """Near-duplicate lookup: article id -> MinHash, with LSH candidates verified by Jaccard."""
 
-    def __init__(
-        self, threshold: float = THRESHOLD, storage_config: dict[str, Any] | None = None
-    ) -> None:
+    def __init__(self, threshold: float = THRESHOLD) -> None:
         from datasketch import MinHashLSH
 
         self.threshold = threshold
-        self._lsh = MinHashLSH(
-            threshold=threshold, num_perm=NUM_PERM, storage_config=storage_config
-        )
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
         self._signatures: dict[int, LeanMinHash] = {}
         self._lock = threading.Lock()
         self._synced_at: datetime | None = None
