@@ -1,7 +1,7 @@
-"""Permission grants, written against the Grant model and audited.
+"""Permission grants for the web pages: recording and revoking go through `brwatch.reuse`.
 
-Kept in this one module so the web app can switch to `brwatch.reuse`'s grant functions when
-they cover editing as well; every change is an AuditEvent(entity="grant").
+The reuse library validates and audits new grants and revocations (the gate reads the same
+rows); editing a grant, which the library does not offer, is done here in the same audited way.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from brwatch.storage.models import AuditEvent, Grant, utcnow
+from brwatch.reuse import GrantError, add_grant, revoke_grant
+from brwatch.reuse.grants import grant_json
+from brwatch.storage import Database
+from brwatch.storage.models import AuditEvent, Grant
 from brwatch.web.i18n import N_
 
 SCOPES = ("article", "all")
@@ -37,6 +40,7 @@ class GrantFields:
     reference: str | None = None
 
     def checked(self) -> GrantFields:
+        """The library's rules, with messages the interface can translate."""
         if not self.publisher.strip():
             raise GrantInputError(N_("A grant needs the publisher that gave it."))
         if self.scope not in SCOPES:
@@ -45,9 +49,9 @@ class GrantFields:
             )
         if self.scope == "article" and not (self.article_url or "").strip():
             raise GrantInputError(N_("A grant for one article needs that article's URL."))
-        if self.article_url and not self.article_url.strip().lower().startswith(
-            ("http://", "https://")
-        ):
+        if self.scope == "all" and self.article_url:
+            raise GrantInputError(N_("A grant for all articles takes no article URL."))
+        if self.article_url and not self.article_url.lower().startswith(("http://", "https://")):
             raise GrantInputError(N_("The article URL must start with http:// or https://."))
         if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
             raise GrantInputError(N_("A grant cannot end before it starts."))
@@ -55,41 +59,12 @@ class GrantFields:
 
 
 def grant_dict(grant: Grant) -> dict[str, Any]:
-    return {
-        "id": grant.id,
-        **{name: getattr(grant, name) for name in _FIELDS},
+    return {"id": grant.id, **{name: getattr(grant, name) for name in _FIELDS}} | {
         "created_by": grant.created_by,
         "created_at": grant.created_at,
         "revoked_at": grant.revoked_at,
         "revoked_by": grant.revoked_by,
     }
-
-
-def _snapshot(grant: Grant) -> dict[str, Any]:
-    return {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in grant_dict(grant).items()
-    }
-
-
-def _audit(
-    session: Session,
-    grant: Grant,
-    action: str,
-    user: str,
-    before: dict | None,
-    note: str | None = None,
-) -> None:
-    session.add(
-        AuditEvent(
-            user=user,
-            entity="grant",
-            entity_id=grant.id,
-            action=action,
-            before=before,
-            after=_snapshot(grant),
-            note=note,
-        )
-    )
 
 
 def list_grants(session: Session, include_revoked: bool = True) -> list[Grant]:
@@ -103,33 +78,37 @@ def get_grant(session: Session, grant_id: int) -> Grant | None:
     return session.get(Grant, grant_id)
 
 
-def create_grant(session: Session, fields: GrantFields, user: str) -> Grant:
+def create_grant(db: Database, fields: GrantFields, user: str) -> Grant:
     fields = fields.checked()
-    grant = Grant(**{name: getattr(fields, name) for name in _FIELDS}, created_by=user)
-    session.add(grant)
-    session.flush()
-    _audit(session, grant, "create", user, None)
-    return grant
+    try:
+        return add_grant(db, **{name: getattr(fields, name) for name in _FIELDS}, created_by=user)
+    except GrantError as exc:
+        raise GrantInputError(str(exc)) from exc
 
 
 def update_grant(session: Session, grant: Grant, fields: GrantFields, user: str) -> Grant:
     if grant.revoked_at is not None:
         raise GrantInputError(N_("A revoked grant cannot be edited."))
     fields = fields.checked()
-    before = _snapshot(grant)
+    before = grant_json(grant)
     for name in _FIELDS:
         setattr(grant, name, getattr(fields, name))
     session.flush()
-    _audit(session, grant, "edit", user, before)
+    session.add(
+        AuditEvent(
+            user=user,
+            entity="grant",
+            entity_id=grant.id,
+            action="edit",
+            before=before,
+            after=grant_json(grant),
+        )
+    )
     return grant
 
 
-def revoke_grant(session: Session, grant: Grant, user: str, note: str | None = None) -> Grant:
-    if grant.revoked_at is not None:
-        raise GrantInputError(N_("This grant is already revoked."))
-    before = _snapshot(grant)
-    grant.revoked_at = utcnow()
-    grant.revoked_by = user
-    session.flush()
-    _audit(session, grant, "revoke", user, before, note)
-    return grant
+def revoke(db: Database, grant_id: int, user: str) -> Grant:
+    try:
+        return revoke_grant(db, grant_id, by=user)
+    except GrantError as exc:
+        raise GrantInputError(str(exc)) from exc

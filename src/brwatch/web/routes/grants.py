@@ -22,7 +22,7 @@ from brwatch.web.grants_store import (
     get_grant,
     grant_dict,
     list_grants,
-    revoke_grant,
+    revoke,
     update_grant,
 )
 from brwatch.web.i18n import N_
@@ -93,6 +93,11 @@ def _grant(session: Session, grant_id: int) -> Grant:
     return grant
 
 
+def _existing(request: Request, grant_id: int) -> int:
+    with request.app.state.db.session() as session:
+        return _grant(session, grant_id).id
+
+
 def _bad_grant(exc: GrantInputError) -> WebError:
     return WebError(400, "bad_grant", exc.message)
 
@@ -107,8 +112,7 @@ def grants_page(request: Request, user: Viewer) -> Response:
 @router.post("/grants", include_in_schema=False)
 def grants_create(request: Request, user: Manager, form: GrantForm) -> Response:
     try:
-        with request.app.state.db.session() as session:
-            grant = create_grant(session, form.fields(), user.name)
+        grant = create_grant(request.app.state.db, form.fields(), user.name)
     except GrantInputError as exc:
         raise _bad_grant(exc) from exc
     flash(request, N_("Grant %(id)s recorded."), id=grant.id)
@@ -135,12 +139,9 @@ def grant_edit(request: Request, grant_id: int, user: Manager, form: GrantForm) 
 
 
 @router.post("/grants/{grant_id}/revoke", include_in_schema=False)
-def grant_revoke(
-    request: Request, grant_id: int, user: Manager, note: Annotated[str, Form(max_length=4000)] = ""
-) -> Response:
+def grant_revoke(request: Request, grant_id: int, user: Manager) -> Response:
     try:
-        with request.app.state.db.session() as session:
-            revoke_grant(session, _grant(session, grant_id), user.name, note.strip() or None)
+        revoke(request.app.state.db, _existing(request, grant_id), user.name)
     except GrantInputError as exc:
         raise _bad_grant(exc) from exc
     flash(request, N_("Grant %(id)s revoked."), id=grant_id)
@@ -158,8 +159,7 @@ def grants_api(
 @router.post("/api/grants", tags=["grants"], status_code=201)
 def grants_create_api(request: Request, body: GrantIn, user: Manager) -> dict[str, Any]:
     try:
-        with request.app.state.db.session() as session:
-            return grant_dict(create_grant(session, body.fields(), user.name))
+        return grant_dict(create_grant(request.app.state.db, body.fields(), user.name))
     except GrantInputError as exc:
         raise _bad_grant(exc) from exc
 
@@ -188,7 +188,6 @@ def grant_edit_api(request: Request, grant_id: int, body: GrantIn, user: Manager
 @router.post("/api/grants/{grant_id}/revoke", tags=["grants"])
 def grant_revoke_api(request: Request, grant_id: int, user: Manager) -> dict[str, Any]:
     try:
-        with request.app.state.db.session() as session:
-            return grant_dict(revoke_grant(session, _grant(session, grant_id), user.name))
+        return grant_dict(revoke(request.app.state.db, _existing(request, grant_id), user.name))
     except GrantInputError as exc:
         raise _bad_grant(exc) from exc
