@@ -22,7 +22,12 @@ from tests.sites import Page, Site
 PAGE_URL = "https://www.reprints.example.com/news/1.html"
 
 
-ORIGIN_PAGES = {"/orig.htm": Page("<p>原文</p>"), "/gone.htm": Page("", 404)}
+ORIGIN_PAGES = {
+    "/orig.htm": Page("<p>原文</p>"),
+    "/gone.htm": Page("", 404),
+    "/robots-only.htm": Page("", 403),
+    "/down.htm": Page("", 503),
+}
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +125,19 @@ def test_broken_when_the_link_is_gone(web) -> None:
     link = f"http://www.news.cn:{web['origin'].port}/gone.htm"
     result = check_attribution(page("来源：新华社", link), PAGE_URL, "新华社", web["fetcher"])
     assert result.outcome == "broken" and result.http_status == 404
+
+
+def test_a_publisher_turning_the_checker_away_still_counts_as_landing_there(web) -> None:
+    link = f"http://www.news.cn:{web['origin'].port}/robots-only.htm"
+    result = check_attribution(page("来源：新华社", link), PAGE_URL, "新华社", web["fetcher"])
+    assert result.outcome == "ok" and result.http_status == 403
+    assert "refused the checker" in result.evidence["reason"]
+
+
+def test_broken_when_the_publisher_answers_with_a_server_error(web) -> None:
+    link = f"http://www.news.cn:{web['origin'].port}/down.htm"
+    result = check_attribution(page("来源：新华社", link), PAGE_URL, "新华社", web["fetcher"])
+    assert result.outcome == "broken" and result.http_status == 503
 
 
 def test_broken_when_the_host_does_not_resolve(web) -> None:

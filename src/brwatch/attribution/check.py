@@ -28,6 +28,8 @@ _NEAR_LEVELS = 2
 # A link check needs the status and where it lands, not the page: keep it small and quick.
 LINK_CHECK_BYTES = 256_000
 LINK_CHECK_TIMEOUT = 10.0
+# Answers that mean "not to robots", not "gone".
+_CHECKER_BLOCKED = {401, 403, 429}
 
 
 def link_fetcher() -> SafeFetcher:
@@ -253,21 +255,26 @@ def _follow(
         final_url=response.final_url,
         redirects=response.redirects,
     )
-    if (
-        response.status >= 400
-        or response.status < 200
-        or response.status in (300, 301, 302, 303, 307, 308)
-    ):
+    final_host = urlsplit(response.final_url).hostname or ""
+    on_publisher = publisher is not None and publisher.owns_host(final_host)
+    if response.status in _CHECKER_BLOCKED and on_publisher:
+        # Many news sites turn away non-browser clients; the link still lands on the
+        # publisher, which is what attribution asks for.
+        followed.evidence["reason"] = (
+            f"link lands on {publisher.name} ({final_host}), which refused the checker "
+            f"(HTTP {response.status})"
+        )
+        return followed
+    if not 200 <= response.status < 300:
         followed.outcome = "broken"
         followed.evidence["reason"] = f"link answers HTTP {response.status}"
         return followed
-    final_host = urlsplit(response.final_url).hostname or ""
     if publisher is None:
         followed.evidence["reason"] = (
             "publisher not in the registry: the link works, its target is unverified"
         )
         return followed
-    if not publisher.owns_host(final_host):
+    if not on_publisher:
         followed.outcome = "wrong_target"
         followed.evidence["reason"] = (
             f"link lands on {final_host}, not on {publisher.name} ({', '.join(publisher.domains)})"
