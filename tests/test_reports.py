@@ -485,14 +485,19 @@ def test_sources_file_names_count_and_trend_buckets(known_sqlite: Database, tmp_
     assert list(report.by_source) == ["alpha", "gamma"]
     assert report.by_source["gamma"]["articles"] == 0 and report.totals["articles"] == 3
 
-    longer = build_report(known_sqlite, "2025-11-01", "2026-10-31", now=NOW)
+    longer = build_report(known_sqlite, "2026-08-01", "2026-10-31", now=NOW)
     assert longer.trend["bucket"] == "week"
     starts = [date.fromisoformat(p["start"]) for p in longer.trend["points"]]
-    assert all(start.weekday() == 0 for start in starts)
+    assert starts[0] == date(2026, 7, 27) and all(start.weekday() == 0 for start in starts)
     assert sum(p["articles"] for p in longer.trend["points"]) == longer.totals["articles"] == 8
-    years = build_report(known_sqlite, "2023-01-01", "2026-10-31", now=NOW)
-    assert years.trend["bucket"] == "month"
-    assert sum(p["restricted"] for p in years.trend["points"]) == 4  # 1, 2, 6 and 8
+    with known_sqlite.session() as session:
+        session.add(article(9, "beta", "prohibited", seen=datetime(2024, 8, 1, tzinfo=UTC)))
+    years = build_report(known_sqlite, "2024-07-01", "2026-10-31", now=NOW)
+    assert years.trend["bucket"] == "month" and years.trend["points"][0]["start"] == "2024-07-01"
+    assert sum(p["restricted"] for p in years.trend["points"]) == 5  # 1, 2, 6, 8 and 9
+    # Decades before the first article are not charted.
+    ancient = build_report(known_sqlite, "1990-01-01", "2026-10-31", now=NOW)
+    assert ancient.trend["points"][0]["start"] == "2024-08-01"
 
 
 def test_only_web_addresses_become_links(known_sqlite: Database) -> None:

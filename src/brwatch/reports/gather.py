@@ -68,7 +68,7 @@ def build_report(
             filters={"sources": chosen},
             totals=totals,
             by_source=by_source,
-            trend=summary.trend(session, scope),
+            trend=summary.trend(session, scope, as_of),
             decisions=summary.decisions(session, scope),
             reuse_gate=summary.reuse_gate(session, scope),
             grants=summary.grants(session, as_of),

@@ -30,6 +30,8 @@ def _parse(value: Moment, name: str, *, end_of_day: bool) -> datetime | None:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
         start = datetime.combine(value, time.min, tzinfo=UTC)
+        if end_of_day and value == date.max:  # the next midnight does not exist
+            return datetime.max.replace(tzinfo=UTC)
         return start + timedelta(days=1) if end_of_day else start
     raise ReportError(f"{name}: expected a date, got {type(value).__name__}")
 

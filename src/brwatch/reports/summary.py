@@ -21,6 +21,8 @@ from brwatch.reports.scope import Scope, iso, review_state_in, utc
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
 
+# A trend starts at --since, unless nothing was collected for longer than this after it.
+LEADING_GAP_DAYS = 62
 # Grants ending within this many days of the report's end are "expiring soon".
 EXPIRING_DAYS = 30
 
@@ -124,8 +126,9 @@ def _next_bucket(start: date, size: str) -> date:
     return start + timedelta(days=7 if size == "week" else 1)
 
 
-def trend(session: Session, scope: Scope) -> dict[str, Any]:
-    """Articles, relevant and restricted relevant articles per day, week or month."""
+def trend(session: Session, scope: Scope, as_of: datetime) -> dict[str, Any]:
+    """Articles, relevant and restricted relevant articles per day, week or month, up to
+    ``as_of`` (the end of the period, or now if that is earlier: the future has no points)."""
     day = _day(session).label("day")
     restricted = or_(Article.rights_status.in_(RESTRICTED_STATUSES), Article.rights_conflict)
     stmt = scope.articles(
@@ -143,7 +146,9 @@ def trend(session: Session, scope: Scope) -> dict[str, Any]:
     if scope.period.since is None and not per_day:
         return {"bucket": "day", "points": []}
     first = scope.period.since.date() if scope.period.since else min(per_day)
-    last = (scope.period.until - timedelta(microseconds=1)).date()
+    if per_day and (min(per_day) - first).days > LEADING_GAP_DAYS:
+        first = min(per_day)  # "--since 2000-01-01" should not chart decades of nothing
+    last = max((as_of - timedelta(microseconds=1)).date(), max(per_day, default=first))
     size = _bucket_size(first, last)
     buckets: dict[date, dict[str, int]] = {}
     start = _bucket_start(first, size)
