@@ -6,6 +6,7 @@ extraction, relevance and the rights engine alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -18,6 +19,7 @@ from brwatch.document.decode import decode_html
 
 # A page larger than this is cut before parsing; the crawler refuses far larger ones outright.
 MAX_PARSE_CHARS = 8_000_000
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 @dataclass(slots=True)
@@ -63,8 +65,11 @@ class Document:
     @cached_property
     def tree(self) -> etree._Element:
         """The lxml tree of the page; an empty <html> for input lxml cannot parse at all."""
+        # lxml refuses a str that carries an XML encoding declaration (XHTML pages); the text
+        # is already decoded, so the declaration has nothing left to say.
+        text = _XML_DECLARATION.sub("", self.text, count=1)
         try:
-            root = lxml.html.document_fromstring(self.text) if self.text.strip() else None
+            root = lxml.html.document_fromstring(text) if text.strip() else None
         except (etree.ParserError, ValueError):
             root = None
         if root is None:
