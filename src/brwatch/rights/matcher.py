@@ -114,7 +114,9 @@ def find_notices(
     """
     # Encoded once: every RE2 call on a str would encode the whole text again.
     data = text.encode("utf-8", "surrogatepass")
-    hits = ruleset.prefilter.Match(data) if data else None
+    # Atoms only: the patterns whose literal parts all occur. Each then runs once, in finditer
+    # (letting the filter confirm them first would scan the text twice).
+    hits = ruleset.prefilter.Match(data, potential=True) if data else None
     if not hits:
         return []
     findings: list[Evidence] = []
