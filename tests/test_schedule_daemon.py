@@ -363,6 +363,12 @@ def test_a_malformed_schedule_is_refused_at_start(brwatch, tmp_path: Path) -> No
     )
     assert result.returncode == 2, result
     assert "alpha" in result.stderr and "61" in result.stderr
+    bad_setting = brwatch(
+        "--sources", str(sources), "schedule", "--default-schedule", "every never",
+        db=f"sqlite:///{tmp_path / 'b.db'}", timeout=60,
+    )  # fmt: skip
+    assert bad_setting.returncode == 2, bad_setting
+    assert "default_schedule" in bad_setting.stderr and "every never" in bad_setting.stderr
 
 
 def test_an_unreachable_database_at_start_is_a_clear_error(brwatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.util import astimezone
 
 from brwatch.schedule import jobs
 from brwatch.schedule.leases import LeaseBook
@@ -115,16 +117,29 @@ class SchedulerDaemon:
     # --- setup -------------------------------------------------------------------------------
 
     def _check_settings(self) -> None:
-        try:
-            self.default_spec = parse_schedule(self.settings.default_schedule)
-            jobs.command_argv(self.settings.crawl_command, source="x")
-            for task in MAINTENANCE_TASKS:
-                if getattr(self.settings, f"{task}_every") != "off":
-                    parse_schedule(getattr(self.settings, f"{task}_every"))
-                    jobs.command_argv(getattr(self.settings, f"{task}_command"))
-            period_seconds(self.default_spec, self.settings.timezone)
-        except Exception as exc:  # pytz/zoneinfo, parse and template errors all mean "bad setting"
-            raise ScheduleSetupError(f"bad scheduler setting: {exc}") from exc
+        """Refuse bad settings at start, naming the setting, rather than when a job first fires."""
+        settings = self.settings
+        checks: list[tuple[str, Callable[[], object]]] = [
+            ("timezone", lambda: astimezone(settings.timezone)),
+            ("default_schedule", lambda: parse_schedule(settings.default_schedule)),
+            ("crawl_command", lambda: jobs.command_argv(settings.crawl_command, source="x")),
+        ]
+        for task in MAINTENANCE_TASKS:
+            every, command = (
+                getattr(settings, f"{task}_every"),
+                getattr(settings, f"{task}_command"),
+            )
+            if every != "off":
+                checks.append((f"{task}_every", lambda every=every: parse_schedule(every)))
+                checks.append(
+                    (f"{task}_command", lambda command=command: jobs.command_argv(command))
+                )
+        for name, check in checks:
+            try:
+                check()
+            except Exception as exc:  # zoneinfo, parse and template errors all mean "bad value"
+                raise ScheduleSetupError(f"bad scheduler setting {name}: {exc}") from exc
+        self.default_spec = parse_schedule(settings.default_schedule)
 
     def _load_sources_or_fail(self) -> list[Source]:
         try:
