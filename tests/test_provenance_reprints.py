@@ -249,3 +249,18 @@ def test_the_credited_publishers_terms_apply(db) -> None:
     rights = effective_rights(db, article)
     assert rights["status"] == "prohibited"  # Xinhua's registered terms
     assert rights["inherited"][0]["publisher"] == "xinhua"
+
+
+def test_the_table_overrules_a_stale_in_memory_index(db) -> None:
+    with db.session() as s:
+        first = _article(s, "https://a.example.com/1", EN, "2026-05-01T00:00")
+        second = _article(s, "https://b.example.com/1", EN_COPY, "2026-05-02T00:00")
+    index = ReprintIndex()
+    link_reprints(db, first, index)
+    # Another process rewrites the first article into a different story.
+    with db.session() as s:
+        s.get(Article, first).text = EN_OTHER
+    link_reprints(db, first, ReprintIndex())
+    # This process's index still holds the old signature of `first`, and must not trust it.
+    assert link_reprints(db, second, index) is None
+    assert _reprint_of(db) == {first: None, second: None}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from brwatch.provenance.index import (
 )
 from brwatch.storage import Database
 from brwatch.storage.models import Article, Fingerprint
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -79,13 +83,9 @@ def link_reprints(
         article = session.get(Article, article_id)
         assert article is not None
         members = [article]
-        if similar:
-            found = {
-                a.id: a for a in session.scalars(select(Article).where(Article.id.in_(similar)))
-            }
-            for stale in set(similar) - set(found):
-                index.remove(stale)  # deleted since it was indexed
-            members += list(found.values())
+        confirmed = _confirm(session, index, minhash, similar)
+        if confirmed:
+            members += list(session.scalars(select(Article).where(Article.id.in_(confirmed))))
         if len(members) == 1:
             article.reprint_of_id = None
             return None
@@ -101,6 +101,34 @@ def link_reprints(
         for copy in session.scalars(select(Article).where(Article.reprint_of_id.in_(former))):
             copy.reprint_of_id = original.id
         return None if original.id == article_id else original.id
+
+
+def _confirm(
+    session: Session, index: ReprintIndex, minhash: LeanMinHash, candidates: list[int]
+) -> list[int]:
+    """The candidates whose *stored* fingerprints are still similar. The in-memory index may
+    lag behind the table (articles deleted or re-fingerprinted by another process); the table
+    decides, and the index is corrected on the way."""
+    if not candidates:
+        return []
+    rows = session.execute(
+        select(Fingerprint.article_id, Fingerprint.minhash).where(
+            Fingerprint.article_id.in_(candidates)
+        )
+    )
+    stored = {article_id: data for article_id, data in rows}
+    confirmed = []
+    for key in candidates:
+        data = stored.get(key)
+        if data is None:
+            index.remove(key)  # deleted since it was indexed
+            continue
+        current = from_bytes(data)
+        if current.jaccard(minhash) < index.threshold:
+            index.add(key, current)  # the in-memory signature was stale
+            continue
+        confirmed.append(key)
+    return confirmed
 
 
 def find_article(session: Session, url: str) -> Article | None:
