@@ -187,6 +187,18 @@ def test_unknown_rights_need_review_or_a_grant() -> None:
     assert gate(article, draft, [], at=NOW).may_publish
 
 
+@pytest.mark.parametrize("state", ["cleared", "reuse_with_attribution", "permission_granted"])
+def test_a_review_decision_overrides_the_machine_verdict(state: str) -> None:
+    article = facts("prohibited", review_state=state)
+    result = gate(article, parse_draft(GOOD_HTML, "d.html"), [], at=NOW)
+    assert result.may_publish and any(state in note for note in result.notes)
+    # …but the credit and the link are still required.
+    assert codes(gate(article, parse_draft("Story.", "d.txt"), [], at=NOW)) == [
+        "missing_credit",
+        "missing_link",
+    ]
+
+
 def test_editor_decision_do_not_reuse_blocks() -> None:
     result = gate(facts(review_state="do_not_reuse"), parse_draft(GOOD_HTML, "d.html"), [], at=NOW)
     assert codes(result) == ["editor_decision"]

@@ -17,7 +17,7 @@ from brwatch.storage.models import Grant
 NEEDS_PERMISSION = {"prohibited", "permission_required"}
 # Review decisions that settle an article's rights for reuse.
 REVIEW_ALLOWS = {"cleared", "reuse_with_attribution", "permission_granted"}
-NO_CREDIT_LICENSES = {"CC0-1.0", "PDM-1.0", "Unlicense"}
+NO_CREDIT_LICENSES = {"CC0-1.0", "CC-PDM-1.0", "CC-PDDC"}
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」")
 _OBLIGATION_NOTES = {
     "no_modification": "the terms forbid modification: reproduce the text unchanged",
@@ -157,10 +157,12 @@ def _check_permission(
         if grant.conditions:
             result.notes.append(f"honour the grant's conditions: {grant.conditions}")
         return
-    if facts.review_state == "permission_granted":
-        result.notes.append("an editor recorded permission_granted; no grant is on file")
-        return
-    if status == "unknown" and facts.review_state in REVIEW_ALLOWS:
+    if facts.review_state in REVIEW_ALLOWS:
+        # A reviewer's decision overrides the machine verdict (a misread notice, a deal
+        # made by phone); the note keeps it visible that no grant is on file.
+        result.notes.append(
+            f"reuse rests on the review decision '{facts.review_state}'; no grant is on file"
+        )
         return
     who = ", ".join(p.name for p in holders) or (facts.origin or "the publisher")
     lapsed = [g for g in grants if not is_active(g, at)]
