@@ -276,3 +276,15 @@ def test_store_attribution_of_a_missing_article_fails_cleanly(db) -> None:
         store_attribution(db, 999, AttributionResult("ok", checked_at=datetime.now(UTC)))
     with db.session() as session:
         assert session.query(AttributionCheck).count() == 0
+
+
+def test_a_working_link_wins_over_a_broken_one_and_every_attempt_is_kept(web) -> None:
+    port = web["origin"].port
+    html = page("来源：新华社", f"http://www.news.cn:{port}/gone.htm").replace(
+        "</article>",
+        f'<p>其他内容。</p><p>再一段。</p><p><a href="http://www.news.cn:{port}/orig.htm">原文</a></p>'
+        "</article>",
+    )
+    result = check_attribution(html, PAGE_URL, "新华社", web["fetcher"])
+    assert result.outcome == "ok" and result.link_url.endswith("/orig.htm")
+    assert [a.get("status") for a in result.evidence["attempts"]] == [404, 200]

@@ -8,7 +8,7 @@ with the claimed publisher's registered domains.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -211,22 +211,27 @@ def _merge(
     candidate: _Candidate,
     attempts: list[dict[str, Any]],
 ) -> AttributionResult:
-    result.outcome = followed.outcome
-    result.link_url = candidate.url
-    result.http_status = followed.http_status
-    result.final_url = followed.final_url
-    result.redirects = followed.redirects
-    if followed.outcome == "ok" and not result.origin_url:
-        result.origin_url = followed.final_url
-    result.evidence = {
-        **result.evidence,
-        "link_text": candidate.anchor,
-        "link_found": candidate.why,
-        "near_credit": candidate.near_credit,
-        "reason": followed.evidence.get("reason"),
-        "attempts": attempts,
-    }
-    return result
+    """The page's result with one followed link's outcome (a new object each time)."""
+    origin_url = result.origin_url
+    if followed.outcome == "ok" and not origin_url:
+        origin_url = followed.final_url
+    return replace(
+        result,
+        outcome=followed.outcome,
+        link_url=candidate.url,
+        http_status=followed.http_status,
+        final_url=followed.final_url,
+        redirects=list(followed.redirects),
+        origin_url=origin_url,
+        evidence={
+            **result.evidence,
+            "link_text": candidate.anchor,
+            "link_found": candidate.why,
+            "near_credit": candidate.near_credit,
+            "reason": followed.evidence.get("reason"),
+            "attempts": attempts,
+        },
+    )
 
 
 def _follow(
