@@ -57,7 +57,7 @@ def load_labels(path: Path) -> list[Labelled]:
 def document_for(item: Labelled, corpora: Path) -> Any:
     if item.html is not None:
         return parse_document(f"<html><body>{item.html}</body></html>", "")
-    return parse_document(gzip.open(corpora / item.file).read(), "")
+    return parse_document(gzip.decompress((corpora / item.file).read_bytes()), "")
 
 
 def evaluate(items: Iterable[Labelled], corpora: Path) -> list[Outcome]:

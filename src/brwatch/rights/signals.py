@@ -56,6 +56,8 @@ _LICENSE_META = frozenset(
 _HOLDER_META = frozenset({"dcterms.rightsholder", "dcterms:rightsholder", "dc.rightsholder"})
 _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
+# A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
+_LICENSE_REL = re2.compile(r"(?i)rel\s*=\s*[\"']?[^\"'>]{0,80}license")
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()", smart_strings=False)
 _RIGHTS_PROPERTIES = re2.compile(
     r"(?i)license|copyright|creditText|acquireLicensePage|usageInfo|isAccessibleForFree"
@@ -196,7 +198,7 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
 
 def link_signals(tree: Any, source: str) -> list[Evidence]:
     """rel=license links and Creative Commons links; skipped when the page names neither."""
-    if "icense" not in source and "ICENSE" not in source and "creativecommons.org" not in source:
+    if "creativecommons.org" not in source and not _LICENSE_REL.search(source):
         return []
     findings: list[Evidence] = []
     seen: set[str] = set()
