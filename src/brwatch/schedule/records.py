@@ -74,12 +74,12 @@ def settle_runs(
             ]
             session.add(runs[0])
         for run in runs:
-            _settle(run, result, created)
+            _settle(run, result, created, launched_at)
         session.flush()
         return [run.id for run in runs]
 
 
-def _settle(run: CrawlRun, result: ChildResult, created: bool) -> None:
+def _settle(run: CrawlRun, result: ChildResult, created: bool, launched_at: datetime) -> None:
     note: str | None = None
     if result.ending != "exited":
         run.status = "killed"
@@ -102,6 +102,8 @@ def _settle(run: CrawlRun, result: ChildResult, created: bool) -> None:
         **(run.stats or {}),
         "exit_status": result.returncode,
         "child_seconds": result.seconds,
+        # When the scheduler started the child; started_at is when the crawl got going.
+        "launched_at": launched_at.isoformat(),
     }
 
 
