@@ -29,6 +29,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.util import astimezone
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from brwatch.schedule import jobs
 from brwatch.schedule.leases import LeaseBook
@@ -98,8 +99,9 @@ class SchedulerDaemon:
                 "PYTHONUNBUFFERED": "1",
             },
         )
+        self.job_store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
         self.scheduler = _Scheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)},
+            jobstores={"default": self.job_store},
             # Separate pools: recurring rechecks never take a crawl's slot, nor crawls theirs.
             executors={
                 "crawls": ThreadPoolExecutor(settings.max_parallel_crawls),
@@ -215,6 +217,13 @@ class SchedulerDaemon:
             changes["changed" if existing is not None else "added"].append(job_id)
         return changes
 
+    def _create_job_table(self) -> None:
+        """Create APScheduler's table, tolerating another scheduler creating it at the same time."""
+        try:
+            self.job_store.jobs_t.create(self.db.engine, checkfirst=True)
+        except (IntegrityError, ProgrammingError):
+            log.info("job table %s was created by another scheduler meanwhile", JOB_TABLE)
+
     def _sources_file_state(self) -> tuple[int, int] | None:
         try:
             stat = self.sources_path.stat()
@@ -267,6 +276,7 @@ class SchedulerDaemon:
         vanished = close_vanished_runs(self.db)
         if vanished:
             log.warning("runs %s were left running by vanished processes: marked failed", vanished)
+        self._create_job_table()
         self.scheduler.start(paused=True)
         changes = self.sync_jobs(self.sources)
         self.scheduler.resume()
