@@ -14,6 +14,7 @@ from brwatch.attribution.registry import DEFAULT_PUBLISHERS_FILE
 REGISTRY = load_publishers()
 ALIASES = [(p.id, name) for p in REGISTRY for name in p.names]
 EXAMPLES = [(p.id, example) for p in REGISTRY for example in p.examples]
+COUNTEREXAMPLES = [(p.id, text) for p in REGISTRY for text in p.counterexamples]
 
 
 def test_registry_is_large_and_covers_the_wires() -> None:
@@ -54,6 +55,16 @@ def test_every_alias_resolves_to_its_publisher(publisher_id: str, alias: str) ->
 def test_every_example_credit_resolves(publisher_id: str, example: str) -> None:
     found = REGISTRY.match_name(example)
     assert found is not None and found.id == publisher_id
+
+
+@pytest.mark.parametrize(("publisher_id", "text"), COUNTEREXAMPLES)
+def test_no_counterexample_resolves_to_its_publisher(publisher_id: str, text: str) -> None:
+    found = REGISTRY.match_name(text)
+    assert found is None or found.id != publisher_id
+
+
+def test_hard_names_have_counterexamples() -> None:
+    assert len(COUNTEREXAMPLES) >= 15
 
 
 @pytest.mark.parametrize(

@@ -57,6 +57,8 @@ class Publisher(BaseModel):
     domains: tuple[str, ...] = Field(min_length=1)
     terms: Terms | None = None
     examples: tuple[str, ...] = ()
+    # Texts that must not be taken for this publisher ("at dawn" is not Dawn).
+    counterexamples: tuple[str, ...] = ()
 
     @field_validator("aliases")
     @classmethod
