@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from brwatch.rights import RulesError, load_ruleset, ruleset_version
-from brwatch.rights.rules import default_ruleset, spread_cjk
+from brwatch.rights.rules import Rule, default_ruleset, spread_cjk
 from brwatch.rights.selftest import rule_problems
 
 RULESET = default_ruleset()
@@ -98,3 +99,13 @@ def test_duplicate_rule_ids_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, "b.yaml", GOOD_RULE)
     with pytest.raises(RulesError, match="duplicate id"):
         load_ruleset(tmp_path)
+
+
+def test_published_json_schema_matches_the_rule_model() -> None:
+    published = json.loads(
+        (Path(RULESET.files[0]).parent / "rule.schema.json").read_text(encoding="utf-8")
+    )
+    generated = Rule.model_json_schema()
+    assert {k: v for k, v in published.items() if k not in ("$schema", "title", "description")} == {
+        k: v for k, v in generated.items() if k not in ("title", "description")
+    }
