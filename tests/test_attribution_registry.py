@@ -67,6 +67,16 @@ def test_hard_names_have_counterexamples() -> None:
     assert len(COUNTEREXAMPLES) >= 15
 
 
+def test_self_test_reports_nothing_for_the_bundled_file_and_catches_a_clash(tmp_path) -> None:
+    assert REGISTRY.example_failures() == []
+    entry = {**GOOD, "examples": ["来源：新华社"], "counterexamples": ["演示社区"]}
+    path = _write(tmp_path, {"publishers": [entry]})
+    failures = load_publishers(path).example_failures()
+    assert len(failures) == 2
+    assert "'来源：新华社' resolves to nothing" in failures[0]
+    assert "counterexample '演示社区'" in failures[1]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

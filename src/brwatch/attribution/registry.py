@@ -193,6 +193,24 @@ class PublisherRegistry:
                 return publisher
         return None
 
+    def example_failures(self) -> list[str]:
+        """Every alias and example that does not resolve to its publisher, and every
+        counterexample that does: what ``brwatch rules test`` reports for this file."""
+        failures = []
+        for publisher in self.publishers:
+            for text in (*publisher.names, *publisher.examples):
+                found = self.match_name(text)
+                if found is None or found.id != publisher.id:
+                    got = found.id if found else "nothing"
+                    failures.append(f"{self.source}: {publisher.id}: {text!r} resolves to {got}")
+            for text in publisher.counterexamples:
+                found = self.match_name(text)
+                if found is not None and found.id == publisher.id:
+                    failures.append(
+                        f"{self.source}: {publisher.id}: counterexample {text!r} resolves to it"
+                    )
+        return failures
+
     def resolve(self, name_or_id: str) -> Publisher | None:
         """A publisher by id, name, alias or domain: what a user types into `grants add`."""
         return (
