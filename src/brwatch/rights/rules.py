@@ -67,10 +67,6 @@ class Counterexample(BaseModel):
     scope: Scope = Field("body", description="where on the page the text is placed")
 
 
-def _as_counterexample(value: Any) -> Any:
-    return {"text": value} if isinstance(value, str) else value
-
-
 class Rule(BaseModel):
     """One rights rule. Field descriptions are the documentation legal and editors read."""
 
@@ -106,9 +102,11 @@ class Rule(BaseModel):
     counterexamples: list[Counterexample] = Field(default_factory=list)
     notes: str | None = None
 
-    _as_counterexamples = field_validator("counterexamples", mode="before")(
-        lambda values: [_as_counterexample(v) for v in values or []]
-    )
+    @field_validator("examples", "counterexamples", mode="before")
+    @classmethod
+    def _texts_as_mappings(cls, values: Any) -> Any:
+        """A bare string is shorthand for ``{text: …}``."""
+        return [{"text": v} if isinstance(v, str) else v for v in values or []]
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
