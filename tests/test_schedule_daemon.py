@@ -456,12 +456,11 @@ def test_rechecks_run_as_their_own_recurring_jobs(sqlite_harness: Harness) -> No
     scheduler = harness.start(
         attribution_recheck_every="every 1s",
         attribution_recheck_command=recheck,
-        rights_recheck_every="every 1s",
-        rights_recheck_command="{python} -m brwatch.cli no-such-verb",
+        rights_recheck_every="every 1s",  # the real `brwatch recheck`
     )
     ran_twice = wait_until(lambda: marker.exists() and len(marker.read_text()) >= 2, 30)
     assert ran_twice, scheduler.output()
-    scheduler.wait_for_output("rights_recheck skipped: this installation has no `brwatch no-such")
+    scheduler.wait_for_output("rights_recheck finished")
     assert scheduler.stop() == 0, scheduler.output()
     maintenance = {"maintenance:attribution_recheck", "maintenance:rights_recheck"}
     assert maintenance <= harness.stored_job_ids()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from brwatch.schedule.children import ChildResult, run_child
-from brwatch.schedule.jobs import command_argv, missing_verb
+from brwatch.schedule.jobs import Runtime, command_argv, install, maintenance, missing_verb
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import (
     ERROR_RATE,
@@ -90,6 +90,20 @@ def test_commands_are_split_and_filled_in() -> None:
     assert missing_verb(["python", "-m", "brwatch.cli", "no-such-verb"]) == "no-such-verb"
     assert missing_verb(["python", "-m", "brwatch.cli", "runs"]) is None
     assert missing_verb(["/bin/true"]) is None
+
+
+def test_a_recheck_whose_verb_is_missing_is_skipped_with_a_clear_log(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = SchedulerSettings().with_values(
+        {"rights_recheck_command": "{python} -m brwatch.cli no-such-verb"}
+    )
+    install(Runtime(sqlite_db, settings, LeaseBook(sqlite_db, "test", 60), child_env={}))
+    try:
+        maintenance("rights_recheck")
+    finally:
+        install(None)
+    assert "rights_recheck skipped: this installation has no `brwatch no-such-verb`" in caplog.text
 
 
 # --- leases (the cross-process guard) --------------------------------------------------------

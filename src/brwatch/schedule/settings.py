@@ -60,8 +60,9 @@ class SchedulerSettings:
     attribution_recheck_command: str = _setting(
         "{python} -m brwatch.cli attribution check", "command of the attribution recheck job"
     )
+    # Cheap when the rules did not change: only verdicts from an older ruleset are redone.
     rights_recheck_every: str = _setting(
-        "every 1d", "how often stale rights verdicts are re-evaluated after a rules change"
+        "every 1h", "how often stale rights verdicts are re-evaluated after a rules change"
     )
     rights_recheck_command: str = _setting(
         "{python} -m brwatch.cli recheck", "command of the rights re-evaluation job"
