@@ -280,3 +280,11 @@ def test_a_1_mb_line_without_breaks_is_answered() -> None:
     result = verdict_for(parse_document(body, ""))
     assert result.status in ("permission_required", "unknown")
     assert verdict_for_text("x" * 1_000_000 + " 禁止转载").status == "prohibited"
+
+
+def test_thousands_of_signals_are_capped() -> None:
+    links = "".join(f'<a rel="license" href="https://example.org/terms/{i}">t</a>' for i in range(5000))
+    metas = "".join(f'<meta name="copyright" content="Holder {i}">' for i in range(5000))
+    result = verdict(links, metas)
+    assert result.status == "permission_required"
+    assert len(result.evidence) <= 100

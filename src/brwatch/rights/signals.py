@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 import re2
@@ -22,6 +23,9 @@ from brwatch.rights.model import GENERIC_STATUS, Evidence
 from brwatch.rights.rules import Ruleset
 
 log = logging.getLogger(__name__)
+
+# A hostile page may carry thousands of licence links or meta tags; the first ones decide.
+MAX_SIGNALS = 30
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 _META_NAMES = (
@@ -119,7 +123,7 @@ def rights_text(ruleset: Ruleset, text: str, scope: str, kind: str) -> list[Evid
 
 def meta_signals(ruleset: Ruleset, tree: Any) -> list[Evidence]:
     findings: list[Evidence] = []
-    for meta in _META(tree):
+    for meta in _META(tree)[:MAX_SIGNALS]:
         name = (
             (meta.get("name") or meta.get("property") or meta.get("http-equiv") or "")
             .strip()
@@ -202,7 +206,7 @@ def link_signals(tree: Any, source: str) -> list[Evidence]:
         return []
     findings: list[Evidence] = []
     seen: set[str] = set()
-    for element in _LICENSE_LINKS(tree):
+    for element in _LICENSE_LINKS(tree)[:MAX_SIGNALS]:
         href = element.get("href", "").strip()
         if href in seen or _in_media(element):
             continue
@@ -239,7 +243,7 @@ def structured_signals(ruleset: Ruleset, doc: Any) -> list[Evidence]:
         except Exception as exc:  # extruct raises many kinds on broken markup
             log.info("structured data unreadable on %s: %s", doc.url, exc)
     findings: list[Evidence] = []
-    for item in _works(items):
+    for item in islice(_works(items), MAX_SIGNALS):
         findings += _work_signals(ruleset, item)
     return findings
 
