@@ -91,7 +91,14 @@ def test_chinese_dateline_under_the_headline_and_title_without_site_name() -> No
 def test_declared_language_must_agree_with_the_script() -> None:
     body = "".join(f"<p>共建一带一路倡议提出以来，合作不断深化。第{n}段。</p>" for n in range(10))
     assert extract_article(_page(body=body, html_attrs='lang="en"')).lang == "zh"
-    assert extract_article(_page(body=PARAGRAPHS, html_attrs='lang="pt-BR"')).lang == "pt"
+    portuguese = "".join(
+        f"<p>O governo brasileiro discute a adesão à iniciativa, que não foi aprovada pelo "
+        f"congresso, mas os projetos de infraestrutura são uma prioridade para o país. {n}</p>"
+        for n in range(6)
+    )
+    assert extract_article(_page(body=portuguese, html_attrs='lang="pt-BR"')).lang == "pt"
+    # A template's default language loses to the text's own function words.
+    assert extract_article(_page(body=PARAGRAPHS, html_attrs='lang="pt-BR"')).lang == "en"
 
 
 def test_extraction_leaves_the_shared_tree_intact() -> None:

@@ -1,7 +1,8 @@
-"""Page language as an ISO 639-1 code: declared values first, then the script of the text.
+"""Page language as an ISO 639-1 code: declared values first, then the text itself.
 
-Declarations are often wrong in one direction only (a template says "en" on a Chinese page),
-so a declaration is accepted when the text's script does not contradict it.
+Declarations are often wrong (a template says "en" on a Chinese or Spanish page), so a
+declaration is accepted when the text's script does not contradict it and, for Latin script,
+when the text's function words do not clearly say another language.
 """
 
 from __future__ import annotations
@@ -10,7 +11,39 @@ import re
 
 _CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 # Three-letter or legacy codes seen on news sites, mapped to ISO 639-1.
-_ALIASES = {"zho": "zh", "chi": "zh", "cn": "zh", "eng": "en", "rus": "ru", "ara": "ar", "iw": "he"}
+_ALIASES = {
+    "zho": "zh",
+    "chi": "zh",
+    "cn": "zh",
+    "eng": "en",
+    "rus": "ru",
+    "ara": "ar",
+    "iw": "he",
+    "in": "id",
+    "ji": "yi",
+}
+# The commonest function words of Latin-script languages of our sources and partner countries:
+# enough to tell them apart on an article's text, nothing like a general language identifier.
+_FUNCTION_WORDS = {
+    "en": "the and of that for with was are by from this have has which were would",
+    "fr": "le la les des est une dans pour qui sur avec par pas sont cette aux du",
+    "es": "el los las del que una por con para como más pero sus fue este esta entre",
+    "pt": "os das dos que uma para com não por mais como foi pelo pela são também",
+    "de": "der die das und ist nicht mit sich auf für dem den ein eine auch wird",
+    "it": "il della che per una sono con non gli del nel alla anche più questo",
+    "nl": "het een van en dat niet zijn voor met ook maar wordt bij aan deze",
+    "pl": "się nie jest na że do od jak ale przez po są tym dla oraz",
+    "id": "yang dan di ini dengan untuk dari dalam tidak akan pada juga itu ada",
+    "tr": "ve bir için ile olarak çok daha gibi olan ama kadar değil sonra",
+    "vi": "của và là các có được trong cho với này những không đã một",
+    "sw": "na ya wa kwa za la katika ni kuwa hiyo huo wake",
+    "ms": "yang dan di ini dengan untuk dari dalam tidak akan pada juga telah",
+}
+_WORDS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+_TOKEN = re.compile(r"[^\W\d_]+")
+# A verdict needs this many function-word hits and this lead over the runner-up.
+_MIN_HITS = 8
+_MIN_LEAD = 2.0
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana: Japanese even among kanji
     ("ko", re.compile(r"[\uac00-\ud7af]")),
@@ -36,6 +69,8 @@ _SCRIPT_FAMILY = {
     "hi": {"hi", "mr", "ne", "sa"},
 }
 _SAMPLE = 3000
+# Languages whose function words overlap so much that a declaration decides between them.
+_CLOSE = {"id": ("ms",), "ms": ("id",), "pt": ("gl",), "es": ("ca", "gl")}
 
 
 def normalise_lang(value: str | None) -> str | None:
@@ -65,18 +100,41 @@ def script_language(text: str) -> str | None:
     return "latin"
 
 
+def latin_language(text: str) -> str | None:
+    """The Latin-script language whose function words dominate the text, if one clearly does."""
+    counts = dict.fromkeys(_WORDS, 0)
+    for token in _TOKEN.findall(text[: _SAMPLE * 3].lower()):
+        for lang, words in _WORDS.items():
+            if token in words:
+                counts[lang] += 1
+    ranked = sorted(counts.items(), key=lambda item: -item[1])
+    (best, hits), (_, runner_up) = ranked[0], ranked[1]
+    if hits >= _MIN_HITS and hits >= runner_up * _MIN_LEAD:
+        return best
+    return None
+
+
 def choose_language(declared: list[str | None], text: str) -> str | None:
-    """The first declared language the text agrees with, else the text's script language."""
+    """The first declared language the text agrees with, else the text's own language."""
     script = script_language(text)
+    guessed = latin_language(text) if script == "latin" else None
     for value in declared:
         code = normalise_lang(value)
         if code is None:
             continue
-        if script is None or (script == "latin" and _latin_code(code)):
+        if script is None:
             return code
+        # A declared language the function words cannot recognise (fi, no, ro …) stands.
+        undisputed = guessed is None or guessed == code or code not in _WORDS
+        if script == "latin" and _latin_code(code) and undisputed:
+            return code
+        if script == "latin" and guessed and code in _CLOSE.get(guessed, ()):
+            return code  # Malay vs Indonesian, Norwegian vs Danish: trust the page
         if script != "latin" and code in _SCRIPT_FAMILY.get(script, {script}):
             return code
-    return script if script not in (None, "latin") else None
+    if script == "latin":
+        return guessed
+    return script
 
 
 def _latin_code(code: str) -> bool:
