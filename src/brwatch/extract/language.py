@@ -40,6 +40,11 @@ _FUNCTION_WORDS = {
     "ms": "yang dan di ini dengan untuk dari dalam tidak akan pada juga telah",
 }
 _WORDS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
+# word -> the languages it is a function word of (one dictionary lookup per token).
+_WORD_LANGS: dict[str, list[str]] = {}
+for _lang, _words in _WORDS.items():
+    for _word in _words:
+        _WORD_LANGS.setdefault(_word, []).append(_lang)
 _TOKEN = re.compile(r"[^\W\d_]+")
 # A verdict needs this many function-word hits and this lead over the runner-up.
 _MIN_HITS = 8
@@ -104,9 +109,8 @@ def latin_language(text: str) -> str | None:
     """The Latin-script language whose function words dominate the text, if one clearly does."""
     counts = dict.fromkeys(_WORDS, 0)
     for token in _TOKEN.findall(text[: _SAMPLE * 3].lower()):
-        for lang, words in _WORDS.items():
-            if token in words:
-                counts[lang] += 1
+        for lang in _WORD_LANGS.get(token, ()):
+            counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, hits), (_, runner_up) = ranked[0], ranked[1]
     if hits >= _MIN_HITS and hits >= runner_up * _MIN_LEAD:
