@@ -225,10 +225,10 @@ def test_obligations_become_notes() -> None:
 
 def test_drafts_in_each_format() -> None:
     html = parse_draft(
-        '<p>Hi <a href="http://a.example/x">there</a></p><script>var u="http://evil"</script>'
+        '<p>来源：新华社 <a href="http://a.example/x">原文</a></p><script>var u="http://evil"</script>'
     )
     assert html.format == "html" and [link.url for link in html.links] == ["http://a.example/x"]
-    assert "evil" not in html.text
+    assert "evil" not in html.text and html.text == "来源：新华社 原文"
     md = parse_draft(
         '# Title\n\nSee [the story](http://a.example/y "t") and <http://b.example/z>.\n\n[r]: http://c.example/w\n'
     )
@@ -244,6 +244,10 @@ def test_drafts_in_each_format() -> None:
         "http://www.news.cn/1.htm"
     ]
     assert html.sha256 != md.sha256 and len(text.sha256) == 64
+    xhtml = parse_draft(
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>来源：新华社</p></body></html>'
+    )
+    assert xhtml.format == "html" and "来源：新华社" in xhtml.text
 
 
 def test_unreadable_drafts_are_clear_errors(tmp_path: Path) -> None:

@@ -20,6 +20,9 @@ _HTML_HINT = re.compile(r"<(html|body|p|div|a\s|h[1-6]|article|span|br)\b", re.I
 _MD_HINT = re.compile(r"(^#{1,6}\s|\[[^\]]+\]\([^)]+\)|^\s*[-*]\s|\*\*[^*]+\*\*)", re.MULTILINE)
 
 
+_UTF8_HTML = lxml.html.HTMLParser(encoding="utf-8")
+
+
 class DraftError(ValueError):
     """The draft cannot be read; the message names the file and the reason."""
 
@@ -59,7 +62,9 @@ def _decode(data: bytes, name: str) -> str:
 
 def _from_html(source: str) -> tuple[str, list[Link]]:
     try:
-        root = lxml.html.document_fromstring(source)
+        # UTF-8 bytes with a UTF-8 parser: lxml refuses str input that carries an XML
+        # encoding declaration, and would guess Latin-1 for bytes without a charset.
+        root = lxml.html.document_fromstring(source.encode("utf-8"), parser=_UTF8_HTML)
     except (etree.ParserError, ValueError) as exc:
         raise DraftError(f"cannot parse the HTML draft: {exc}") from exc
     for bad in root.xpath("//script|//style|//template"):
