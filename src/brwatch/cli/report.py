@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from brwatch.cli._common import CommandError, console_err, database
 from brwatch.reports import FORMATS, ITEM_CAPS, ReportError, build_report, render
+from brwatch.reports.period import Period
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -40,6 +42,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise CommandError("a PDF is binary: give -o FILE or redirect stdout to a file")
+    try:  # a mistyped date is reported before any database is opened or migrated
+        Period.parse(args.since, args.until, datetime.now(UTC))
+    except ReportError as exc:
+        raise CommandError(str(exc)) from exc
     db = database(args)
     try:
         report = build_report(
