@@ -36,6 +36,11 @@ def page_findings(ruleset: Ruleset, doc: Document, article_text: str | None) -> 
         scope = scope_of(page, node, candidate.start, candidate.end, article_text)
         if scope is None:
             continue
+        if scope == "footer":
+            # The first pass already applied everything a footer line is subject to.
+            if scope in ruleset.get(candidate.rule_id).scopes:
+                findings.append(candidate)
+            continue
         line_start = page.text.rfind("\n", 0, candidate.start) + 1
         line_end = page.text.find("\n", candidate.end)
         line = page.text[line_start : line_end if line_end >= 0 else len(page.text)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -205,12 +205,10 @@ class Ruleset:
     # prefilter index -> (compiled rule, regex)
     by_index: tuple[tuple[CompiledRule, Any], ...]
     files: tuple[Path, ...]
+    by_id: dict[str, Rule] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> Rule:
-        for compiled in self.rules:
-            if compiled.rule.id == rule_id:
-                return compiled.rule
-        raise KeyError(rule_id)
+        return self.by_id[rule_id]
 
 
 def _documents(path: Path) -> Iterator[Any]:
@@ -288,7 +286,8 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
             prefilter.Add(spread_cjk(pattern), _options())
             by_index.append((compiled, regex))
     prefilter.Compile()
-    return Ruleset(tuple(compiled_rules), version, prefilter, tuple(by_index), files)
+    by_id = {rule.id: rule for rule in rules}
+    return Ruleset(tuple(compiled_rules), version, prefilter, tuple(by_index), files, by_id)
 
 
 @cache
