@@ -122,24 +122,30 @@ def scrapy_variant(sitemap: str, extract: bool) -> None:
 # -- measuring -----------------------------------------------------------------------------
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants."""
-    total, todo = 0, [pid]
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) bytes of ``pid`` and all its descendants.
+
+    RSS counts shared libraries once per process; PSS splits shared pages between the
+    processes sharing them, so its sum is what the tree really occupies.
+    """
+    rss = pss = 0
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) * 1024  # type: ignore[union-attr]
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1)) * 1024  # type: ignore[union-attr]
+            pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) * 1024  # type: ignore[union-attr]
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError, AttributeError):
+        except (FileNotFoundError, ProcessLookupError, PermissionError, AttributeError):
             continue
-    return total
+    return rss, pss
 
 
 def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Wall time, CPU time of the whole process tree, and its peak resident memory."""
-    peak = 0
+    peak_rss = peak_pss = 0
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -148,7 +154,8 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     drain = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
     drain.start()
     while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
+        rss, pss = tree_memory(process.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.25)
     wall = time.monotonic() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -157,7 +164,13 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     drain.join(5)
     if process.returncode != 0:
         sys.exit(f"{argv[:4]} failed:\n{''.join(stderr_lines[-20:])}")
-    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak / 2**20, "stdout": stdout}  # type: ignore[dict-item]
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rss_mb": peak_rss / 2**20,
+        "pss_mb": peak_pss / 2**20,
+        "stdout": stdout,
+    }  # type: ignore[dict-item]
 
 
 def run_brwatch(base: str, pages: int, workdir: Path) -> dict[str, float]:
@@ -276,7 +289,8 @@ def report(variant: str, result: dict[str, float]) -> None:
     print(
         f"{label:26} {pages:6.0f} pages  {pages / result['wall_s']:6.1f} pages/s whole"
         f"  {pages / result['crawl_s']:6.1f} pages/s crawl"
-        f"  {result['cpu_s'] / pages * 1000:6.1f} CPU ms/page  peak {result['peak_mb']:5.0f} MB",
+        f"  {result['cpu_s'] / pages * 1000:5.1f} CPU ms/page"
+        f"  peak RSS {result['rss_mb']:4.0f} MB, PSS {result['pss_mb']:4.0f} MB",
         flush=True,
     )
 

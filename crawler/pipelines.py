@@ -26,12 +26,14 @@ log = logging.getLogger(__name__)
 
 
 def _start_worker() -> None:
-    """Import every stage before the first page arrives; leave Ctrl-C to the crawl process.
+    """Import every stage before the first page arrives; leave stopping to the crawl process.
 
-    Workers share the terminal's process group: without this, Ctrl-C would kill them mid-page
-    while the crawl process is still finishing and storing the pages in flight.
+    Workers share the caller's process group: without this, Ctrl-C (or the scheduler's
+    SIGTERM) would kill them mid-page while the crawl process is still finishing and storing
+    the pages in flight. They exit when the crawl process closes the pool or dies.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     stages()
 

@@ -54,7 +54,7 @@ BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
 BRWATCH_PROGRESS_INTERVAL = 0.5
 # Enough responses in flight to keep the workers busy, few enough to bound memory.
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 8_000_000
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 CONCURRENT_ITEMS = 64
 
 DOWNLOADER_MIDDLEWARES = {
