@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dateutil import parser as dateutil_parser
 from htmldate import find_date
 from lxml import etree
+
+from brwatch.extract.metadata import PageMetadata
+from brwatch.extract.visible import visible_text
 
 _EARLIEST = datetime(1990, 1, 1)
 # Datelines as Chinese, Japanese and Korean pages write them, and the numeric forms that
@@ -54,6 +57,8 @@ def parse_date(value: Any) -> datetime | None:
     """A datetime from a declared value (ISO 8601, RFC 822, a datetime); None if unparseable."""
     if isinstance(value, datetime):
         return plausible(value)
+    if isinstance(value, date):
+        return plausible(datetime(value.year, value.month, value.day))
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
@@ -158,3 +163,76 @@ def htmldate_guess(tree: etree._Element, url: str | None) -> datetime | None:
     except (ValueError, TypeError):
         return None
     return plausible(datetime.strptime(found, _HTMLDATE_FORMAT)) if found else None
+
+
+# Meta tags that carry a publication date, most specific first.
+_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "date",
+    "article.published",
+    "publishtime",
+    "firstpublishedtime",
+)
+# How far below the headline a dateline is looked for, in characters of visible text.
+_DATELINE_WINDOW = 600
+
+
+def publication_date(
+    hints: dict[str, Any],
+    meta: PageMetadata,
+    title: str | None,
+    tree: etree._Element,
+    url: str | None,
+) -> tuple[datetime | None, str | None]:
+    """(date, where it came from): the feed or sitemap, JSON-LD, meta tags, <time>, the page's
+    own text (dateline under the headline, a labelled date, a Chinese full date), htmldate."""
+    moment = parse_date(hints.get("published"))
+    if moment:
+        return moment, "hint"
+    for value in (meta.jsonld.get("datePublished"), meta.jsonld.get("dateCreated")):
+        moment = parse_date(value)
+        if moment:
+            return moment, "jsonld"
+    for key in _DATE_META:
+        moment = parse_date(meta.meta.get(key))
+        if moment:
+            return moment, "meta"
+    for value in meta.time_datetimes[:1]:
+        moment = parse_date(value)
+        if moment:
+            return moment, "time"
+    visible = visible_text(tree)
+    moment = (
+        _dateline_under_title(visible, title)
+        or find_labelled_date(visible)
+        or find_chinese_date(visible)
+    )
+    if moment:
+        return moment, "text"
+    moment = htmldate_guess(tree, url)
+    if moment:
+        return refine_month(moment, visible), "htmldate"
+    return None, None
+
+
+def _dateline_under_title(visible: str, title: str | None) -> datetime | None:
+    """A date printed just below the headline, as Chinese news pages do (2005年3月2日 10:21)."""
+    if not title:
+        return None
+    anchor = visible.find(title[:30])
+    if anchor < 0:
+        return None
+    return find_dateline(visible[anchor : anchor + len(title) + _DATELINE_WINDOW])

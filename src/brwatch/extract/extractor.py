@@ -7,60 +7,17 @@ the page declares in machine-readable form (JSON-LD, meta tags), then what the v
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-
-from lxml import etree
 
 from brwatch.document import Document
 from brwatch.extract.article import ExtractedArticle
 from brwatch.extract.authors import page_authors
 from brwatch.extract.body import DEFAULT_BODY, BodySettings, extract_body
-from brwatch.extract.dates import (
-    find_chinese_date,
-    find_dateline,
-    find_labelled_date,
-    htmldate_guess,
-    parse_date,
-    refine_month,
-)
+from brwatch.extract.dates import publication_date
 from brwatch.extract.language import choose_language
-from brwatch.extract.metadata import (
-    PageMetadata,
-    clean_space,
-    ld_names,
-    ld_text,
-    ld_url,
-    read_metadata,
-)
+from brwatch.extract.metadata import PageMetadata, ld_names, ld_text, ld_url, read_metadata
 from brwatch.extract.titles import choose_title
-
-_DATE_META = (
-    "article:published_time",
-    "og:published_time",
-    "og:article:published_time",
-    "datepublished",
-    "publishdate",
-    "publish-date",
-    "publish_date",
-    "pubdate",
-    "parsely-pub-date",
-    "sailthru.date",
-    "dc.date.issued",
-    "dcterms.issued",
-    "dc.date",
-    "dcterms.date",
-    "date",
-    "article.published",
-    "publishtime",
-    "firstpublishedtime",
-)
-_VISIBLE_TEXT = etree.XPath(
-    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)]"
-)
-# How far below the headline a dateline is looked for, in characters of visible text.
-_DATELINE_WINDOW = 600
 
 
 def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> ExtractedArticle:
@@ -73,7 +30,7 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
     text = extract_body(tree, doc.url, settings)
     headline = ld_text(ld.get("headline") or ld.get("name"))
     title = choose_title(hints.get("title"), headline, meta, site_name, tree, text)
-    published, date_source = _published(doc, meta, title, tree)
+    published, date_source = publication_date(hints, meta, title, tree, doc.url)
     lang = choose_language(
         [
             hints.get("lang"),
@@ -118,51 +75,6 @@ def _site_name(meta: PageMetadata) -> str | None:
         or meta.jsonld_publisher
         or meta.meta.get("application-name")
     )
-
-
-def _published(
-    doc: Document, meta: PageMetadata, title: str | None, tree: etree._Element
-) -> tuple[datetime | None, str | None]:
-    hinted = parse_date(doc.hints.get("published")) if doc.hints else None
-    if hinted:
-        return hinted, "hint"
-    ld = meta.jsonld
-    for value in (ld.get("datePublished"), ld.get("dateCreated")):
-        moment = parse_date(value)
-        if moment:
-            return moment, "jsonld"
-    for key in _DATE_META:
-        moment = parse_date(meta.meta.get(key))
-        if moment:
-            return moment, "meta"
-    for value in meta.time_datetimes[:1]:
-        moment = parse_date(value)
-        if moment:
-            return moment, "time"
-    visible = clean_space(" ".join(_VISIBLE_TEXT(tree)))
-    moment = _dateline_under_title(visible, title)
-    if moment:
-        return moment, "text"
-    moment = find_labelled_date(visible)
-    if moment:
-        return moment, "text"
-    moment = find_chinese_date(visible)
-    if moment:
-        return moment, "text"
-    moment = htmldate_guess(tree, doc.url)
-    if moment:
-        return refine_month(moment, visible), "htmldate"
-    return None, None
-
-
-def _dateline_under_title(visible: str, title: str | None) -> datetime | None:
-    """A date printed just below the headline, as Chinese news pages do (2005年3月2日 10:21)."""
-    if not title:
-        return None
-    anchor = visible.find(title[:30])
-    if anchor < 0:
-        return None
-    return find_dateline(visible[anchor : anchor + len(title) + _DATELINE_WINDOW])
 
 
 def _web_url(url: str | None) -> str | None:

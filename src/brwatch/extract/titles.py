@@ -16,6 +16,7 @@ from lxml import etree
 
 from brwatch.extract.dates import find_dateline
 from brwatch.extract.metadata import PageMetadata, clean_space
+from brwatch.extract.visible import VISIBLE_PIECES
 
 _CJK = "\u3000-\u9fff\uff00-\uffef\u2018-\u201f"
 # Separators between headline and site/section names in <title> and og:title.
@@ -44,10 +45,6 @@ _SENTENCE = re.compile(r"[。，！？；]|[,.;!?](?:\s|$)")
 _FIELD_LABEL = re.compile(r"^(?:主\s*题|标\s*题|題\s*目|题\s*目|subject|title)\s*[:：]\s*$", re.I)
 _BYLINE_WORDS = re.compile(r"来源|來源|作者|记者|http|www\.|source|by\s", re.IGNORECASE)
 _TITLE_MARK = re.compile(r"title|headline|heading|subject|biaoti|\bbt\b|bt_|_bt|\btit\b", re.I)
-_VISIBLE = etree.XPath(
-    "//body//text()[not(ancestor::script) and not(ancestor::style) and not(ancestor::noscript)"
-    " and not(ancestor::select) and not(ancestor::option)]"
-)
 # How many text pieces above the article start are considered, and the score a line needs.
 _LOOKBACK = 30
 # The least score a shown line needs to replace a generic <title>.
@@ -137,7 +134,7 @@ def _lines_above_article(tree: etree._Element, text: str) -> list[tuple[str, etr
     pieces: list[tuple[str, etree._Element, int]] = []
     squashed: list[str] = []
     offset = 0
-    for piece in _VISIBLE(tree):
+    for piece in VISIBLE_PIECES(tree):
         line = clean_space(piece)
         owner = piece.getparent()
         if piece.is_tail and owner is not None:
