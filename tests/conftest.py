@@ -37,7 +37,8 @@ def postgres_url() -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # the message must say why PostgreSQL tests cannot run
         pytest.fail(
-            f"PostgreSQL at {PG_ADMIN_URL} is not usable ({exc}); start it or set BRWATCH_TEST_PG=off"
+            f"PostgreSQL at {PG_ADMIN_URL} is not usable ({exc}); "
+            "start it or set BRWATCH_TEST_PG=off"
         )
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url

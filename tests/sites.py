@@ -6,6 +6,7 @@ A site is a dict mapping a path (with its query string, if any) to a `Page`. Unk
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +20,9 @@ import pytest
 class Page:
     body: bytes | str = b""
     status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
     delay: float = 0.0  # seconds to wait before answering (slow pages, timeouts)
     # Answer conditional requests with 304 when If-None-Match equals this ETag.
     etag: str | None = None
@@ -88,10 +91,8 @@ class Site:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if not head:
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
 
         self.server = ThreadingHTTPServer((host, 0), _Handler)
         self.server.daemon_threads = True

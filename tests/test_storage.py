@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from brwatch.storage import Database, DatabaseError, open_database
 from brwatch.storage.models import Article, Base, CrawlRun
-
-import pytest
 
 
 def test_migrations_match_models(db: Database) -> None:
@@ -21,7 +22,9 @@ def test_migrations_match_models(db: Database) -> None:
 def test_reopen_is_idempotent_and_keeps_data(db_url: str) -> None:
     first = Database(db_url)
     with first.session() as session:
-        session.add(Article(canonical_url="https://a.example/1", url="https://a.example/1", source="s"))
+        session.add(
+            Article(canonical_url="https://a.example/1", url="https://a.example/1", source="s")
+        )
         session.add(CrawlRun(source="s"))
     first.dispose()
     second = Database(db_url)
@@ -31,5 +34,5 @@ def test_reopen_is_idempotent_and_keeps_data(db_url: str) -> None:
 
 
 def test_unreachable_database_names_the_url() -> None:
-    with pytest.raises(DatabaseError, match="127.0.0.1:1"):
+    with pytest.raises(DatabaseError, match=re.escape("127.0.0.1:1")):
         open_database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")

@@ -1,4 +1,5 @@
-"""brwatch: watch Belt and Road news and answer, before reuse, "may we reprint this, and on what terms?"
+"""brwatch: watch Belt and Road news and answer, before reuse, "may we reprint this, and on what
+terms?"
 
 The public library API is deliberately small; everything else is internal.
 """

@@ -21,16 +21,22 @@ from brwatch.cli._common import CommandError, console_err
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brwatch",
-        description="Watch Belt and Road news and decide, before reuse, whether it may be reprinted.",
+        description="Watch Belt and Road news; decide, before reuse, whether it may be reprinted.",
     )
     parser.add_argument("--version", action="version", version=f"brwatch {__version__}")
     parser.add_argument(
-        "--db", metavar="URL", help="SQLAlchemy database URL (env BRWATCH_DB_URL; default sqlite:///brwatch.db)"
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (env BRWATCH_DB_URL; default sqlite:///brwatch.db)",
     )
     parser.add_argument(
-        "--sources", metavar="FILE", help="sources file (env BRWATCH_SOURCES; default: the bundled one)"
+        "--sources",
+        metavar="FILE",
+        help="sources file (env BRWATCH_SOURCES; default: the bundled one)",
     )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     package = sys.modules[__name__]
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):

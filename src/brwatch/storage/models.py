@@ -7,7 +7,7 @@ Times are stored timezone-aware (UTC). JSON columns hold the contract shapes of 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -30,7 +30,7 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Article(Base):
@@ -83,7 +83,9 @@ class Article(Base):
     review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     snapshots: Mapped[list[Snapshot]] = relationship(
@@ -97,7 +99,9 @@ class Snapshot(Base):
     __tablename__ = "snapshots"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(String(2048))
     status: Mapped[int] = mapped_column(Integer, default=200)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -132,7 +136,9 @@ class CrawlRun(Base):
     source: Mapped[str] = mapped_column(String(100), index=True)
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     pages: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
@@ -150,7 +156,9 @@ class AttributionCheck(Base):
     __tablename__ = "attribution_checks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
     origin: Mapped[str | None] = mapped_column(String(300))
     origin_url: Mapped[str | None] = mapped_column(String(2048))
     link_url: Mapped[str | None] = mapped_column(String(2048))
@@ -159,7 +167,9 @@ class AttributionCheck(Base):
     final_url: Mapped[str | None] = mapped_column(String(2048))
     redirects: Mapped[list[Any]] = mapped_column(JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    checked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
 
 class Fingerprint(Base):
@@ -199,7 +209,9 @@ class GateDecision(Base):
     __tablename__ = "gate_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    decided_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     article_url: Mapped[str] = mapped_column(String(2048))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     draft_sha256: Mapped[str] = mapped_column(String(64))
