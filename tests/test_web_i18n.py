@@ -51,3 +51,12 @@ def test_unknown_language_is_refused(web: World) -> None:
     token = login(client, "edith")
     response = client.post("/account/language", data={"locale": "xx", "csrf_token": token})
     assert response.status_code == 400
+
+
+def test_login_page_follows_the_browser_language(web: World) -> None:
+    client = make_client(web[0])
+    chinese = client.get("/login", headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"}).text
+    assert "登录 brwatch" in chinese and '<html lang="zh-CN">' in chinese
+    english = client.get("/login", headers={"accept-language": "fr;q=1, en;q=0.5, zh;q=0.1"}).text
+    assert "Log in to brwatch" in english
+    assert "Log in to brwatch" in client.get("/login", headers={"accept-language": ";q=x,,"}).text

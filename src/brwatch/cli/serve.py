@@ -9,19 +9,17 @@ from brwatch.cli._common import console, database
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("serve", help="run the review web app and JSON API")
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument(
         "--secure-cookies",
         action="store_true",
-        help="mark the session cookie Secure (when served over https; env BRWATCH_SECURE_COOKIES=1)",
+        help="mark the session cookie Secure, for https (env BRWATCH_SECURE_COOKIES=1)",
     )
     parser.add_argument(
         "--proxy-headers",
         action="store_true",
-        help="trust X-Forwarded-* from a reverse proxy on this machine (for the client address and https)",
+        help="trust X-Forwarded-* from a reverse proxy on this machine",
     )
     parser.set_defaults(handler=run)
 

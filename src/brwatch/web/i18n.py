@@ -37,6 +37,24 @@ def translations_for(locale: str) -> NullTranslations:
     return Translations(buffer, domain=DOMAIN)
 
 
+def negotiate(accept_language: str | None) -> str:
+    """The interface language for a visitor not logged in, from the browser's Accept-Language."""
+    choices = []
+    for part in (accept_language or "").split(","):
+        tag, _, quality = part.strip().partition(";q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            continue
+        choices.append((weight, tag.strip().lower()))
+    for _, tag in sorted(choices, key=lambda c: -c[0]):
+        if tag.startswith("zh"):
+            return "zh_CN"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT_LOCALE
+
+
 def activate(locale: str | None) -> None:
     """Use this language for the rest of the current request (thread or task)."""
     _current.set(translations_for(locale or DEFAULT_LOCALE))

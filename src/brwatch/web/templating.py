@@ -57,7 +57,7 @@ def render(
 ) -> HTMLResponse:
     env: Environment = request.app.state.templates
     user = getattr(request.state, "user", None)
-    i18n.activate(user.locale if user else None)
+    i18n.activate(user.locale if user else i18n.negotiate(request.headers.get("accept-language")))
     html = env.get_template(name).render(
         request=request,
         user=user,
