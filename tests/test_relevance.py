@@ -130,3 +130,11 @@ def test_example_problems_reports_a_failing_example(tmp_path) -> None:
     data["counterexamples"].append({"id": "cx.bad", "title": "一带一路", "text": ""})
     problems = example_problems(load_vocabulary(_write(tmp_path, data)))
     assert len(problems) == 1 and "cx.bad: counterexample scored" in problems[0]
+
+
+def test_one_passing_mention_in_the_text_is_not_enough_two_are() -> None:
+    story = "Officials discussed the budget, hospitals and the new school year at length. " * 20
+    once = score_text("Budget debate", story + "The minister also mentioned 一带一路.")
+    twice = score_text("Budget debate", story + "一带一路 came up, and 一带一路 again later.")
+    assert once.matches == ["一带一路"] and not once.relevant
+    assert twice.relevant
