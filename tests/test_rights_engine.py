@@ -283,7 +283,7 @@ def test_a_1_mb_line_without_breaks_is_answered() -> None:
 
 
 def test_thousands_of_signals_are_capped() -> None:
-    links = "".join(f'<a rel="license" href="https://example.org/terms/{i}">t</a>' for i in range(5000))
+    links = "".join(f'<a rel="license" href="https://example.org/t/{i}">t</a>' for i in range(5000))
     metas = "".join(f'<meta name="copyright" content="Holder {i}">' for i in range(5000))
     result = verdict(links, metas)
     assert result.status == "permission_required"
