@@ -23,9 +23,9 @@ from brwatch.pipeline import Visit, normalise_url
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from crawler.errors import error_kind, http_status
-from crawler.feeds import parse_feed
+from crawler.feeds import FeedEntry, parse_feed
 from crawler.links import ListingBudget, listing_links
-from crawler.sitemaps import parse_sitemap, robots_sitemaps
+from crawler.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
 from crawler.xmldoc import XmlError
 
 # Content types that are not article pages (a feed may link to a PDF or an image).
@@ -38,6 +38,18 @@ def _headers(response: Response) -> dict[str, str]:
     return {
         key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
+    }
+
+
+def _hints(via: str, response: Response, entry: FeedEntry | SitemapEntry, **extra: Any) -> dict:
+    """What a feed or sitemap says about an article, handed to extraction with the page."""
+    return {
+        "via": via,
+        f"{via}_url": response.url,
+        "title": entry.title,
+        "published": entry.published,
+        "lang": entry.lang,
+        **extra,
     }
 
 
@@ -83,6 +95,11 @@ class NewsSpider(Spider):
             self.count(source.name, "entry_ok")
         return source
 
+    def unreadable(self, source: Source, response: Response, what: str, error: Exception) -> None:
+        """A bad feed or sitemap is logged and counted; the crawl goes on."""
+        self.count(source.name, "errors/parse")
+        self.logger.error("%s: %s %s unreadable: %s", source.name, what, response.url, error)
+
     def _request(self, source: Source, url: str, callback: Any, **meta: Any) -> Request:
         return Request(
             url,
@@ -112,8 +129,7 @@ class NewsSpider(Spider):
         try:
             feed = parse_feed(response.body)
         except XmlError as exc:
-            self.count(source.name, "errors/parse")
-            self.logger.error("%s: feed %s unreadable: %s", source.name, response.url, exc)
+            self.unreadable(source, response, "feed", exc)
             return
         if feed.problem:
             self.logger.warning(
@@ -127,14 +143,7 @@ class NewsSpider(Spider):
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
             if url and not any(p.search(url) for p in denied):
-                hints = {
-                    "via": "feed",
-                    "feed_url": response.url,
-                    "title": entry.title,
-                    "published": entry.published,
-                    "lang": entry.lang,
-                    "feed_rights": feed.rights,
-                }
+                hints = _hints("feed", response, entry, feed_rights=feed.rights)
                 yield from self.follow_article(source, url, hints)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -146,8 +155,7 @@ class NewsSpider(Spider):
         try:
             sitemap = parse_sitemap(response.body)
         except XmlError as exc:
-            self.count(source.name, "errors/parse")
-            self.logger.error("%s: sitemap %s unreadable: %s", source.name, response.url, exc)
+            self.unreadable(source, response, "sitemap", exc)
             return
         if sitemap.is_index:
             for entry in sitemap.newest_first()[: self.max_child_sitemaps]:
@@ -156,14 +164,7 @@ class NewsSpider(Spider):
         for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
             url = normalise_url(entry.url, response.url)
             if url and source.allows(url):
-                hints = {
-                    "via": "sitemap",
-                    "sitemap_url": response.url,
-                    "title": entry.title,
-                    "published": entry.published,
-                    "lang": entry.lang,
-                    "lastmod": entry.lastmod,
-                }
+                hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
                 yield from self.follow_article(source, url, hints)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
