@@ -7,15 +7,24 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from brwatch.schedule.children import ChildResult, run_child
-from brwatch.schedule.jobs import Runtime, command_argv, install, maintenance, missing_verb
+from brwatch.schedule.jobs import (
+    Runtime,
+    command_argv,
+    crawl_source,
+    install,
+    maintenance,
+    missing_verb,
+)
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import (
     ERROR_RATE,
@@ -28,6 +37,7 @@ from brwatch.schedule.monitor import (
 from brwatch.schedule.records import (
     close_vanished_runs,
     newest_run_id,
+    recent_runs,
     run_json,
     runs_of_child,
     settle_runs,
@@ -36,7 +46,7 @@ from brwatch.schedule.settings import SchedulerSettings
 from brwatch.schedule.triggers import build_trigger, period_seconds
 from brwatch.sources import parse_schedule
 from brwatch.storage import Database
-from brwatch.storage.models import CrawlRun
+from brwatch.storage.models import CrawlRun, SchedulerLease
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "scheduling.md"
 
@@ -104,6 +114,32 @@ def test_a_recheck_whose_verb_is_missing_is_skipped_with_a_clear_log(
     finally:
         install(None)
     assert "rights_recheck skipped: this installation has no `brwatch no-such-verb`" in caplog.text
+
+
+def test_a_crawl_whose_lease_was_taken_over_is_stopped(sqlite_db: Database) -> None:
+    settings = SchedulerSettings().with_values(
+        {"crawl_command": "{python} -c 'import time; time.sleep(60)'", "lease_ttl": "1"}
+    )
+    install(Runtime(sqlite_db, settings, LeaseBook(sqlite_db, "us", 1), child_env={}))
+    try:
+        crawl = threading.Thread(target=crawl_source, args=("a",))
+        crawl.start()
+        deadline = time.monotonic() + 10
+        while LeaseBook(sqlite_db, "them", 60).holder("crawl:a") != "us":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with sqlite_db.session() as session:  # as if our renewals had failed past the lease's life
+            session.execute(
+                update(SchedulerLease).values(
+                    owner="them", expires_at=datetime.now(UTC) + timedelta(minutes=1)
+                )
+            )
+        crawl.join(timeout=20)
+        assert not crawl.is_alive()
+    finally:
+        install(None)
+    [run] = recent_runs(sqlite_db, "a")
+    assert run.status == "killed" and "took over" in run.log_tail
 
 
 # --- leases (the cross-process guard) --------------------------------------------------------

@@ -26,7 +26,8 @@ TICK_SECONDS = 0.5
 class ChildResult:
     pid: int
     returncode: int | None
-    # "exited" (on its own), "time_limit" (killed at its limit), "stopped" (scheduler shutdown).
+    # "exited" (on its own), "time_limit" (killed at its limit), or why the scheduler stopped
+    # it: "stopped" (shutdown), "lease_lost" (another scheduler took the job over).
     ending: str
     log_tail: str
     seconds: float
@@ -43,11 +44,11 @@ def run_child(
     time_limit: float,
     kill_grace: float,
     tail_chars: int,
-    stop_deadline: Callable[[], float | None] = lambda: None,
+    stop_reason: Callable[[], str | None] = lambda: None,
     on_start: Callable[[int], None] = lambda pid: None,
     on_tick: Callable[[int], None] = lambda pid: None,
 ) -> ChildResult:
-    """Run ``argv`` to its end, its time limit, or the stop deadline (a monotonic time)."""
+    """Run ``argv`` to its end, its time limit, or until ``stop_reason`` names a reason to stop."""
     started = time.monotonic()
     limit_at = started + time_limit
     with tempfile.TemporaryFile(prefix="brwatch-job-") as output:
@@ -67,13 +68,9 @@ def run_child(
                 break
             except subprocess.TimeoutExpired:
                 pass
-            now = time.monotonic()
-            stop_at = stop_deadline()
-            if now >= limit_at:
-                ending = "time_limit"
-            elif stop_at is not None and now >= stop_at:
-                ending = "stopped"
-            if ending != "exited":
+            reason = "time_limit" if time.monotonic() >= limit_at else stop_reason()
+            if reason:
+                ending = reason
                 log.warning(
                     "stopping %s (pid %d): %s", argv[0], process.pid, ending.replace("_", " ")
                 )

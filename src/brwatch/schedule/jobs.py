@@ -44,12 +44,14 @@ class Runtime:
     stop_requested_at: float | None = None
     stop_now: bool = False
 
-    def stop_deadline(self) -> float | None:
+    def shutdown_reason(self) -> str | None:
+        """Why children must stop for a shutdown: its grace is over, or a second signal came."""
         if self.stop_now:
-            return 0.0
+            return "stopped"
         if self.stop_requested_at is None:
             return None
-        return self.stop_requested_at + self.settings.stop_grace
+        grace_over = time.monotonic() >= self.stop_requested_at + self.settings.stop_grace
+        return "stopped" if grace_over else None
 
     def retrying(self, what: str, operation: Callable[[], T]) -> T:
         return with_db_retry(what, operation, self.settings.db_retry_for)
@@ -78,16 +80,7 @@ def crawl_source(source: str, signature: str = "") -> None:
     runtime = _runtime
     if runtime is None or runtime.stop_requested_at is not None:
         return  # shutting down: take no new work
-    job_id = CRAWL_PREFIX + source
-    try:
-        if not _claim(runtime, job_id):
-            return
-        try:
-            _crawl(runtime, source)
-        finally:
-            _release(runtime, job_id)
-    except Exception:
-        log.exception("crawl of %s: the scheduler could not complete its bookkeeping", source)
+    _under_lease(runtime, CRAWL_PREFIX + source, lambda: _crawl(runtime, source))
 
 
 def _crawl(runtime: Runtime, source: str) -> None:
@@ -103,7 +96,7 @@ def _crawl(runtime: Runtime, source: str) -> None:
         time_limit=settings.crawl_time_limit,
         kill_grace=settings.kill_grace,
         tail_chars=settings.log_tail_chars,
-        stop_deadline=runtime.stop_deadline,
+        stop_reason=watch.stop_reason,
         on_tick=watch.tick,
     )
     owned = watch.runs | runtime.retrying(
@@ -130,26 +123,22 @@ def maintenance(task: str, signature: str = "") -> None:
         log.warning("%s skipped: this installation has no `brwatch %s` command", task, missing)
         return
     job_id = MAINTENANCE_PREFIX + task
-    try:
-        if not _claim(runtime, job_id):
-            return
-        try:
-            watch = _ChildWatch(runtime, job_id)
-            log.info("%s starting: %s", task, shlex.join(argv))
-            result = run_child(
-                argv,
-                env=runtime.child_env,
-                time_limit=runtime.settings.maintenance_time_limit,
-                kill_grace=runtime.settings.kill_grace,
-                tail_chars=runtime.settings.log_tail_chars,
-                stop_deadline=runtime.stop_deadline,
-                on_tick=watch.tick,
-            )
-            _log_ending(task, result, [])
-        finally:
-            _release(runtime, job_id)
-    except Exception:
-        log.exception("%s: the scheduler could not complete its bookkeeping", task)
+
+    def work() -> None:
+        watch = _ChildWatch(runtime, job_id)
+        log.info("%s starting: %s", task, shlex.join(argv))
+        result = run_child(
+            argv,
+            env=runtime.child_env,
+            time_limit=runtime.settings.maintenance_time_limit,
+            kill_grace=runtime.settings.kill_grace,
+            tail_chars=runtime.settings.log_tail_chars,
+            stop_reason=watch.stop_reason,
+            on_tick=watch.tick,
+        )
+        _log_ending(task, result, [])
+
+    _under_lease(runtime, job_id, work)
 
 
 def missing_verb(argv: list[str]) -> str | None:
@@ -176,21 +165,42 @@ class _ChildWatch:
         self.source = source
         self.baseline = baseline
         self.runs: set[int] = set()
+        self.lease_lost = False
         self.renew_every = max(runtime.settings.lease_ttl / 4, 0.5)
         self.last_renewal = self.last_look = time.monotonic()
+
+    def stop_reason(self) -> str | None:
+        return "lease_lost" if self.lease_lost else self.runtime.shutdown_reason()
 
     def tick(self, pid: int) -> None:
         now = time.monotonic()
         try:
             if now - self.last_renewal >= self.renew_every:
                 self.last_renewal = now
-                self.runtime.leases.renew(self.job_id)
+                if not self.runtime.leases.renew(self.job_id):
+                    # Our renewals failed past the lease's life and another scheduler has the
+                    # job now: stop, or the source would be crawled twice at once.
+                    log.error("%s: lease taken over by another scheduler; stopping", self.job_id)
+                    self.lease_lost = True
             if self.source and now - self.last_look >= WATCH_EVERY:
                 self.last_look = now
                 # Found while the child lives, so runs of processes in its group can be told apart.
                 self.runs |= runs_of_child(self.runtime.db, self.source, self.baseline, pid)
         except Exception as exc:
             log.warning("%s: database unavailable while watching the child: %s", self.job_id, exc)
+
+
+def _under_lease(runtime: Runtime, job_id: str, work: Callable[[], None]) -> None:
+    """Do ``work`` holding the job's lease; failures are logged, never raised to APScheduler."""
+    try:
+        if not _claim(runtime, job_id):
+            return
+        try:
+            work()
+        finally:
+            _release(runtime, job_id)
+    except Exception:
+        log.exception("%s: the scheduler could not complete its bookkeeping", job_id)
 
 
 def _claim(runtime: Runtime, job_id: str) -> bool:
@@ -209,8 +219,8 @@ def _log_ending(what: str, result: ChildResult, run_ids: list[int]) -> None:
     runs = f" (run {', '.join(map(str, run_ids))})" if run_ids else ""
     if result.ending == "time_limit":
         log.error("%s killed at its time limit after %.1fs%s", what, result.seconds, runs)
-    elif result.ending == "stopped":
-        log.warning("%s stopped at shutdown after %.1fs%s", what, result.seconds, runs)
+    elif result.ending in ("stopped", "lease_lost"):
+        log.warning("%s stopped (%s) after %.1fs%s", what, result.ending, result.seconds, runs)
     elif result.crashed:
         log.error(
             "%s failed with exit status %s%s; log tail:\n%s",

@@ -24,6 +24,7 @@ TRIGGER = "schedule"
 _ENDING_NOTES = {
     "time_limit": "stopped by the scheduler: the crawl reached its time limit",
     "stopped": "stopped by the scheduler: shutting down and the grace period ran out",
+    "lease_lost": "stopped by the scheduler: another scheduler took over this job's lease",
 }
 
 
