@@ -182,3 +182,20 @@ def test_bad_input_gets_clear_answers_not_500(web: World) -> None:
     assert gone.status_code == 404
     assert client.get("/no/such/page").status_code == 404
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(web: World) -> None:
+    app, _, ids = web
+    client = make_client(app)
+    login(client, "edith")
+    page = client.get(f"/items/{ids['prohibited']}").text
+    client.cookies.clear()
+    response = client.post(
+        f"/items/{ids['prohibited']}/decide",
+        data={"state": "cleared", "version": "1", "csrf_token": csrf_from(page)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"/login?next=%2Fitems%2F{ids['prohibited']}&")
+    bulk = client.post("/queue/bulk", data={"state": "cleared"}, follow_redirects=False)
+    assert bulk.headers["location"].startswith("/login?next=%2Fqueue&")

@@ -111,3 +111,24 @@ def test_legal_and_admin_pages(page: Page, live_app: LiveApp) -> None:
     page.goto(live_app.base + "/users")
     expect(page.locator("table.users")).to_contain_text("edith")
     screenshot(page, "users")
+
+
+def test_a_decision_sent_after_the_session_expired_is_not_lost(
+    page: Page, live_app: LiveApp
+) -> None:
+    log_in(page, live_app, "olga")
+    item = live_app.ids["attribution"]
+    page.goto(f"{live_app.base}/items/{item}")
+    page.keyboard.press("a")  # reuse with attribution
+    page.keyboard.type("credit Xinhua and link the original")
+    page.context.clear_cookies()  # the session ends while the editor is typing
+    page.click("#decide button[type=submit]")
+    expect(page).to_have_url(re.compile(rf"/login\?next=%2Fitems%2F{item}"))
+    page.fill("input[name=name]", "olga")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(rf"/items/{item}$"))
+    expect(page.locator("input[value=reuse_with_attribution]")).to_be_checked()
+    expect(page.locator("textarea[name=note]")).to_have_value("credit Xinhua and link the original")
+    page.click("#decide button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("Decision recorded: Reuse with attribution.")

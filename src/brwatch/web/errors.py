@@ -8,6 +8,7 @@ plain 500 page that leaks nothing.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -54,6 +55,20 @@ def wants_json(request: Request) -> bool:
     )
 
 
+# Pages a form is posted from; after logging in again the browser goes back to the page.
+_FORM_PAGES = re.compile(r"/(items/\d+|grants/\d+|grants|queue|users|reuse-check)")
+
+
+def _page_to_return_to(request: Request) -> str:
+    path = request.url.path
+    if request.method == "GET":
+        return path + (f"?{request.url.query}" if request.url.query else "")
+    for candidate in (path, path.rsplit("/", 1)[0]):
+        if _FORM_PAGES.fullmatch(candidate):
+            return candidate
+    return "/queue"
+
+
 def error_response(request: Request, error: WebError) -> Response:
     if wants_json(request):
         body = {"error": error.code, "message": error.text, **error.extra}
@@ -64,8 +79,7 @@ def error_response(request: Request, error: WebError) -> Response:
         )
         return JSONResponse(body, status_code=error.status, headers=headers)
     if isinstance(error, NotLoggedIn):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        nxt = quote(target, safe="") if request.method == "GET" else ""
+        nxt = quote(_page_to_return_to(request), safe="")
         return RedirectResponse(f"/login?next={nxt}&reason={error.code}", status_code=303)
     return render(request, "error.html", {"error": error}, status_code=error.status)
 

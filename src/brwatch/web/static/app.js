@@ -65,6 +65,30 @@
     }
   });
 
+  // A decision being sent is kept in this tab until the item's version moves on, so a session
+  // that expired meanwhile loses nothing: after logging in again the form is filled back in.
+  if (decideForm) {
+    var draftKey = "brwatch-draft-" + decideForm.dataset.item;
+    var saved = null;
+    try { saved = JSON.parse(window.sessionStorage.getItem(draftKey) || "null"); } catch (e) { saved = null; }
+    if (saved && saved.version === decideForm.dataset.version) {
+      var radio = decideForm.querySelector("input[name=state][value='" + saved.state + "']");
+      if (radio) radio.checked = true;
+      var noteField = decideForm.querySelector("textarea[name=note]");
+      if (noteField && !noteField.value) noteField.value = saved.note || "";
+    } else if (saved) {
+      window.sessionStorage.removeItem(draftKey);
+    }
+    decideForm.addEventListener("submit", function () {
+      var chosen = decideForm.querySelector("input[name=state]:checked");
+      window.sessionStorage.setItem(draftKey, JSON.stringify({
+        version: decideForm.dataset.version,
+        state: chosen ? chosen.value : "",
+        note: decideForm.querySelector("textarea[name=note]").value
+      }));
+    });
+  }
+
   // Enter in the note (without Shift) records the decision.
   if (decideForm) {
     decideForm.querySelector("textarea[name=note]").addEventListener("keydown", function (event) {
