@@ -48,8 +48,6 @@ BRWATCH_MAX_SITEMAP_URLS = 5000
 
 # CPU work (parse, extract, rights) runs in worker processes; storing is batched.
 BRWATCH_WORKERS = os.cpu_count() or 2
-# A worker is replaced after this many pages (0: never), which bounds its memory.
-BRWATCH_PAGES_PER_WORKER = 1000
 BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
 BRWATCH_PROGRESS_INTERVAL = 0.5
