@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 
 from brwatch.storage import Database
-from brwatch.storage.models import Article, Snapshot
+from brwatch.storage.models import Article, Snapshot, SourceFlag
 from brwatch.web.evidence import highlighted_segments, place_evidence
 from brwatch.web.snapshot import sanitise_html, snapshot_frame_document
 from tests.web_data import (
@@ -193,3 +193,13 @@ def test_snapshot_frame_document_decodes_declared_encodings() -> None:
     raw = '<html><head><meta charset="gbk"></head><body><p>一带一路</p></body></html>'.encode("gbk")
     assert "<p>一带一路</p>" in snapshot_frame_document(gzip.compress(raw))
     assert HOSTILE_HTML  # the browser test uses the same page
+
+
+def test_queue_shows_source_health_flags(web: World) -> None:
+    app, db, _ = web
+    with db.session() as session:
+        session.add(SourceFlag(source="example", kind="no_items", detail="no new items in 3 runs"))
+    client = make_client(app)
+    login(client, "edith")
+    page = client.get("/queue").text
+    assert "Source health" in page and "no new items in 3 runs" in page

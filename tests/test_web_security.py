@@ -71,6 +71,21 @@ def test_login_is_rate_limited(web: World) -> None:
     assert api.status_code == 429 and int(api.headers["retry-after"]) > 0
 
 
+def test_login_limit_per_client_covers_many_user_names(sqlite_db: Database) -> None:
+    from tests.web_data import add_users
+
+    add_users(sqlite_db)
+    app = create_app(sqlite_db, WebSettings(secret_key="k", login_max_failures_per_client=3))
+    client = make_client(app)
+    token = csrf_from(client.get("/login").text)
+    for name in ("a1", "a2", "a3"):
+        client.post("/login", data={"name": name, "password": "guess", "csrf_token": token})
+    response = client.post(
+        "/login", data={"name": "edith", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+
+
 def test_missing_and_forged_csrf_tokens_are_refused_clearly(web: World) -> None:
     app, _db, ids = web
     client = make_client(app)
