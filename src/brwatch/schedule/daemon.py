@@ -13,7 +13,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -232,14 +231,15 @@ class SchedulerDaemon:
         return (stat.st_mtime_ns, stat.st_size)
 
     def reload_if_changed(self) -> None:
+        """Bring the jobs in line with an edited file (or on SIGHUP). A refused file is reported
+        once and the jobs stay; a database error leaves the edit pending for the next tick."""
         state = self._sources_file_state()
         if not self._reload_requested and state == self._file_state:
             return
-        self._reload_requested = False
-        self._file_state = state
         try:
             sources = load_sources(self.sources_path)
         except SourcesError as exc:
+            self._reload_requested, self._file_state = False, state
             log.error(
                 "sources file %s refused; keeping the current jobs:\n%s", self.sources_path, exc
             )
@@ -248,6 +248,7 @@ class SchedulerDaemon:
         changes = self.sync_jobs(sources)
         clear_flags(self.db, gone)
         self.sources = sources
+        self._reload_requested, self._file_state = False, state
         log.info(
             "sources reloaded from %s: %d sources; added %s, removed %s, changed %s",
             self.sources_path,
@@ -272,11 +273,11 @@ class SchedulerDaemon:
         signal.signal(signal.SIGTERM, self._on_stop_signal)
         signal.signal(signal.SIGINT, self._on_stop_signal)
         signal.signal(signal.SIGHUP, self._on_hangup)
-        # Paused until the job store matches the sources file, so nothing stale fires first.
         vanished = close_vanished_runs(self.db)
         if vanished:
             log.warning("runs %s were left running by vanished processes: marked failed", vanished)
         self._create_job_table()
+        # Paused until the job store matches the sources file, so nothing stale fires first.
         self.scheduler.start(paused=True)
         changes = self.sync_jobs(self.sources)
         self.scheduler.resume()
@@ -321,6 +322,4 @@ class SchedulerDaemon:
 
 def run_scheduler(db: Database, sources_path: Path, settings: SchedulerSettings) -> int:
     """Run the scheduler until SIGTERM/SIGINT; raises ScheduleSetupError on a bad start."""
-    daemon = SchedulerDaemon(db, sources_path, settings)
-    sys.stdout.flush()
-    return daemon.run()
+    return SchedulerDaemon(db, sources_path, settings).run()
