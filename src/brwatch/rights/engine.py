@@ -56,8 +56,11 @@ def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None =
     article_text = getattr(article, "text", None) or None
     findings = page_findings(ruleset, doc, article_text)
     findings += meta_signals(ruleset, doc.tree)
-    findings += link_signals(doc.tree, doc.text)
-    findings += structured_signals(ruleset, doc)
+    # The markup, encoded once for the cheap RE2 tests that decide whether a signal is worth
+    # reading at all.
+    source = doc.text.encode("utf-8", "surrogatepass")
+    findings += link_signals(doc.tree, source)
+    findings += structured_signals(ruleset, doc, source)
     findings += header_signals(doc.headers)
     feed = feed_rights or doc.hints.get("feed_rights")
     if feed:

@@ -200,9 +200,9 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
     return findings
 
 
-def link_signals(tree: Any, source: str) -> list[Evidence]:
+def link_signals(tree: Any, source: bytes) -> list[Evidence]:
     """rel=license links and Creative Commons links; skipped when the page names neither."""
-    if "creativecommons.org" not in source and not _LICENSE_REL.search(source):
+    if b"creativecommons.org" not in source and not _LICENSE_REL.search(source):
         return []
     findings: list[Evidence] = []
     seen: set[str] = set()
@@ -226,15 +226,14 @@ def _in_media(element: Any) -> bool:
     return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
 
 
-def structured_signals(ruleset: Ruleset, doc: Any) -> list[Evidence]:
+def structured_signals(ruleset: Ruleset, doc: Any, source: bytes) -> list[Evidence]:
     """JSON-LD and microdata rights properties, read with extruct when the page has any."""
-    source = doc.text
     extractors: list[Any] = []
-    if "application/ld+json" in source and any(
+    if b"application/ld+json" in source and any(
         _RIGHTS_PROPERTIES.search(script) for script in _JSONLD_SCRIPTS(doc.tree)
     ):
         extractors.append(JsonLdExtractor())
-    if "itemprop" in source and _MICRODATA_RIGHTS.search(source):
+    if b"itemprop" in source and _MICRODATA_RIGHTS.search(source):
         extractors.append(LxmlMicrodataExtractor())
     items: list[Any] = []
     for extractor in extractors:
