@@ -296,3 +296,20 @@ def test_international_names_paths_and_fragments_go_out_encoded(serve_site) -> N
     assert response.status == 200 and response.body == b"ok"
     assert seen == ["xn--xkrr14bows.xn--fiqs8s"]
     assert site.requests[0].headers["Host"] == f"xn--xkrr14bows.xn--fiqs8s:{site.port}"
+
+
+def test_a_resolver_that_hangs_counts_against_the_time_cap() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(5)
+        return ["93.184.216.34"]
+
+    try:
+        with pytest.raises(FetchError) as info:
+            SafeFetcher(timeout=0.3, resolver=hanging).get("http://slow-dns.example.com/")
+        assert info.value.kind == "timeout"
+    finally:
+        release.set()

@@ -14,10 +14,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpcore
@@ -81,7 +83,31 @@ class _GuardedBackend(httpcore.SyncBackend):
         self.allowed = allowed
         self.peer: str | None = None
 
-    def checked_addresses(self, host: str, port: int) -> list[IPAddress]:
+    def _resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The resolver's answer within ``timeout``: getaddrinfo itself cannot be interrupted,
+        so it runs in a helper thread that is abandoned (and ends on its own) if too slow."""
+        outcome: list[Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append(list(self.resolver(host, port)))
+            except Exception as exc:  # handed to the caller below
+                outcome.append(exc)
+
+        worker = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not outcome:
+            raise FetchError(
+                host, f"resolving {host} took longer than {timeout:g}s", kind="timeout"
+            )
+        if isinstance(outcome[0], Exception):
+            raise outcome[0]
+        return outcome[0]
+
+    def checked_addresses(
+        self, host: str, port: int, timeout: float | None = None
+    ) -> list[IPAddress]:
         literal = True
         try:
             answers = [ipaddress.ip_address(host)]
@@ -89,7 +115,8 @@ class _GuardedBackend(httpcore.SyncBackend):
             literal = False
             try:
                 answers = [
-                    ipaddress.ip_address(a.split("%", 1)[0]) for a in self.resolver(host, port)
+                    ipaddress.ip_address(a.split("%", 1)[0])
+                    for a in self._resolve(host, port, timeout)
                 ]
             except (OSError, UnicodeError, ValueError) as exc:
                 raise FetchError(host, f"cannot resolve {host}: {exc}", kind="dns") from exc
@@ -113,7 +140,7 @@ class _GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[tuple[int, int, int]] | None = None,
     ) -> httpcore.NetworkStream:
         last_error: Exception | None = None
-        for address in self.checked_addresses(host, port):
+        for address in self.checked_addresses(host, port, timeout):
             try:
                 stream = super().connect_tcp(
                     str(address), port, timeout, local_address, socket_options
