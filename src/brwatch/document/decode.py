@@ -43,7 +43,7 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
+_ASCII = bytes(range(128))  # deleting these leaves the non-ASCII bytes, to count them
 # Statistical detection only chooses among encodings news sites really use: unrestricted, the
 # detector picks exotic near-twins (ptcp154 for GBK, mac-latin2 for ISO-8859-2, ISO-8859-10 for
 # Windows-1252) that garble the text.
@@ -164,11 +164,11 @@ def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return DecodedText(body[len(bom) :].decode(encoding, "replace"), encoding, "bom")
-    non_ascii = len(_NON_ASCII.findall(body))
-    if not non_ascii:
-        return DecodedText(body.decode("ascii"), "utf-8", "utf8-valid")
-    if _strict_ok(body, "utf-8"):
+    try:
         return DecodedText(body.decode("utf-8"), "utf-8", "utf8-valid")
+    except UnicodeDecodeError:
+        pass
+    non_ascii = len(body.translate(None, _ASCII))
     header, meta = declared_encodings(body, content_type)
     chinese: str | None = None
     # A declaration counts only when the bytes agree with it (UTF-8 included: a page may be

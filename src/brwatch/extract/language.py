@@ -108,7 +108,7 @@ def script_language(text: str) -> str | None:
 def latin_language(text: str) -> str | None:
     """The Latin-script language whose function words dominate the text, if one clearly does."""
     counts = dict.fromkeys(_WORDS, 0)
-    for token in _TOKEN.findall(text[: _SAMPLE * 3].lower()):
+    for token in _TOKEN.findall(text[:_SAMPLE].lower()):
         for lang in _WORD_LANGS.get(token, ()):
             counts[lang] += 1
     ranked = sorted(counts.items(), key=lambda item: -item[1])
