@@ -82,6 +82,10 @@ def test_runs_filters_by_source_and_limit(brwatch, sqlite_db: Database) -> None:
     result = brwatch("runs", "--json", "--source", "seetao", "--limit", "2", db=sqlite_db.url)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["started_at"][11:16] for line in lines] == ["10:00", "09:00"]
+    everything = brwatch("runs", "--json", "--limit", "0", db=sqlite_db.url)
+    assert len(everything.stdout.splitlines()) == 5
+    negative = brwatch("runs", "--limit", "-1", db=sqlite_db.url)
+    assert negative.returncode == 2 and "--limit" in negative.stderr
 
 
 def test_runs_table_shows_runs_and_flags(brwatch, sqlite_db: Database) -> None:  # type: ignore[no-untyped-def]

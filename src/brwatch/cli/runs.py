@@ -6,7 +6,7 @@ import argparse
 
 from rich.table import Table
 
-from brwatch.cli._common import console, database, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line
 from brwatch.schedule import current_flags, recent_runs, run_json
 from brwatch.schedule.records import as_utc
 
@@ -22,6 +22,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.limit < 0:
+        raise CommandError(f"--limit must be 0 (all) or more, not {args.limit}")
     db = database(args)
     try:
         runs = recent_runs(db, args.source, args.limit)
