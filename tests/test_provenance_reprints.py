@@ -264,3 +264,19 @@ def test_the_table_overrules_a_stale_in_memory_index(db) -> None:
     # This process's index still holds the old signature of `first`, and must not trust it.
     assert link_reprints(db, second, index) is None
     assert _reprint_of(db) == {first: None, second: None}
+
+
+def test_find_article_tolerates_how_the_url_is_written(db) -> None:
+    from brwatch.provenance import find_article
+
+    with db.session() as s:
+        wanted = _article(s, "https://www.news.example.cn/a/1.htm", EN, None)
+        _article(s, "https://www.news.example.cn/a/2.htm", EN_OTHER, None)
+    with db.session() as s:
+        for spelling in (
+            "https://www.news.example.cn/a/1.htm",
+            "http://news.example.cn/a/1.htm/",
+            "http://www.news.example.cn/a/1.htm",
+        ):
+            assert find_article(s, spelling).id == wanted
+        assert find_article(s, "https://www.news.example.cn/a/3.htm") is None

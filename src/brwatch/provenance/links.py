@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -131,15 +132,34 @@ def _confirm(
     return confirmed
 
 
+def _url_variants(url: str) -> set[str]:
+    """The spellings one article's URL commonly takes: scheme, www., trailing slash."""
+    parts = urlsplit(url.strip())
+    host = (parts.netloc or "").lower()
+    bare = host.removeprefix("www.")
+    path = parts.path.rstrip("/")
+    rest = path + (f"?{parts.query}" if parts.query else "")
+    variants = {url.strip()}
+    for scheme in ("https", "http"):
+        for netloc in (bare, f"www.{bare}"):
+            variants |= {
+                f"{scheme}://{netloc}{rest}",
+                f"{scheme}://{netloc}{path}/" + (f"?{parts.query}" if parts.query else ""),
+            }
+    return variants
+
+
 def find_article(session: Session, url: str) -> Article | None:
-    """A stored article by URL or canonical URL (trailing slash ignored)."""
-    variants = {url, url.rstrip("/"), url.rstrip("/") + "/"}
-    return session.scalars(
+    """A stored article by URL or canonical URL, however the scheme, www. and trailing slash
+    are written (an exact match wins)."""
+    variants = _url_variants(url)
+    candidates = session.scalars(
         select(Article)
         .where(or_(Article.url.in_(variants), Article.canonical_url.in_(variants)))
         .order_by(Article.id)
-        .limit(1)
-    ).first()
+    ).all()
+    exact = [a for a in candidates if url.strip() in (a.url, a.canonical_url)]
+    return (exact or list(candidates) or [None])[0]
 
 
 @dataclass(frozen=True)
