@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Imported late: the spider module pulls in the whole pipeline.
     from crawler.spiders.news import NewsSpider
 
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     process.crawl(NewsSpider, sources=sources, seen=seen)
     _stop_gracefully_on_signals(process)
     process.start(install_signal_handlers=False)

@@ -173,19 +173,8 @@ def _terminate_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
-def run(args: argparse.Namespace) -> int:
-    path = resolve_sources_path(args.sources)
-    try:
-        sources = _select(load_sources(path), args.source, path)
-    except SourcesError as exc:
-        raise CommandError(str(exc)) from exc
-    db = database(args)
-    with db.session() as session:
-        runs = {s.name: start_run(session, s.name, args.trigger).id for s in sources}
-    progress = {name: SourceProgress(run_id) for name, run_id in runs.items()}
-    env = {**os.environ, "BRWATCH_DB_URL": db.url, "PYTHONUNBUFFERED": "1"}
-    child = _Child(_child_argv(args, path, runs), env, echo=args.verbose > 0)
-    _terminate_on_sigterm()
+def _follow(child: _Child, progress: dict[str, SourceProgress]) -> tuple[bool, bool, float]:
+    """Show the child's progress until it ends: (interrupted, finished properly, seconds)."""
     interrupted, done, elapsed = False, False, 0.0
     with Live(console=console_err, refresh_per_second=4, transient=True) as live:
         while True:
@@ -199,14 +188,35 @@ def run(args: argparse.Namespace) -> int:
                         done = True
                         interrupted = interrupted or event.get("reason") == "shutdown"
                     live.update(_table(progress, elapsed, "crawling…"))
-                break
+                return interrupted, done, elapsed
             except KeyboardInterrupt:
                 if interrupted:  # asked twice: stop now, what is stored stays stored
                     child.process.kill()
-                    break
+                    return interrupted, done, elapsed
                 interrupted = True
                 console_err.print("stopping: storing what was fetched (Ctrl-C again to abort)")
                 child.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    path = resolve_sources_path(args.sources)
+    try:
+        sources = _select(load_sources(path), args.source, path)
+    except SourcesError as exc:
+        raise CommandError(str(exc)) from exc
+    db = database(args)
+    with db.session() as session:
+        runs = {s.name: start_run(session, s.name, args.trigger).id for s in sources}
+    progress = {name: SourceProgress(run_id) for name, run_id in runs.items()}
+    env = {**os.environ, "BRWATCH_DB_URL": db.url, "PYTHONUNBUFFERED": "1"}
+    child = _Child(_child_argv(args, path, runs), env, echo=args.verbose > 0)
+    _terminate_on_sigterm()
+    try:
+        interrupted, done, elapsed = _follow(child, progress)
+    finally:
+        # The child has ended or is ending: the bookkeeping below must not be cut short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     code = child.wait()
     crashed = code != 0 or not done
     _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
