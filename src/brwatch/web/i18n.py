@@ -68,9 +68,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _current.get(translations_for(DEFAULT_LOCALE)).ngettext(singular, plural, n)
 
 
-_ = gettext
-
-
 def N_(message: str) -> str:
     """Marks a message for extraction; it is translated where it is shown (in templates)."""
     return message

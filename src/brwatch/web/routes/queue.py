@@ -62,7 +62,6 @@ def queue_page(
     with request.app.state.db.session() as session:
         page = load_queue(session, filters)
         grants = list_grants(session, include_revoked=False) if user.can(Capability.DECIDE) else []
-        flags = source_flags(request.app.state.db, session)
     return render(
         request,
         "queue.html",
@@ -71,7 +70,7 @@ def queue_page(
             "params": filters.params(),
             "query": queue_query_string(filters),
             "grants": grants,
-            "source_flags": flags,
+            "source_flags": source_flags(request.app.state.db),
             "decisions": DECISIONS,
             "labels": STATE_LABELS,
             "flag_statuses": FLAG_STATUSES,

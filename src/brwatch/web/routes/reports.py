@@ -15,13 +15,7 @@ from brwatch.accounts import Capability
 from brwatch.storage.models import Article
 from brwatch.web.errors import WebError
 from brwatch.web.i18n import N_
-from brwatch.web.integrations import (
-    REPORT_FORMATS,
-    IntegrationInputError,
-    Unavailable,
-    build_report,
-    render_report,
-)
+from brwatch.web.integrations import REPORT_FORMATS, IntegrationInputError, report_bytes
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
 
@@ -75,9 +69,7 @@ def _report(
 ) -> tuple[bytes, str]:
     start, end = _period(since, until)
     try:
-        body = render_report(build_report(request.app.state.db, start, end, source or None), fmt)
-    except Unavailable as exc:
-        raise WebError(503, "unavailable", N_("Reports are not installed in this build.")) from exc
+        body = report_bytes(request.app.state.db, start, end, source or None, fmt)
     except IntegrationInputError as exc:
         raise WebError(400, "bad_report", str(exc)) from exc
     return body, f"brwatch-report-{start.date()}-{end.date()}.{fmt}"

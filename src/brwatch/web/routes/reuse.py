@@ -12,7 +12,7 @@ from starlette.responses import Response
 from brwatch.accounts import Capability
 from brwatch.web.errors import WebError
 from brwatch.web.i18n import N_
-from brwatch.web.integrations import IntegrationInputError, Unavailable, run_reuse_gate
+from brwatch.web.integrations import IntegrationInputError, run_reuse_gate
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
 
@@ -53,8 +53,6 @@ async def reuse_check(
         answer = await run_in_threadpool(
             run_reuse_gate, request.app.state.db, article_url.strip(), body, name, user.name
         )
-    except Unavailable:
-        problem = N_("The reuse gate is not installed in this build.")
     except IntegrationInputError as exc:
         problem = str(exc)
     return render(
