@@ -24,6 +24,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
+from brwatch.schedule import stored_jobs
 from brwatch.schedule.settings import DEFAULT_CRAWL_COMMAND
 from brwatch.storage import Database
 from brwatch.storage.models import CrawlRun, SchedulerLease
@@ -338,7 +339,7 @@ def test_two_schedulers_on_one_database_do_not_double_run(harness: Harness, serv
 
 
 def test_a_stop_lets_the_crawl_finish_and_a_restart_continues_the_stored_schedule(
-    harness: Harness, serve_site
+    harness: Harness, serve_site, brwatch
 ) -> None:  # type: ignore[no-untyped-def]
     site = serve_site("127.0.0.2", {"/": Page(LISTING)})
     harness.write_sources({"alpha": "every 1h"})
@@ -348,7 +349,11 @@ def test_a_stop_lets_the_crawl_finish_and_a_restart_continues_the_stored_schedul
     assert first.stop() == 0, first.output()
     [run] = harness.runs("alpha")
     assert run.status == "ok" and run.items == 2  # finished within the grace, fully written
-    assert harness.stored_job_ids() == {"crawl:alpha"}
+    [job] = stored_jobs(harness.db)
+    assert job.job_id == "crawl:alpha" and job.next_run is not None
+    assert timedelta(minutes=50) < job.next_run - datetime.now(UTC) <= timedelta(hours=1)
+    listed = brwatch("schedule", "--jobs", db=harness.db_url, env={"COLUMNS": "200"})
+    assert listed.returncode == 0 and "crawl:alpha" in listed.stdout and "every 1h" in listed.stdout
 
     # A fresh job would crawl at once; the stored one is not due for an hour.
     second = harness.start("second")

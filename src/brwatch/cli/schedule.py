@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import UTC
 
-from brwatch.cli._common import CommandError, database
-from brwatch.schedule import SchedulerSettings, ScheduleSetupError, run_scheduler
+from rich.table import Table
+
+from brwatch.cli._common import CommandError, console, database
+from brwatch.schedule import SchedulerSettings, ScheduleSetupError, run_scheduler, stored_jobs
 from brwatch.sources import resolve_sources_path
+from brwatch.storage import Database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,6 +24,11 @@ def register(commands: argparse._SubParsersAction) -> None:
             "SIGHUP); SIGTERM/SIGINT stop cleanly. Every setting can also be given as "
             "BRWATCH_SCHEDULE_<NAME>; see docs/scheduling.md."
         ),
+    )
+    parser.add_argument(
+        "--jobs",
+        action="store_true",
+        help="list the stored jobs and their next fire times, then exit (the daemon keeps running)",
     )
     for name in SchedulerSettings.names():
         default = getattr(SchedulerSettings(), name)
@@ -42,9 +51,31 @@ def run(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger("brwatch.schedule").setLevel(logging.INFO)
     db = database(args)
+    if args.jobs:
+        try:
+            return _list_jobs(db)
+        finally:
+            db.dispose()
     try:
         return run_scheduler(db, resolve_sources_path(args.sources), settings)
     except ScheduleSetupError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
+
+
+def _list_jobs(db: Database) -> int:
+    jobs = stored_jobs(db)
+    if not jobs:
+        console.print("no scheduled jobs stored yet (start `brwatch schedule`)")
+        return 0
+    table = Table(title="scheduled jobs")
+    for column in ("job", "schedule", "next run (UTC)"):
+        table.add_column(column)
+    for job in jobs:
+        next_run = (
+            job.next_run.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if job.next_run else "paused"
+        )
+        table.add_row(job.job_id, job.schedule, next_run)
+    console.print(table)
+    return 0

@@ -28,6 +28,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.util import astimezone
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from brwatch.schedule import jobs
@@ -318,6 +319,24 @@ class SchedulerDaemon:
         jobs.install(None)
         log.info("scheduler %s stopped", self.owner)
         return 0
+
+
+@dataclass(frozen=True)
+class StoredJob:
+    job_id: str
+    schedule: str
+    next_run: datetime | None
+
+
+def stored_jobs(db: Database) -> list[StoredJob]:
+    """The jobs in the shared job store with their next fire time, without running anything."""
+    if not inspect(db.engine).has_table(JOB_TABLE):
+        return []
+    store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
+    return [
+        StoredJob(job.id, job.kwargs.get("signature", str(job.trigger)), job.next_run_time)
+        for job in store.get_all_jobs()
+    ]
 
 
 def run_scheduler(db: Database, sources_path: Path, settings: SchedulerSettings) -> int:
