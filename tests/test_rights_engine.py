@@ -288,3 +288,12 @@ def test_thousands_of_signals_are_capped() -> None:
     result = verdict(links, metas)
     assert result.status == "permission_required"
     assert len(result.evidence) <= 100
+
+
+def test_cc_rel_in_rdfa() -> None:
+    body = (
+        '<div xmlns:cc="http://creativecommons.org/ns#"><p>Story</p>'
+        '<span property="cc:license" resource="http://creativecommons.org/licenses/by-nc/3.0/"></span></div>'
+    )
+    result = verdict(body)
+    assert (result.status, result.license) == ("open_license", "CC-BY-NC-3.0")

@@ -42,6 +42,8 @@ _META = etree.XPath(
 _LICENSE_LINKS = etree.XPath(
     "//*[(self::a or self::link or self::area) and @href and (contains(@rel, 'icense') or "
     "contains(@rel, 'ICENSE') or contains(@href, 'creativecommons.org/'))]"
+    # CC REL in RDFa: <span property="cc:license" resource="…">, <meta property="dc:license" …>
+    " | //*[contains(@property, 'icense') and (@resource or @href or @content)]"
 )
 _COPYRIGHT_META = frozenset(
     {
@@ -61,7 +63,7 @@ _HOLDER_META = frozenset({"dcterms.rightsholder", "dcterms:rightsholder", "dc.ri
 _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
 # A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
-_LICENSE_REL = re2.compile(r"(?i)rel\s*=\s*[\"']?[^\"'>]{0,80}license")
+_LICENSE_REL = re2.compile(r"(?i)(?:rel|property)\s*=\s*[\"']?[^\"'>]{0,80}license")
 _JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()", smart_strings=False)
 _RIGHTS_PROPERTIES = re2.compile(
     r"(?i)license|copyright|creditText|acquireLicensePage|usageInfo|isAccessibleForFree"
@@ -207,11 +209,13 @@ def link_signals(tree: Any, source: bytes) -> list[Evidence]:
     findings: list[Evidence] = []
     seen: set[str] = set()
     for element in _LICENSE_LINKS(tree)[:MAX_SIGNALS]:
-        href = element.get("href", "").strip()
+        href = (
+            element.get("href") or element.get("resource") or element.get("content") or ""
+        ).strip()
         if href in seen or _in_media(element):
             continue
         seen.add(href)
-        rel = (element.get("rel") or "").lower()
+        rel = (element.get("rel") or element.get("property") or "").lower()
         kind = "rel_license" if "license" in rel else "cc_link"
         found = license_signal(kind, href, "link")
         if found:
