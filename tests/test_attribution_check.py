@@ -205,11 +205,12 @@ def test_unlisted_publisher_link_found_by_its_name(web) -> None:
     assert "unverified" in result.evidence["reason"]
 
 
-def _stored_article(db, html: str, origin: str | None = "新华社") -> int:  # type: ignore[no-untyped-def]
+def stored_article(db, html: str, origin: str | None = "新华社", url: str = PAGE_URL) -> int:  # type: ignore[no-untyped-def]
+    """An article crediting ``origin``, stored with ``html`` as its snapshot; its id."""
     with db.session() as session:
         article = Article(
-            canonical_url=PAGE_URL,
-            url=PAGE_URL,
+            canonical_url=url,
+            url=url,
             source="reprints",
             title="中欧班列",
             origin=origin,
@@ -220,7 +221,7 @@ def _stored_article(db, html: str, origin: str | None = "新华社") -> int:  # 
         session.add(
             Snapshot(
                 article_id=article.id,
-                url=PAGE_URL,
+                url=url,
                 html_gz=gzip.compress(html.encode()),
                 sha256="0" * 64,
                 headers={"content-type": "text/html; charset=utf-8"},
@@ -231,7 +232,7 @@ def _stored_article(db, html: str, origin: str | None = "新华社") -> int:  # 
 
 def test_store_and_mirror_on_the_article(db, web) -> None:
     link = f"http://www.news.cn:{web['origin'].port}/orig.htm"
-    article_id = _stored_article(db, page("来源：新华社", link))
+    article_id = stored_article(db, page("来源：新华社", link))
     result = check_stored_article(db, article_id, web["fetcher"])
     assert result.outcome == "ok"
     with db.session() as session:
@@ -257,7 +258,7 @@ def test_store_and_mirror_on_the_article(db, web) -> None:
 
 def test_recheck_only_what_is_stale(db, web) -> None:
     link = f"http://www.news.cn:{web['origin'].port}/gone.htm"
-    article_id = _stored_article(db, page("来源：新华社", link))
+    article_id = stored_article(db, page("来源：新华社", link))
     assert recheck_attribution(db, timedelta(hours=24), fetcher=web["fetcher"]) == {"broken": 1}
     # Fresh: nothing to do.
     assert recheck_attribution(db, timedelta(hours=24), fetcher=web["fetcher"]) == {}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 
-from brwatch.storage.models import Article, AttributionCheck, Snapshot
+from brwatch.storage.models import Article, AttributionCheck
 from tests.sites import Page
+from tests.test_attribution_check import stored_article
 
 PAGE_URL = "https://www.reprints.example.com/news/7.html"
 
@@ -18,20 +18,7 @@ def test_attribution_check_command(db, db_url, brwatch, serve_site) -> None:
         f'<p>Source: <a href="{origin.url("/story.html")}">Tiny Gazette</a></p>'
         "</article></body></html>"
     )
-    with db.session() as session:
-        article = Article(
-            canonical_url=PAGE_URL, url=PAGE_URL, source="reprints", origin="Tiny Gazette"
-        )
-        session.add(article)
-        session.flush()
-        session.add(
-            Snapshot(
-                article_id=article.id,
-                url=PAGE_URL,
-                sha256="0" * 64,
-                html_gz=gzip.compress(html.encode()),
-            )
-        )
+    stored_article(db, html, origin="Tiny Gazette", url=PAGE_URL)
     env = {"BRWATCH_ALLOWED_NETWORKS": "127.0.0.2/32"}
 
     done = brwatch("attribution", "check", "--json", db=db_url, env=env)
