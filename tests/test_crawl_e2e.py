@@ -159,7 +159,8 @@ def listing_site(serve_site: Callable[..., Site]) -> Site:
     site = serve_site("127.0.0.4", {})
     gbk = (
         f"<html><head><title>{GBK_TITLE}</title></head><body><h1>{GBK_TITLE}</h1>"
-        f"<div class='content'>{GBK_BODY}</div></body></html>"
+        f"<div class='content'>{GBK_BODY}</div>"
+        "<div class='footer'>人民网版权所有，未经书面授权禁止使用</div></body></html>"
     ).encode("gbk")
     site.pages.update({
         "/list": Page("<html><body><a href='/art/1.html'>1</a> <a href='/art/2.html'>2</a>"
@@ -223,6 +224,10 @@ def test_crawl_discovers_articles_through_sitemaps_feeds_and_listings(
     gbk = stored[listing.url("/art/2.html")]
     assert gbk.title == GBK_TITLE
     assert "丝绸之路经济带" in (gbk.text or "")
+    # Every stored page went through relevance and the rights engine.
+    assert gbk.relevant and gbk.rights_status == "prohibited"
+    assert all(a.rights and a.rights["status"] for a in stored.values())
+    assert all(a.ruleset for a in stored.values())
     # The calendar trap is cut after BRWATCH_MAX_LISTING_PAGES pages.
     calendar = [p for p in listing.paths_requested() if p.startswith("/calendar/")]
     assert 1 < len(calendar) <= 6
