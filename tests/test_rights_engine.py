@@ -297,3 +297,13 @@ def test_cc_rel_in_rdfa() -> None:
     )
     result = verdict(body)
     assert (result.status, result.license) == ("open_license", "CC-BY-NC-3.0")
+
+
+def test_license_in_a_link_header() -> None:
+    header = (
+        '<https://example.org/a>; rel="canonical", '
+        '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'
+    )
+    result = verdict("<p>Story</p>", headers={"Link": header})
+    assert (result.status, result.license) == ("open_license", "CC-BY-4.0")
+    assert result.evidence[0].scope == "header"

@@ -193,12 +193,13 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
         )
     if headers.get("tdm-policy"):
         findings.append(_signal("tdm_policy", None, headers["tdm-policy"], "header"))
-    link = headers.get("link", "")
-    if 'rel="license"' in link or "rel=license" in link:
-        url = link.split(">", 1)[0].lstrip(" <")
-        found = license_signal("rel_license", url, "header")
-        if found:
-            findings.append(found)
+    # Link: <https://…/by/4.0/>; rel="license", <https://…>; rel="canonical"
+    for value in headers.get("link", "").split(",")[:MAX_SIGNALS]:
+        target, _, params = value.partition(">")
+        if "license" in params.lower():
+            found = license_signal("rel_license", target.strip(" <"), "header")
+            if found:
+                findings.append(found)
     return findings
 
 
