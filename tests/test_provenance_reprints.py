@@ -181,6 +181,16 @@ def test_copies_command(db, db_url, brwatch) -> None:
         ("http://www.news.cn/1.htm", True),
         ("https://a.example.com/1", False),
     ]
+    # The export carries the link (DESIGN.md `reprint_of`).
+    exported = brwatch("export", "--all", "--json", db=db_url)
+    assert exported.returncode == 0, exported
+    reprint_of = {
+        line["url"]: line["reprint_of"] for line in map(json.loads, exported.stdout.splitlines())
+    }
+    assert reprint_of == {
+        "https://a.example.com/1": "http://www.news.cn/1.htm",
+        "http://www.news.cn/1.htm": None,
+    }
     missing = brwatch("copies", "https://nowhere.example.com/", db=db_url)
     assert missing.returncode == 2 and "not a stored article" in " ".join(missing.stderr.split())
 
