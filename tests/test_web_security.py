@@ -6,6 +6,7 @@ import time
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from brwatch.accounts import disable_user, set_password
 from brwatch.storage import Database
@@ -38,6 +39,11 @@ def test_secure_cookie_setting(sqlite_db: Database) -> None:
     client = make_client(app)
     response = client.get("/login")
     assert "secure" in response.headers["set-cookie"].lower()
+
+
+def test_cookie_is_secure_when_served_over_https(web: World) -> None:
+    client = TestClient(web[0], base_url="https://testserver")
+    assert "secure" in client.get("/login").headers["set-cookie"].lower()
 
 
 def test_wrong_password_is_refused_without_saying_which_part_was_wrong(web: World) -> None:

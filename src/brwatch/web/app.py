@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brwatch import __version__
 from brwatch.storage import Database
@@ -48,6 +49,33 @@ async def _security_headers(
     return response
 
 
+class SecureCookiesOverHttps:
+    """Marks cookies Secure on requests that came over https (directly or via --proxy-headers).
+
+    Outermost, so it also sees the session cookie the session middleware sets.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("scheme") != "https":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_secure(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (name, value + b"; secure")
+                    if name.lower() == b"set-cookie" and b"secure" not in value.lower()
+                    else (name, value)
+                    for name, value in message["headers"]
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_secure)
+
+
 def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings.from_environment()
     app = FastAPI(
@@ -78,6 +106,7 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(SecureCookiesOverHttps)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
