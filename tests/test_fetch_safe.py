@@ -313,3 +313,10 @@ def test_a_resolver_that_hangs_counts_against_the_time_cap() -> None:
         assert info.value.kind == "timeout"
     finally:
         release.set()
+
+
+def test_opening_a_range_does_not_open_its_ipv4_mapped_twin(canary, connections) -> None:
+    fetcher = SafeFetcher(allowed_networks=["127.0.0.0/8"])
+    with pytest.raises(FetchRefused, match="IPv4-mapped"):
+        fetcher.get(f"http://[::ffff:127.0.0.1]:{canary.port}/secret")
+    assert connections == [] and canary.requests == []
