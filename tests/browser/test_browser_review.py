@@ -132,3 +132,19 @@ def test_a_decision_sent_after_the_session_expired_is_not_lost(
     expect(page.locator("textarea[name=note]")).to_have_value("credit Xinhua and link the original")
     page.click("#decide button[type=submit]")
     expect(page.locator(".flash")).to_contain_text("Decision recorded: Reuse with attribution.")
+
+
+def test_chinese_interface(page: Page, live_app: LiveApp) -> None:
+    log_in(page, live_app, "adam")
+    page.select_option("select[name=locale]", "zh_CN")  # submits itself
+    expect(page.locator("h1")).to_contain_text("审核队列")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    screenshot(page, "queue-zh")
+    page.goto(f"{live_app.base}/items/{live_app.ids['prohibited']}")
+    expect(page.locator("h2").first).to_have_text("版权结论")
+    expect(page.locator("form#decide")).to_have_count(0)  # admins do not decide
+    snapshot = page.frame_locator("iframe.snapshot-frame").locator("p")
+    expect(snapshot).to_contain_text("The Belt and Road Forum opened in Beijing")
+    screenshot(page, "item-zh")
+    page.select_option("select[name=locale]", "en")
+    expect(page.locator("h1.item-title")).to_be_visible()
