@@ -21,14 +21,16 @@ logging.getLogger("trafilatura").setLevel(logging.ERROR)
 class BodySettings:
     """The trafilatura options brwatch uses, chosen in benchmarks/extraction.md.
 
-    Comments are not article text; tables often are (schedules, figures). `fast` skips
-    trafilatura's fallback extractors (readability, jusText): measured 1.4x faster with a
-    slightly better F1 on article-extraction-benchmark and 0.4 points less on the Chinese corpus.
+    Comments are not article text; tables often are (schedules, figures; old Chinese portals
+    lay whole articles out in tables). `fast` skips trafilatura's fallback extractors
+    (readability, jusText) and `favor_recall` keeps borderline paragraphs: together measured
+    best on article-extraction-benchmark (token F1 0.965 vs 0.962 with trafilatura's defaults)
+    at about 1.5x the speed; see benchmarks/extraction.md.
     """
 
     fast: bool = True
     favor_precision: bool = False
-    favor_recall: bool = False
+    favor_recall: bool = True
     include_tables: bool = True
     include_comments: bool = False
 

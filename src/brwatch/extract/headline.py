@@ -22,7 +22,8 @@ _MAX_HEADLINE = 120
 # Lines above an article that are not its headline: bylines, datelines, sources, page tools.
 _NOT_HEADLINE = re.compile(
     r"^(?:作者|来源|來源|发布|發布|时间|時間|日期|记者|編輯|编辑|责任编辑|字体|当前位置|您现在的位置|"
-    r"首页|返回|打印|关闭|分享|评论|by\b|source\b|posted\b|published\b|updated\b)",
+    r"首页|返回|打印|关闭|分享|评论|发表评论|我要评论|我来说两句|相关|推荐|热点|"
+    r"by\b|source\b|posted\b|published\b|updated\b|comments?\b|related\b)",
     re.IGNORECASE,
 )
 # Subtitles ("——当代中国的精神危机") and field labels ("作者：") are not headlines.
