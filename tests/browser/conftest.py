@@ -95,4 +95,8 @@ def page(browser: object) -> Iterator[object]:
 
 def screenshot(page: object, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # A full-page picture leaves out frames Chromium has not painted yet (the snapshot's
+    # sandboxed srcdoc below the fold): picturing each frame alone first paints it.
+    for frame in page.locator("iframe").all():  # type: ignore[attr-defined]
+        frame.screenshot()
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
