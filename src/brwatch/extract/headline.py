@@ -49,6 +49,8 @@ CONFIRM_DISTANCE = 15
 _MIN_CONFIRMED = 6
 _MAX_GENERIC = 5
 _LARGE_FONT = 3
+# A banner is among the first lines of the page.
+_BANNER_LINES = 10
 
 
 def squash(text: str) -> str:
@@ -137,11 +139,12 @@ def _emphasis(element: etree._Element) -> float:
 @dataclass(frozen=True, slots=True)
 class ShownHeadline:
     """What the page shows above the article: the best headline-like line and its score, and
-    how far above the article the <title>'s headline appears (None: not shown)."""
+    whether the <title>'s headline is shown only as a banner (at the top of the page, far
+    above the article)."""
 
     line: str | None
     score: float
-    title_distance: int | None
+    title_is_banner: bool
 
 
 def headline_above_article(tree: etree._Element, text: str, tag_headline: str) -> ShownHeadline:
@@ -151,9 +154,10 @@ def headline_above_article(tree: etree._Element, text: str, tag_headline: str) -
     lines = _lines_above_article(tree, text)
     tag_headline = squash(tag_headline)
     generic_tag = bool(tag_headline) and generic_title(tag_headline, text)
-    title_distance = next(
-        (at for at, (line, _) in enumerate(lines) if tag_headline and squash(line) == tag_headline),
-        None,
+    shown_at = [at for at, (line, _) in enumerate(lines) if squash(line) == tag_headline]
+    # Nearest-first list: the last indexes are the top of the page.
+    title_is_banner = bool(tag_headline and shown_at) and all(
+        at > CONFIRM_DISTANCE and len(lines) - at <= _BANNER_LINES for at in shown_at
     )
     best, best_score = None, float("-inf")
     for distance, (line, element) in enumerate(lines[:_LOOKBACK]):
@@ -180,7 +184,7 @@ def headline_above_article(tree: etree._Element, text: str, tag_headline: str) -
             score += 3.0
         if score > best_score:
             best, best_score = line, score
-    return ShownHeadline(best, best_score, title_distance)
+    return ShownHeadline(best, best_score, title_is_banner)
 
 
 def generic_title(title: str, text: str) -> bool:

@@ -14,7 +14,6 @@ from lxml import etree
 
 from brwatch.extract.headline import (
     CJK_CHAR,
-    CONFIRM_DISTANCE,
     MIN_HEADLINE,
     generic_title,
     headline_above_article,
@@ -107,7 +106,7 @@ def choose_title(
     tag_headline = strip_site_name(meta.title_tag) if meta.title_tag else ""
     shown = headline_above_article(tree, text, tag_headline) if tree is not None else None
     # A <title> shown only far above the article is the site's banner, not this story's.
-    banner = shown is not None and (shown.title_distance or 0) > CONFIRM_DISTANCE
+    banner = shown is not None and shown.title_is_banner
     if tag and not banner and not generic_title(tag, text):
         if shown and shown.line and squash(shown.line) != squash(tag):
             line = squash(shown.line)
