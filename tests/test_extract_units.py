@@ -164,3 +164,22 @@ def test_to_dict_is_json_ready() -> None:
 )
 def test_author_names_are_cleaned(head: str, authors: list[str]) -> None:
     assert extract_article(_page(head, PARAGRAPHS)).authors == authors
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Mon, 06 Sep 2021 16:45:00 +0000", datetime(2021, 9, 6, 16, 45, tzinfo=UTC)),
+        ("2021-09-06", datetime(2021, 9, 6)),
+        (datetime(2021, 9, 6, 8, tzinfo=UTC), datetime(2021, 9, 6, 8, tzinfo=UTC)),
+        ("2021年9月6日 08:30", datetime(2021, 9, 6, 8, 30)),
+    ],
+)
+def test_feed_dates_in_every_shape(value, expected) -> None:
+    article = extract_article(_page(JSONLD, PARAGRAPHS, hints={"published": value}))
+    assert (article.published, article.date_source) == (expected, "hint")
+
+
+def test_implausible_dates_are_ignored() -> None:
+    article = extract_article(_page(JSONLD, PARAGRAPHS, hints={"published": "1970-01-01"}))
+    assert article.date_source == "jsonld"
