@@ -19,7 +19,7 @@ from brwatch.extract.headline import (
     headline_above_article,
     squash,
 )
-from brwatch.extract.metadata import PageMetadata, clean_space
+from brwatch.extract.metadata import PageMetadata, clean_space, clean_value
 
 _CJK = "\u3000-\u9fff\uff00-\uffef\u2018-\u201f"
 # Separators between headline and site/section names in <title> and og:title.
@@ -89,7 +89,7 @@ def choose_title(
     text: str = "",
 ) -> str | None:
     """The headline, by the order in the module docstring; None for a page without any."""
-    hinted = clean_title(hint)
+    hinted = clean_title(clean_value(hint))  # feed titles are often escaped twice
     if len(hinted) >= MIN_HEADLINE:
         return hinted
     og_title = meta.meta.get("og:title") or meta.meta.get("twitter:title") or ""
