@@ -143,3 +143,26 @@ def test_reports_page_shows_and_downloads_every_format(web: World) -> None:
     assert bad.status_code == 400
     unknown = client.get("/reports/download?format=csv&source=nowhere")
     assert unknown.status_code == 400 and "nowhere" in unknown.text
+
+
+def test_admin_manages_accounts_and_the_changes_are_listed(web: World) -> None:
+    app = web[0]
+    admin = make_client(app)
+    token = login(admin, "adam")
+    added = admin.post(
+        "/users",
+        data={"csrf_token": token, "name": "wen", "role": "legal", "password": "a long password"},
+    )
+    assert added.status_code == 200 and "Account wen updated." in added.text
+    newcomer = make_client(app)
+    login(newcomer, "wen", "a long password")
+    assert newcomer.get("/reports").status_code == 200
+    demoted = admin.post("/users/wen/role", data={"csrf_token": token, "role": "editor"})
+    assert "create wen (legal)" in demoted.text and "role wen (editor)" in demoted.text
+    assert newcomer.get("/api/me").status_code == 401  # a role change ends the old session
+    own = admin.post("/users/adam/disable", data={"csrf_token": token, "disabled": "true"})
+    assert own.status_code == 400 and "your own account" in own.text
+    weak = admin.post(
+        "/users", data={"csrf_token": token, "name": "x", "role": "editor", "password": "short"}
+    )
+    assert weak.status_code == 400 and "at least 8 characters" in weak.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -71,7 +72,15 @@ def _change(
 def users_page(request: Request, admin: Admin) -> Response:
     with request.app.state.db.session() as session:
         users = list_users(session)
-    return render(request, "users.html", {"users": users})
+        recent = list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.entity == "user")
+                .order_by(AuditEvent.id.desc())
+                .limit(50)
+            )
+        )
+    return render(request, "users.html", {"users": users, "audit": recent})
 
 
 @router.post("/users", include_in_schema=False)
