@@ -2,7 +2,8 @@
 
 A verb module defines ``register(commands)``, where ``commands`` is the argparse sub-parser
 collection; it adds its parser and sets ``handler`` to a function ``(args) -> int`` (exit code).
-Modules whose names start with ``_`` are helpers, not verbs.
+Modules whose names start with ``_`` are helpers, not verbs. Only the verb being run is
+imported (verbs pull in heavy libraries); ``brwatch --help`` imports them all to list them.
 """
 
 from __future__ import annotations
@@ -17,8 +18,28 @@ from collections.abc import Sequence
 from brwatch import __version__
 from brwatch.cli._common import CommandError, console_err
 
+# Global options that take a value, so the verb can be found without parsing.
+_VALUED_OPTIONS = ("--db", "--sources")
 
-def build_parser() -> argparse.ArgumentParser:
+
+def _verb_modules() -> list[str]:
+    package = sys.modules[__name__]
+    names = (m.name for m in pkgutil.iter_modules(package.__path__))
+    return sorted(name for name in names if not name.startswith("_"))
+
+
+def _invoked_verb(argv: Sequence[str]) -> str | None:
+    """The module name of the verb on the command line, if there is one."""
+    tokens = iter(argv)
+    for token in tokens:
+        if token in _VALUED_OPTIONS:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token.replace("-", "_")
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brwatch",
         description="Watch Belt and Road news; decide, before reuse, whether it may be reprinted.",
@@ -38,17 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    package = sys.modules[__name__]
-    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if module_info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{module_info.name}")
-        module.register(commands)
+    verbs = _verb_modules()
+    invoked = _invoked_verb(argv if argv is not None else sys.argv[1:])
+    for name in [invoked] if invoked in verbs else verbs:
+        importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,0 +1,42 @@
+"""The command frame: verbs found on the command line, all verbs listed in help."""
+
+from __future__ import annotations
+
+import pytest
+
+from brwatch.cli import _invoked_verb, _verb_modules, build_parser, main
+
+
+@pytest.mark.parametrize(
+    ("argv", "verb"),
+    [
+        (["crawl", "--source", "x"], "crawl"),
+        (["--db", "sqlite:///a.db", "reuse-check", "--article", "u"], "reuse_check"),
+        (["--sources", "s.yaml", "-v", "sources", "--check"], "sources"),
+        (["--db=sqlite:///a.db", "export"], "export"),
+        (["--help"], None),
+    ],
+)
+def test_the_invoked_verb_is_found_past_global_options(argv: list[str], verb: str | None) -> None:
+    assert _invoked_verb(argv) == verb
+
+
+def test_help_lists_every_verb_module(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = capsys.readouterr().out
+    for name in _verb_modules():
+        assert name.replace("_", "-") in listed
+
+
+def test_only_the_invoked_verb_is_registered() -> None:
+    parser = build_parser(["runs"])
+    commands = next(a for a in parser._actions if a.dest == "command")
+    assert set(commands.choices) == {"runs"}
+
+
+def test_an_unknown_verb_is_refused_with_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["no-such-verb"])
+    assert exit_info.value.code == 2
+    assert "crawl" in capsys.readouterr().err
