@@ -1,8 +1,8 @@
 """MinHash signatures and the LSH index over them.
 
 Signatures are stored in the ``fingerprints`` table (the truth, shared by every process); each
-process keeps an in-memory MinHash LSH built from that table, topped up with rows other
-processes added since (:meth:`ReprintIndex.refresh`).
+process keeps an in-memory LSH (:mod:`brwatch.provenance.lsh`) built from that table, topped up
+with rows other processes added since (:meth:`ReprintIndex.refresh`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy import select
 
+from brwatch.provenance.lsh import CompactLSH
 from brwatch.provenance.shingles import MIN_SHINGLES, shingles
 from brwatch.storage import Database
 from brwatch.storage.models import Fingerprint
@@ -56,65 +57,54 @@ def to_bytes(minhash: LeanMinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> LeanMinHash:
-    from datasketch import LeanMinHash
-
     values = np.frombuffer(data, dtype=_DTYPE)
     if values.size != NUM_PERM:
         raise ValueError(f"fingerprint has {values.size} values, expected {NUM_PERM}")
+    return _lean(values)
+
+
+def _lean(values: np.ndarray) -> LeanMinHash:
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
 
 
+def _values(minhash: LeanMinHash) -> np.ndarray:
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
 class ReprintIndex:
-    """Near-duplicate lookup: article id -> MinHash, with LSH candidates verified by Jaccard."""
+    """Near-duplicate lookup: article id -> MinHash, LSH candidates verified by Jaccard."""
 
     def __init__(self, threshold: float = THRESHOLD) -> None:
-        from datasketch import MinHashLSH
-
         self.threshold = threshold
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-        self._signatures: dict[int, LeanMinHash] = {}
-        self._lock = threading.Lock()
+        self._lsh = CompactLSH(threshold, NUM_PERM)
         self._synced_at: datetime | None = None
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        return len(self._lsh)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._lsh
 
     @property
     def synced_at(self) -> datetime | None:
         return self._synced_at
 
-    def __contains__(self, article_id: object) -> bool:
-        return article_id in self._signatures
-
     def get(self, article_id: int) -> LeanMinHash | None:
-        return self._signatures.get(article_id)
+        values = self._lsh.values(article_id)
+        return None if values is None else _lean(values.copy())
 
     def add(self, article_id: int, minhash: LeanMinHash) -> None:
         """Insert or replace the signature of an article."""
-        with self._lock:
-            if article_id in self._signatures:
-                self._lsh.remove(article_id)
-            self._lsh.insert(article_id, minhash, check_duplication=False)
-            self._signatures[article_id] = minhash
+        self._lsh.add(article_id, _values(minhash))
 
     def remove(self, article_id: int) -> None:
-        with self._lock:
-            if self._signatures.pop(article_id, None) is not None:
-                self._lsh.remove(article_id)
+        self._lsh.remove(article_id)
 
     def similar(self, minhash: LeanMinHash, exclude: int | None = None) -> list[tuple[int, float]]:
         """Articles whose estimated Jaccard with ``minhash`` reaches the threshold, best first."""
-        found = []
-        for key in self._lsh.query(minhash):
-            if key == exclude:
-                continue
-            other = self._signatures.get(key)
-            if other is None:
-                continue
-            score = minhash.jaccard(other)
-            if score >= self.threshold:
-                found.append((key, score))
-        return sorted(found, key=lambda ks: (-ks[1], ks[0]))
+        return self._lsh.similar(_values(minhash), exclude)
 
     # -- the fingerprints table -------------------------------------------------------------
 
@@ -133,18 +123,19 @@ class ReprintIndex:
         if since is not None:
             # A margin for clock skew between writers and for transactions in flight.
             query = query.where(Fingerprint.created_at >= since - timedelta(minutes=5))
-        added = 0
+        ids: list[int] = []
+        rows: list[np.ndarray] = []
         with db.session() as session:
-            for article_id, data in session.execute(query.execution_options(yield_per=2000)):
-                if since is not None and article_id in self._signatures:
-                    continue
-                try:
-                    self.add(article_id, from_bytes(data))
-                except ValueError:
-                    continue  # a fingerprint from another signature scheme: re-indexed later
-                added += 1
+            for article_id, data in session.execute(query.execution_options(yield_per=5000)):
+                values = np.frombuffer(data, dtype=_DTYPE)
+                if values.size != NUM_PERM:
+                    continue  # another signature scheme: re-indexed when next linked
+                ids.append(article_id)
+                rows.append(values)
+        if ids:
+            self._lsh.add_many(np.array(ids, dtype=np.int64), np.stack(rows))
         self._synced_at = started
-        return added
+        return len(ids)
 
     @classmethod
     def from_database(cls, db: Database, **kwargs: Any) -> ReprintIndex:
