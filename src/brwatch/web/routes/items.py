@@ -23,7 +23,7 @@ from brwatch.web.decisions import (
 from brwatch.web.errors import WebError
 from brwatch.web.grants_store import list_grants
 from brwatch.web.i18n import N_
-from brwatch.web.item_view import item_dict, load_item
+from brwatch.web.item_view import ItemView, item_dict, load_item
 from brwatch.web.queue import QueueFilters, neighbours
 from brwatch.web.routes._common import flash, queue_filters, queue_query_string, safe_http_url
 from brwatch.web.routes.queue import Decision
@@ -65,7 +65,7 @@ def _article(session: Session, article_id: int) -> Article:
     return article
 
 
-def _snapshot_document(view: Any, snapshot_id: int | None) -> tuple[str | None, str | None]:
+def _snapshot_document(view: ItemView, snapshot_id: int | None) -> tuple[str | None, str | None]:
     """(srcdoc, problem) for the chosen or newest snapshot."""
     chosen = next((s for s in view.snapshots if s.id == snapshot_id), None) if snapshot_id else None
     snapshot = chosen or (view.snapshots[0] if view.snapshots else None)
