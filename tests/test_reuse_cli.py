@@ -218,3 +218,31 @@ def test_a_grant_recorded_under_any_name_of_the_publisher_counts(db) -> None:
     result = check_reuse(db, url, draft)
     assert result.status == "prohibited"  # Xinhua's registered terms are carried
     assert result.may_publish and result.grant_id is not None
+
+
+def test_a_reprint_may_link_to_its_original_and_carries_its_rights(db) -> None:
+    original_url = "https://news.tiny-gazette.example/2026/05/original.html"
+    copy_url = "https://portal.example.net/copy/1.html"
+    with db.session() as session:
+        original = Article(
+            canonical_url=original_url,
+            url=original_url,
+            source="tiny",
+            rights={**RIGHTS, "obligations": ["credit", "link", "no_modification"]},
+        )
+        session.add(original)
+        session.flush()
+        session.add(
+            Article(
+                canonical_url=copy_url,
+                url=copy_url,
+                source="portal",
+                reprint_of_id=original.id,
+                rights={"status": "unknown", "evidence": []},
+            )
+        )
+    result = check_reuse(db, copy_url, parse_draft(f"Story. 来源：小报社 {original_url}", "d.txt"))
+    assert result.may_publish, result.reasons
+    assert result.status == "attribution_required"  # inherited from the original
+    assert result.article["original_url"] == original_url
+    assert any("unchanged" in note for note in result.notes)

@@ -80,24 +80,32 @@ def publisher_terms_verdict(
     return verdict, {"publisher": publisher.id, "terms_url": publisher.terms.url}
 
 
-def effective_rights_in(
-    session: Session, article: Article, registry: PublisherRegistry | None = None
-) -> dict[str, Any]:
-    rights = dict(article.rights or {"status": article.rights_status or "unknown", "evidence": []})
+def reprint_chain(session: Session, article: Article) -> list[Article]:
+    """The articles ``article`` reprints, nearest first, up to the original (loops are cut)."""
+    chain: list[Article] = []
     seen = {article.id}
     current = article
-    # Walk reprint_of up to the root: each original's rights are carried by its copies.
     while current.reprint_of_id and current.reprint_of_id not in seen:
         original = session.get(Article, current.reprint_of_id)
         if original is None:
             break
         seen.add(original.id)
+        chain.append(original)
+        current = original
+    return chain
+
+
+def effective_rights_in(
+    session: Session, article: Article, registry: PublisherRegistry | None = None
+) -> dict[str, Any]:
+    rights = dict(article.rights or {"status": article.rights_status or "unknown", "evidence": []})
+    # Each original's rights are carried by its copies.
+    for original in reprint_chain(session, article):
         rights = combine_rights(
             rights,
             original.rights or {"status": original.rights_status or "unknown"},
             {"article_id": original.id, "url": original.url, "via": "reprint_of"},
         )
-        current = original
     terms = publisher_terms_verdict(article.origin or rights.get("origin"), registry)
     if terms is not None:
         verdict, where = terms

@@ -12,7 +12,12 @@ from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import FetchError, SafeFetcher
 from brwatch.provenance.links import find_article
-from brwatch.provenance.rights import combine_rights, effective_rights_in, publisher_terms_verdict
+from brwatch.provenance.rights import (
+    combine_rights,
+    effective_rights_in,
+    publisher_terms_verdict,
+    reprint_chain,
+)
 from brwatch.reuse.draft import Draft
 from brwatch.reuse.gate import ArticleFacts, GateResult, article_urls, gate, grant_keys
 from brwatch.reuse.grants import grants_for
@@ -25,17 +30,8 @@ class ReuseError(RuntimeError):
 
 
 def _stored_facts(session: Session, article: Article, registry: PublisherRegistry) -> ArticleFacts:
-    original_url = None
-    root = article
-    seen = {article.id}
-    while root.reprint_of_id and root.reprint_of_id not in seen:
-        parent = session.get(Article, root.reprint_of_id)
-        if parent is None:
-            break
-        seen.add(parent.id)
-        root = parent
-    if root is not article:
-        original_url = root.canonical_url or root.url
+    chain = reprint_chain(session, article)
+    original_url = (chain[-1].canonical_url or chain[-1].url) if chain else None
     return ArticleFacts(
         url=article.url,
         canonical_url=article.canonical_url,
