@@ -183,3 +183,19 @@ def test_feed_dates_in_every_shape(value, expected) -> None:
 def test_implausible_dates_are_ignored() -> None:
     article = extract_article(_page(JSONLD, PARAGRAPHS, hints={"published": "1970-01-01"}))
     assert article.date_source == "jsonld"
+
+
+def test_copyright_rows_of_layout_tables_are_not_article_text() -> None:
+    story = "".join(
+        f"<tr><td>中欧班列今年开行超过一万列，运输货物种类不断增加，带动沿线地区经济发展。第{n}段。</td></tr>"
+        for n in range(8)
+    )
+    footer = (
+        "<tr><td>Copyright © 2005 Sohu.com Inc. All rights reserved. 搜狐公司 版权所有</td></tr>"
+    )
+    own_terms = "<p>© 本文版权归作者所有，未经授权不得转载。</p>"
+    body = f"<table>{story}{footer}</table>{own_terms}"
+    text = extract_article(_page("<title>中欧班列</title>", body)).text
+    assert "中欧班列今年开行超过一万列" in text
+    assert "Sohu.com" not in text
+    assert "本文版权归作者所有，未经授权不得转载" in text  # the article's own terms stay

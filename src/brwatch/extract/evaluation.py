@@ -21,7 +21,21 @@ from datetime import datetime
 from pathlib import Path
 
 _TOKEN = re.compile(r"\w+")
+_SITE_NOTICE = re.compile(
+    r"版权所有|不得转载|禁止转载|未经授权|未经许可|all rights reserved|copyright|©", re.IGNORECASE
+)
 _GT_DATE = re.compile(r"^\s*((?:19|20)\d\d)(?:-(\d{1,2}))?(?:-(\d{1,2}))?(?:\s|$)")
+
+
+def notice_leaked(predicted: str, expected: str) -> bool:
+    """Whether the extracted text carries a copyright/reprint notice the true body does not
+    (a site footer taken for article text, which the rights engine would read as the
+    article's own terms)."""
+
+    def notices(text: str) -> set[str]:
+        return {match.group().casefold() for match in _SITE_NOTICE.finditer(text)}
+
+    return bool(notices(predicted) - notices(expected))
 
 
 def tokens(text: str) -> list[str]:
