@@ -289,3 +289,11 @@ def test_a_working_link_wins_over_a_broken_one_and_every_attempt_is_kept(web) ->
     result = check_attribution(html, PAGE_URL, "新华社", web["fetcher"])
     assert result.outcome == "ok" and result.link_url.endswith("/orig.htm")
     assert [a.get("status") for a in result.evidence["attempts"]] == [404, 200]
+
+
+def test_an_original_url_written_out_next_to_the_credit_counts(web) -> None:
+    written = f"http://www.news.cn:{web['origin'].port}/orig.htm"
+    html = page(f"来源：新华社 原文链接：{written}. ")
+    result = check_attribution(html, PAGE_URL, "新华社", web["fetcher"])
+    assert result.outcome == "ok" and result.link_url == written
+    assert result.evidence["link_found"] == "url_in_text"

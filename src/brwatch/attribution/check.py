@@ -8,6 +8,7 @@ with the claimed publisher's registered domains.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ from brwatch.fetch import FetchError, FetchRefused, SafeFetcher
 OUTCOMES = ("ok", "missing", "broken", "wrong_target", "not_required")
 # Links inside these are site chrome, not attribution.
 _CHROME_TAGS = {"nav", "header", "footer", "aside"}
+_WRITTEN_URL = re.compile(r"https?://[^\s<>\"'）)\]，。、；]+")
 _BLOCK_TAGS = {"p", "div", "li", "td", "section", "article", "blockquote", "figure", "dd", "span"}
 # How far up from the credit text a "near" link may sit.
 _NEAR_LEVELS = 2
@@ -69,7 +71,7 @@ class AttributionResult:
 class _Candidate:
     url: str
     anchor: str
-    why: str  # publisher_domain | origin_url | names_publisher
+    why: str  # publisher_domain | origin_url | names_publisher | url_in_text
     near_credit: bool
 
 
@@ -125,7 +127,8 @@ def find_candidates(
     names = publisher.names if publisher else (origin,)
     # Elements themselves, not id()s: lxml proxies are only stable while referenced.
     near: set[etree._Element] = set()
-    for block in _credit_blocks(tree, names):
+    blocks = _credit_blocks(tree, names)
+    for block in blocks:
         near.update(block.iter("a"))
     found: list[tuple[int, _Candidate]] = []
     for anchor in tree.iter("a"):
@@ -151,6 +154,13 @@ def find_candidates(
             continue
         rank = (0 if is_near else 2) + (0 if why != "names_publisher" else 1)
         found.append((rank, _Candidate(url, text[:200], why, is_near)))
+    # "原文链接：http://…" written out as text next to the credit counts as a link too.
+    for block in blocks:
+        for match in _WRITTEN_URL.findall(block.text_content()):
+            written = match.rstrip(".,;:!?")
+            host = urlsplit(written).hostname or ""
+            if publisher is None or publisher.owns_host(host):
+                found.append((1, _Candidate(written, written[:200], "url_in_text", True)))
     found.sort(key=lambda rc: rc[0])
     return list(dict.fromkeys(c for _, c in found))
 
