@@ -106,19 +106,12 @@ def _decode(body: bytes, encoding: str) -> str:
 def _tolerant(body: bytes, encoding: str, non_ascii: int) -> str | None:
     """The text if `encoding` decodes all but a negligible share of the bytes, else None."""
     try:
-        if _strict_ok(body, encoding):
-            return _decode(body, encoding)
+        text = body.decode(encoding)
+    except UnicodeDecodeError:
         return _near(body, encoding, non_ascii)
     except LookupError:
         return None
-
-
-def _strict_ok(body: bytes, encoding: str) -> bool:
-    try:
-        body.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return text.translate(_GB18030_FIXES) if encoding == "gb18030" else text
 
 
 def _near(body: bytes, encoding: str, non_ascii: int) -> str | None:
@@ -135,7 +128,8 @@ def _chinese(body: bytes, non_ascii: int) -> str | None:
     GBK accepts an ASCII letter as second byte, so Latin-1 text ("ü" + "b") also decodes as
     GBK; but Chinese prose is made of GB2312 pairs, both bytes at or above A1.
     """
-    if 2 * len(_GB2312_PAIR.findall(body)) < non_ascii * _MIN_GB2312_SHARE:
+    paired_bytes = len(body) - len(_GB2312_PAIR.sub(b"", body))
+    if paired_bytes < non_ascii * _MIN_GB2312_SHARE:
         return None
     return _tolerant(body, "gb18030", non_ascii)
 
