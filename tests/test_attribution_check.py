@@ -297,3 +297,17 @@ def test_an_original_url_written_out_next_to_the_credit_counts(web) -> None:
     result = check_attribution(html, PAGE_URL, "新华社", web["fetcher"])
     assert result.outcome == "ok" and result.link_url == written
     assert result.evidence["link_found"] == "url_in_text"
+
+
+def test_recheck_runs_checks_side_by_side_and_counts_each(db, web) -> None:
+    port = web["origin"].port
+    links = {"ok": "/orig.htm", "broken": "/gone.htm"}
+    for n in range(6):
+        outcome = "ok" if n % 2 else "broken"
+        link = f"http://www.news.cn:{port}{links[outcome]}"
+        stored_article(db, page("来源：新华社", link), url=f"https://www.reprints.example.com/{n}")
+    stored_article(db, page("来源：新华社"), url="https://www.reprints.example.com/none")
+    counts = recheck_attribution(db, timedelta(hours=1), fetcher=web["fetcher"], workers=3)
+    assert counts == {"ok": 3, "broken": 3, "missing": 1}
+    with db.session() as session:
+        assert session.query(AttributionCheck).count() == 7

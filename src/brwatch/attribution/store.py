@@ -6,13 +6,14 @@ import gzip
 import logging
 import zlib
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.check import AttributionResult, check_attribution, link_fetcher
-from brwatch.attribution.registry import PublisherRegistry
+from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import SafeFetcher
 from brwatch.storage import Database
@@ -97,11 +98,13 @@ def recheck_attribution(
     fetcher: SafeFetcher | None = None,
     limit: int | None = None,
     registry: PublisherRegistry | None = None,
+    workers: int = 4,
 ) -> dict[str, int]:
     """Check articles crediting an origin that were never checked or not since ``older_than``.
 
-    Returns counts by outcome (plus ``errors`` for articles that could not be checked). The
-    scheduler runs this as a recurring job; ``brwatch attribution check`` runs it by hand.
+    Returns counts by outcome (plus ``errors`` for articles that could not be checked). Checks
+    wait on other sites, so ``workers`` of them run at once. The scheduler runs this as a
+    recurring job; ``brwatch attribution check`` runs it by hand.
     """
     cutoff = datetime.now(UTC) - older_than
     latest = (
@@ -121,11 +124,14 @@ def recheck_attribution(
     with db.session() as session:
         ids = list(session.scalars(query))
     fetcher = fetcher or link_fetcher()
-    counts: Counter[str] = Counter()
-    for article_id in ids:
+    registry = registry or load_publishers()
+
+    def check(article_id: int) -> str:
         try:
-            counts[check_stored_article(db, article_id, fetcher, registry).outcome] += 1
+            return check_stored_article(db, article_id, fetcher, registry).outcome
         except Exception:  # one bad article must not stop the recheck of the others
             log.exception("attribution check of article %s failed", article_id)
-            counts["errors"] += 1
-    return dict(counts)
+            return "errors"
+
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        return dict(Counter(pool.map(check, ids)))

@@ -28,6 +28,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--article", metavar="URL", help="check this one stored article now")
     check.add_argument("--limit", type=int, metavar="N", help="check at most N articles")
+    check.add_argument(
+        "--workers", type=int, default=4, metavar="N", help="checks run at once (default 4)"
+    )
     check.add_argument("--json", action="store_true", help="print the result as JSON")
     check.set_defaults(handler=run_check)
 
@@ -53,7 +56,11 @@ def run_check(args: argparse.Namespace) -> int:
                     console.print(f"  {escape(str(result.evidence['reason']))}")
             return 0
         counts = recheck_attribution(
-            db, timedelta(hours=max(args.stale, 0)), fetcher=fetcher, limit=args.limit
+            db,
+            timedelta(hours=max(args.stale, 0)),
+            fetcher=fetcher,
+            limit=args.limit,
+            workers=args.workers,
         )
     except (RegistryError, NetworkPolicyError) as exc:
         raise CommandError(str(exc)) from exc
