@@ -290,3 +290,17 @@ def test_find_article_tolerates_how_the_url_is_written(db) -> None:
         ):
             assert find_article(s, spelling).id == wanted
         assert find_article(s, "https://www.news.example.cn/a/3.htm") is None
+
+
+def test_refresh_adds_only_what_other_processes_stored(db) -> None:
+    from brwatch.provenance import save_fingerprint
+
+    with db.session() as s:
+        first = _article(s, "https://a.example.com/1", EN, None)
+        second = _article(s, "https://b.example.com/1", EN_COPY, None)
+    index = ReprintIndex()
+    link_reprints(db, first, index)
+    loaded = ReprintIndex.from_database(db)
+    assert first in loaded and loaded.refresh(db) == 0  # nothing new: nothing re-added
+    save_fingerprint(db, second, signature(EN_COPY))  # another process stores a fingerprint
+    assert loaded.refresh(db) == 1 and second in loaded

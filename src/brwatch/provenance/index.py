@@ -132,8 +132,18 @@ class ReprintIndex:
                     continue  # another signature scheme: re-indexed when next linked
                 ids.append(article_id)
                 rows.append(values)
-        if ids:
+        if since is None and ids:
             self._lsh.add_many(np.array(ids, dtype=np.int64), np.stack(rows))
+        else:
+            # A top-up: a handful of rows, most already known; no bulk rebuild for them.
+            fresh = [
+                (article_id, values)
+                for article_id, values in zip(ids, rows, strict=True)
+                if not np.array_equal(self._lsh.values(article_id), values)
+            ]
+            for article_id, values in fresh:
+                self._lsh.add(article_id, values)
+            ids = [article_id for article_id, _ in fresh]
         self._synced_at = started
         return len(ids)
 
