@@ -40,3 +40,19 @@ def test_an_unknown_verb_is_refused_with_the_choices(capsys: pytest.CaptureFixtu
         main(["no-such-verb"])
     assert exit_info.value.code == 2
     assert "crawl" in capsys.readouterr().err
+
+
+def test_rules_test_runs_the_topic_and_publisher_examples_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rules", "test"]) == 0
+    out = capsys.readouterr().out
+    assert "topic vocabulary: ok" in out and "publisher registry: ok" in out
+
+    import brwatch.relevance
+
+    monkeypatch.setattr(
+        brwatch.relevance, "example_problems", lambda: ["topics.yaml: bri-1: example scored 0"]
+    )
+    assert main(["rules", "test"]) == 1
+    assert "bri-1: example scored 0" in capsys.readouterr().out

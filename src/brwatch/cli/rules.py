@@ -1,4 +1,5 @@
-"""`brwatch rules test` runs every rights rule's examples; `brwatch rules list` shows the rules."""
+"""`brwatch rules test` runs the examples of every data file in rules/: the rights rules, the
+topic vocabulary and the publisher registry. `brwatch rules list` shows the rights rules."""
 
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def run_test(args: argparse.Namespace) -> int:
             console.print(f"[bold red]FAIL[/] {escape(rule.id)}")
             for problem in problems:
                 console.print(f"     {escape(problem)}")
+    failed += _report_other_examples()
     verdict = "[bold red]failed[/]" if failed else "[green]ok[/]"
     console.print(
         f"{len(ruleset.rules)} rules, {examples} examples: {verdict}"
@@ -57,6 +59,26 @@ def run_test(args: argparse.Namespace) -> int:
         + f"  ruleset {ruleset.version}"
     )
     return EXIT_FAILED if failed else 0
+
+
+def _report_other_examples() -> int:
+    """Run the topic vocabulary's and the publisher registry's own examples; count failures."""
+    from brwatch.attribution import load_publishers
+    from brwatch.relevance import example_problems
+
+    failed = 0
+    for name, problems in (
+        ("topic vocabulary", example_problems()),
+        ("publisher registry", load_publishers().example_failures()),
+    ):
+        if problems:
+            failed += 1
+            console.print(f"[bold red]FAIL[/] {name}")
+            for problem in problems:
+                console.print(f"     {escape(problem)}")
+        else:
+            console.print(f"{name}: [green]ok[/]")
+    return failed
 
 
 def run_list(args: argparse.Namespace) -> int:
