@@ -6,6 +6,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from lxml import etree
 
 from brwatch.document import parse_document
 from brwatch.rights import verdict_for, verdict_for_text
@@ -307,3 +308,28 @@ def test_license_in_a_link_header() -> None:
     result = verdict("<p>Story</p>", headers={"Link": header})
     assert (result.status, result.license) == ("open_license", "CC-BY-4.0")
     assert result.evidence[0].scope == "header"
+
+
+def test_text_nodes_found_walking_back_match_the_positional_query(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Footer hits are located by a walk back from the end of <body>; every node it returns is
+    the one the positional XPath would, past comments, scripts, styles and tails."""
+    import brwatch.rights.page as page_module
+
+    doc = page(
+        "<div>lead <b>bold</b> tail<!-- note --> after comment</div>"
+        "<script>var x = '© 2024';</script><style>p{}</style>"
+        "<footer><p>© 2024 Example <a>Media</a>. All rights reserved.</p>"
+        "<span>one</span><span>two</span> last words</footer>"
+    )
+    text = page_text(doc.tree)
+    offsets = [
+        text.text.index(word) for word in ("lead", "tail", "after", "Media", ". All", "last")
+    ]
+    walked = text.nodes_at(offsets)
+    monkeypatch.setattr(page_module, "_BACKWARD_WALK_NODES", -1)  # positional query only
+    queried = page_text(doc.tree).nodes_at(offsets)
+    assert walked == queried
+    assert [(element.tag, is_tail) for element, is_tail in walked] == [
+        ("div", False), ("b", True), (etree.Comment, True), ("a", False), ("a", True),
+        ("span", True),
+    ]  # fmt: skip

@@ -56,9 +56,9 @@ def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None =
     article_text = getattr(article, "text", None) or None
     findings = page_findings(ruleset, doc, article_text)
     findings += meta_signals(ruleset, doc.tree)
-    # The markup, encoded once for the cheap RE2 tests that decide whether a signal is worth
-    # reading at all.
-    source = doc.text.encode("utf-8", "surrogatepass")
+    # The markup as UTF-8 for the cheap RE2 tests that decide whether a signal is worth reading
+    # at all: the page's own bytes when they are UTF-8, else encoded once.
+    source = getattr(doc, "utf8", None) or doc.text.encode("utf-8", "surrogatepass")
     findings += link_signals(doc.tree, source)
     findings += structured_signals(ruleset, doc, source)
     findings += header_signals(doc.headers)

@@ -8,6 +8,7 @@ scope, or to drop the hit (templates, code, captions, cookie banners, share widg
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import add
@@ -17,7 +18,12 @@ from lxml import etree
 
 # Outside scripts and styles; comments and processing instructions are not text nodes.
 # One step with a predicate, so a positional filter can be appended to it (see nodes_at).
-_TEXT_XPATH = "//body/descendant::text()[not(parent::script or parent::style)]"
+# An absolute path: "//body" would first walk the whole tree looking for every <body>.
+_TEXT_XPATH = "/html/body/descendant::text()[not(parent::script or parent::style)]"
+_NO_TEXT_PARENTS = frozenset({"script", "style"})
+# Hits among the last this many text nodes (site footers, where most notices sit) are found by
+# walking back from the end of <body>; earlier ones by one positional XPath over the page.
+_BACKWARD_WALK_NODES = 400
 # Plain strings: a "smart" string per text node would build an element proxy for each.
 _TEXT_STRINGS = etree.XPath(_TEXT_XPATH, smart_strings=False)
 # Never the page's own words: markup templates, code listings, form controls, graphics.
@@ -76,6 +82,11 @@ _CHROME_TAIL_SHARE = 0.8
 _TAIL_CHARS = 400
 
 
+# A text node as (element holding it, whether it is that element's tail), like lxml's
+# smart strings' getparent() and is_tail.
+TextNode = tuple[Any, bool]
+
+
 @dataclass(slots=True)
 class PageText:
     """The page's text, one text node per line, and a way back to the nodes behind offsets."""
@@ -84,7 +95,7 @@ class PageText:
     strings: list[str]
     text: str
     _starts: list[int] = field(default_factory=list)
-    _nodes: dict[int, Any] = field(default_factory=dict)
+    _nodes: dict[int, TextNode] = field(default_factory=dict)
 
     def index_at(self, offset: int) -> int:
         if not self._starts:
@@ -93,17 +104,61 @@ class PageText:
             self._starts = [0, *ends]
         return max(0, bisect_right(self._starts, offset) - 1)
 
-    def nodes_at(self, offsets: list[int]) -> list[Any]:
-        """The text nodes (with their parents) holding these offsets, fetched in one query."""
+    def nodes_at(self, offsets: list[int]) -> list[TextNode | None]:
+        """The text nodes holding these offsets: footer ones by a short walk back from the end
+        of <body>, any others in one positional query."""
         indexes = [self.index_at(offset) for offset in offsets]
-        missing = sorted({i for i in indexes if i not in self._nodes})
+        missing = {i for i in indexes if i not in self._nodes}
         if missing:
+            self._nodes.update(self._walk_back_to(min(missing)))
+            missing -= self._nodes.keys()
+        if missing:
+            wanted = " or ".join(f"position()={i + 1}" for i in sorted(missing))
             # Only the few nodes a rule hit are looked up as "smart" strings.
-            wanted = " or ".join(f"position()={i + 1}" for i in missing)
             found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
-            for index, node in zip(missing, found, strict=False):
-                self._nodes[index] = node
+            for index, node in zip(sorted(missing), found, strict=False):
+                self._nodes[index] = (node.getparent(), node.is_tail)
         return [self._nodes.get(i) for i in indexes]
+
+    def _walk_back_to(self, first: int) -> dict[int, TextNode]:
+        """Text nodes from the last one back to index ``first`` (at most _BACKWARD_WALK_NODES),
+        each checked against the XPath's strings; a mismatch ends the walk (the rest falls back
+        to the positional query)."""
+        body = self.tree.find("body")
+        index = len(self.strings) - 1
+        stop = max(first, index - _BACKWARD_WALK_NODES)
+        found: dict[int, TextNode] = {}
+        if body is None:
+            return found
+        for text, node in _texts_backwards(body):
+            if index < stop or text != self.strings[index]:
+                break
+            found[index] = node
+            index -= 1
+        return found
+
+
+def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
+    """Every text node under ``body`` outside scripts and styles, last first (an explicit stack:
+    hostile pages nest deeper than Python's recursion limit)."""
+    # ("tree", element): the element's subtree; ("text", element) / ("tail", child): one node.
+    stack: list[tuple[str, Any]] = [("tree", body)]
+    while stack:
+        what, element = stack.pop()
+        if what == "tree":
+            if not isinstance(element.tag, str):
+                continue  # comments and processing instructions hold no text nodes
+            keeps_text = element.tag not in _NO_TEXT_PARENTS
+            if keeps_text and element.text:
+                stack.append(("text", element))
+            for child in element:
+                stack.append(("tree", child))
+                if keeps_text and child.tail:
+                    stack.append(("tail", child))
+        elif what == "text":
+            yield element.text, (element, False)
+        else:
+            yield element.tail, (element, True)
 
 
 def page_text(tree: Any) -> PageText:
@@ -111,14 +166,14 @@ def page_text(tree: Any) -> PageText:
     return PageText(tree, strings, "\n".join(strings))
 
 
-def _place(node: Any) -> tuple[str | None, bool]:
+def _place(node: TextNode | None) -> tuple[str | None, bool]:
     """-> (None | "footer" | "caption" | "skip", inside an article container) for a text node.
 
     The whole ancestor chain is read: a "credits" block inside a footer is the site's notice,
     not a photo credit.
     """
-    element = node.getparent() if node is not None else None
-    if element is not None and node.is_tail:
+    element, is_tail = node if node is not None else (None, False)
+    if element is not None and is_tail:
         element = element.getparent()
     footer = caption = widget = in_article = False
     while element is not None:
@@ -146,7 +201,7 @@ def _place(node: Any) -> tuple[str | None, bool]:
 
 
 def scope_of(
-    page: PageText, node: Any, start: int, end: int, article_text: str | None
+    page: PageText, node: TextNode | None, start: int, end: int, article_text: str | None
 ) -> str | None:
     """The scope of a hit in the page text, or None when the hit is not the page's own notice."""
     place, in_article = _place(node)

@@ -64,7 +64,13 @@ _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
 # A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
 _LICENSE_REL = re2.compile(r"(?i)(?:rel|property)\s*=\s*[\"']?[^\"'>]{0,80}license")
-_JSONLD_SCRIPTS = etree.XPath("//script[@type='application/ld+json']/text()", smart_strings=False)
+# _LICENSE_REL stops at every rel= and property= of the markup, so it only reads the few bytes
+# before each "license" (a literal RE2 finds at memchr speed).
+_LICENSE_WORD = re2.compile(r"(?i)license")
+_LICENSE_REL_REACH = 200  # bytes before "license" _LICENSE_REL spans (97 + spaces around "=")
+_MAX_LICENSE_WORDS = 50  # beyond this many, one scan of the whole markup is cheaper
+_JSONLD_TYPE = b"application/ld+json"
+_SCRIPT_END = re2.compile(r"(?i)</script")
 _RIGHTS_PROPERTIES = re2.compile(
     r"(?i)license|copyright|creditText|acquireLicensePage|usageInfo|isAccessibleForFree"
 )
@@ -205,7 +211,7 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
 
 def link_signals(tree: Any, source: bytes) -> list[Evidence]:
     """rel=license links and Creative Commons links; skipped when the page names neither."""
-    if b"creativecommons.org" not in source and not _LICENSE_REL.search(source):
+    if b"creativecommons.org" not in source and not _names_license_rel(source):
         return []
     findings: list[Evidence] = []
     seen: set[str] = set()
@@ -226,6 +232,17 @@ def link_signals(tree: Any, source: bytes) -> list[Evidence]:
     return findings
 
 
+def _names_license_rel(source: bytes) -> bool:
+    """Whether _LICENSE_REL matches anywhere in ``source``, reading only near each "license"."""
+    for count, word in enumerate(_LICENSE_WORD.finditer(source)):
+        if count >= _MAX_LICENSE_WORDS:
+            return bool(_LICENSE_REL.search(source))
+        end = word.end()
+        if _LICENSE_REL.search(source[max(0, end - _LICENSE_REL_REACH) : end]):
+            return True
+    return False
+
+
 def _in_media(element: Any) -> bool:
     """A licence badge inside a figure or caption covers the picture, not the article."""
     return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
@@ -234,9 +251,7 @@ def _in_media(element: Any) -> bool:
 def structured_signals(ruleset: Ruleset, doc: Any, source: bytes) -> list[Evidence]:
     """JSON-LD and microdata rights properties, read with extruct when the page has any."""
     extractors: list[Any] = []
-    if b"application/ld+json" in source and any(
-        _RIGHTS_PROPERTIES.search(script) for script in _JSONLD_SCRIPTS(doc.tree)
-    ):
+    if any(_RIGHTS_PROPERTIES.search(block) for block in _jsonld_blocks(source)):
         extractors.append(JsonLdExtractor())
     if b"itemprop" in source and _MICRODATA_RIGHTS.search(source):
         extractors.append(LxmlMicrodataExtractor())
@@ -250,6 +265,17 @@ def structured_signals(ruleset: Ruleset, doc: Any, source: bytes) -> list[Eviden
     for item in islice(_works(items), MAX_SIGNALS):
         findings += _work_signals(ruleset, item)
     return findings
+
+
+def _jsonld_blocks(source: bytes) -> Iterator[bytes]:
+    """The markup after each "application/ld+json" up to the next </script>: every JSON-LD
+    script's text (and perhaps a little more), found without walking the tree."""
+    start = source.find(_JSONLD_TYPE)
+    while start >= 0:
+        end = _SCRIPT_END.search(source, start)
+        stop = end.start() if end else len(source)
+        yield source[start:stop]
+        start = source.find(_JSONLD_TYPE, stop)
 
 
 def _types(item: dict[str, Any]) -> set[str]:
