@@ -23,7 +23,10 @@ _TEXT_XPATH = "/html/body/descendant::text()[not(parent::script or parent::style
 _NO_TEXT_PARENTS = frozenset({"script", "style"})
 # Hits among the last this many text nodes (site footers, where most notices sit) are found by
 # walking back from the end of <body>; earlier ones by one positional XPath over the page.
+# Walking is done in Python (an element proxy per step), the query in C over the whole page, so
+# the walk pays only over a small share of the page.
 _BACKWARD_WALK_NODES = 400
+_BACKWARD_WALK_SHARE = 0.3
 # Plain strings: a "smart" string per text node would build an element proxy for each.
 _TEXT_STRINGS = etree.XPath(_TEXT_XPATH, smart_strings=False)
 # Never the page's own words: markup templates, code listings, form controls, graphics.
@@ -89,49 +92,73 @@ TextNode = tuple[Any, bool]
 
 @dataclass(slots=True)
 class PageText:
-    """The page's text, one text node per line, and a way back to the nodes behind offsets."""
+    """The page's text, one text node per line, and a way back to the nodes behind offsets.
+
+    Whitespace-only text nodes (the markup's indentation, half of a typical page's text) are
+    left out of the lines: no rule can match them, and every scan of the text reads them.
+    """
 
     tree: Any
+    # Every text node's string, in the order of _TEXT_XPATH (its positions).
+    nodes: list[str]
+    # The lines of ``text``: the nodes that hold more than whitespace.
     strings: list[str]
     text: str
     _starts: list[int] = field(default_factory=list)
-    _nodes: dict[int, TextNode] = field(default_factory=dict)
+    _positions: list[int] = field(default_factory=list)  # line index -> node index
+    _found: dict[int, TextNode] = field(default_factory=dict)  # by node index
 
     def index_at(self, offset: int) -> int:
+        """The line holding a character offset of ``text``."""
         if not self._starts:
             # Start of line i = lengths of the lines before it + one newline each (C-level loops).
             ends = map(add, accumulate(map(len, self.strings)), range(1, len(self.strings) + 1))
             self._starts = [0, *ends]
         return max(0, bisect_right(self._starts, offset) - 1)
 
+    def share_before(self, offset: int) -> float:
+        """How much of the page's text, whitespace-only nodes included, comes before an offset
+        (layout decisions read positions on the page as a reader sees it)."""
+        line = self.index_at(offset)
+        node = self._node_positions()[line]
+        before = sum(map(len, self.nodes[:node])) + node + offset - self._starts[line]
+        whole = sum(map(len, self.nodes)) + len(self.nodes) - 1
+        return before / whole if whole > 0 else 0.0
+
+    def _node_positions(self) -> list[int]:
+        if not self._positions:
+            self._positions = [i for i, string in enumerate(self.nodes) if not string.isspace()]
+        return self._positions
+
     def nodes_at(self, offsets: list[int]) -> list[TextNode | None]:
         """The text nodes holding these offsets: footer ones by a short walk back from the end
         of <body>, any others in one positional query."""
-        indexes = [self.index_at(offset) for offset in offsets]
-        missing = {i for i in indexes if i not in self._nodes}
+        positions = self._node_positions()
+        indexes = [positions[self.index_at(offset)] for offset in offsets]
+        missing = {i for i in indexes if i not in self._found}
         if missing:
-            self._nodes.update(self._walk_back_to(min(missing)))
-            missing -= self._nodes.keys()
+            self._found.update(self._walk_back_to(min(missing)))
+            missing -= self._found.keys()
         if missing:
             wanted = " or ".join(f"position()={i + 1}" for i in sorted(missing))
             # Only the few nodes a rule hit are looked up as "smart" strings.
             found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
             for index, node in zip(sorted(missing), found, strict=False):
-                self._nodes[index] = (node.getparent(), node.is_tail)
-        return [self._nodes.get(i) for i in indexes]
+                self._found[index] = (node.getparent(), node.is_tail)
+        return [self._found.get(i) for i in indexes]
 
     def _walk_back_to(self, first: int) -> dict[int, TextNode]:
-        """Text nodes from the last one back to index ``first`` (at most _BACKWARD_WALK_NODES),
-        each checked against the XPath's strings; a mismatch ends the walk (the rest falls back
-        to the positional query)."""
+        """Text nodes from the last one back to node index ``first``, each checked against the
+        XPath's strings (a mismatch ends the walk; the rest falls back to the positional query).
+        Nothing when ``first`` lies further back than the walk pays for."""
+        index = len(self.nodes) - 1
+        reach = min(_BACKWARD_WALK_NODES, int(len(self.nodes) * _BACKWARD_WALK_SHARE))
         body = self.tree.find("body")
-        index = len(self.strings) - 1
-        stop = max(first, index - _BACKWARD_WALK_NODES)
         found: dict[int, TextNode] = {}
-        if body is None:
+        if body is None or index - first > reach:
             return found
         for text, node in _texts_backwards(body):
-            if index < stop or text != self.strings[index]:
+            if index < first or text != self.nodes[index]:
                 break
             found[index] = node
             index -= 1
@@ -162,8 +189,9 @@ def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
 
 
 def page_text(tree: Any) -> PageText:
-    strings = _TEXT_STRINGS(tree)
-    return PageText(tree, strings, "\n".join(strings))
+    nodes = _TEXT_STRINGS(tree)
+    lines = [string for string in nodes if not string.isspace()]
+    return PageText(tree, nodes, lines, "\n".join(lines))
 
 
 def _place(node: TextNode | None) -> tuple[str | None, bool]:
@@ -216,6 +244,6 @@ def scope_of(
             return "tail" if where >= len(article_text) - _TAIL_CHARS else "body"
         if not in_article:
             return "footer"
-    if not in_article and start > len(page.text) * _CHROME_TAIL_SHARE:
+    if not in_article and page.share_before(start) > _CHROME_TAIL_SHARE:
         return "footer"
     return "body"
