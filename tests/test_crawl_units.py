@@ -188,3 +188,32 @@ def test_numbered_link_text_is_an_article_when_allow_patterns_name_it() -> None:
         "http://h.org/c/2026/11/c_1234.htm",
     ]
     assert links.pages == ["http://h.org/list?page=2"]
+
+
+def test_seen_articles_are_asked_for_conditionally_or_not_at_all() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from brwatch.sources import Source
+    from brwatch.storage.articles import SeenInfo
+    from crawler.spiders.news import NewsSpider
+
+    source = Source(name="s", feeds=["http://h.org/feed"])
+    seen = {
+        "http://h.org/validated": SeenInfo('"e1"', "Mon, 02 Nov 2026 10:00:00 GMT", 200, "x"),
+        "http://h.org/no-validators": SeenInfo(None, None, 200, "x"),
+        "http://h.org/gone": SeenInfo('"e2"', None, 404, None),
+    }
+    settings = {"BRWATCH_MAX_LISTING_PAGES": 5, "BRWATCH_MAX_CHILD_SITEMAPS": 2,
+                "BRWATCH_MAX_SITEMAP_URLS": 10}  # fmt: skip
+    crawler = get_crawler(NewsSpider, settings)
+    spider = NewsSpider.from_crawler(crawler, sources=[source], seen=seen)
+    urls = [*seen, "http://h.org/new", "http://h.org/new"]
+    requests = [r for url in urls for r in spider.follow_article(source, url, {"title": None})]
+
+    assert [r.url for r in requests] == ["http://h.org/validated", "http://h.org/new"]
+    validated, new = requests
+    assert validated.headers.to_unicode_dict() == {
+        "If-None-Match": '"e1"', "If-Modified-Since": "Mon, 02 Nov 2026 10:00:00 GMT"
+    }  # fmt: skip
+    assert not new.headers and new.meta["hints"] == {}
+    assert crawler.stats.get_value("brwatch/s/skipped_seen") == 2
