@@ -116,12 +116,12 @@ def find_notices(
     data = text.encode("utf-8", "surrogatepass")
     # Atoms only: the patterns whose literal parts all occur. Each then runs once, in finditer
     # (letting the filter confirm them first would scan the text twice).
-    hits = ruleset.prefilter.Match(data, potential=True) if data else None
+    hits = ruleset.potential(data) if data else None
     if not hits:
         return []
     findings: list[Evidence] = []
     negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
-    for index in sorted(hits):
+    for index in hits:
         compiled, regex = ruleset.by_index[index]
         rule = compiled.rule
         if scope not in rule.scopes and (not any_scope or rule.kind == "negative"):

@@ -10,8 +10,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import accumulate
-from operator import add
+from itertools import accumulate, compress, count, filterfalse
+from operator import add, not_
 from typing import Any
 
 from lxml import etree
@@ -127,7 +127,8 @@ class PageText:
 
     def _node_positions(self) -> list[int]:
         if not self._positions:
-            self._positions = [i for i, string in enumerate(self.nodes) if not string.isspace()]
+            blank = map(str.isspace, self.nodes)
+            self._positions = list(compress(count(), map(not_, blank)))
         return self._positions
 
     def nodes_at(self, offsets: list[int]) -> list[TextNode | None]:
@@ -190,7 +191,7 @@ def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
 
 def page_text(tree: Any) -> PageText:
     nodes = _TEXT_STRINGS(tree)
-    lines = [string for string in nodes if not string.isspace()]
+    lines = list(filterfalse(str.isspace, nodes))
     return PageText(tree, nodes, lines, "\n".join(lines))
 
 
