@@ -13,6 +13,7 @@ from brwatch.rights.rules import Ruleset, default_ruleset
 from brwatch.rights.signals import (
     header_signals,
     link_signals,
+    markup_hints,
     meta_signals,
     rights_text,
     structured_signals,
@@ -59,8 +60,9 @@ def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None =
     # The markup as UTF-8 for the cheap RE2 tests that decide whether a signal is worth reading
     # at all: the page's own bytes when they are UTF-8, else encoded once.
     source = getattr(doc, "utf8", None) or doc.text.encode("utf-8", "surrogatepass")
-    findings += link_signals(doc.tree, source)
-    findings += structured_signals(ruleset, doc, source)
+    hints = markup_hints(source)
+    findings += link_signals(doc.tree, hints)
+    findings += structured_signals(ruleset, doc, hints)
     findings += header_signals(doc.headers)
     feed = feed_rights or doc.hints.get("feed_rights")
     if feed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -64,11 +65,7 @@ _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
 # A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
 _LICENSE_REL = re2.compile(r"(?i)(?:rel|property)\s*=\s*[\"']?[^\"'>]{0,80}license")
-# _LICENSE_REL stops at every rel= and property= of the markup, so it only reads the few bytes
-# before each "license" (a literal RE2 finds at memchr speed).
-_LICENSE_WORD = re2.compile(r"(?i)license")
 _LICENSE_REL_REACH = 200  # bytes before "license" _LICENSE_REL spans (97 + spaces around "=")
-_MAX_LICENSE_WORDS = 50  # beyond this many, one scan of the whole markup is cheaper
 _JSONLD_TYPE = b"application/ld+json"
 _SCRIPT_END = re2.compile(r"(?i)</script")
 _RIGHTS_PROPERTIES = re2.compile(
@@ -77,6 +74,11 @@ _RIGHTS_PROPERTIES = re2.compile(
 _MICRODATA_RIGHTS = re2.compile(
     r"(?i)itemprop=[\"']?(?:license|copyright\w*|creditText|acquireLicensePage|usageInfo|isAccessibleForFree)"
 )
+_MICRODATA_REACH = 40  # bytes after "itemprop" that _MICRODATA_RIGHTS needs to decide
+# The words that make a markup signal worth reading, found in one scan of the page's bytes
+# (literals RE2 finds fast; the tests above then read only the bytes around each word).
+_SIGNAL_WORDS = re2.compile(r"(?i)license|creativecommons\.org|itemprop|application/ld\+json")
+_MAX_SIGNAL_WORDS = 300  # beyond this many, one exact scan per signal is cheaper
 # Rights of embedded media are the photographer's, not the article's.
 _MEDIA_TYPES = frozenset({"ImageObject", "VideoObject", "AudioObject", "MediaObject", "Photograph"})
 
@@ -209,9 +211,60 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
     return findings
 
 
-def link_signals(tree: Any, source: bytes) -> list[Evidence]:
+@dataclass(slots=True)
+class MarkupHints:
+    """Which markup signals a page may carry, so that only those are read from its tree."""
+
+    licenses: bool = False  # a rel/property naming a licence, or a creativecommons.org URL
+    jsonld_rights: bool = False  # a JSON-LD script naming a rights property
+    microdata_rights: bool = False  # an itemprop naming a rights property
+
+
+def markup_hints(source: bytes) -> MarkupHints:
+    """The hints, from one scan of the page's bytes for the words behind every signal."""
+    hints = MarkupHints()
+    for count, word in enumerate(_SIGNAL_WORDS.finditer(source)):
+        if count >= _MAX_SIGNAL_WORDS:
+            return _scanned_hints(source)
+        found = word.group()
+        start, end = word.span()
+        if found == b"creativecommons.org":
+            hints.licenses = True
+        elif found == _JSONLD_TYPE:
+            hints.jsonld_rights = hints.jsonld_rights or _jsonld_names_rights(source, start)
+        elif found.lower() == b"license":
+            window = source[max(0, end - _LICENSE_REL_REACH) : end]
+            hints.licenses = hints.licenses or bool(_LICENSE_REL.search(window))
+        elif found.lower() == b"itemprop":
+            window = source[start : end + _MICRODATA_REACH]
+            hints.microdata_rights = hints.microdata_rights or bool(_MICRODATA_RIGHTS.match(window))
+    return hints
+
+
+def _scanned_hints(source: bytes) -> MarkupHints:
+    """The same hints, each from its own scan of the whole markup."""
+    start = source.find(_JSONLD_TYPE)
+    jsonld_rights = False
+    while start >= 0 and not jsonld_rights:
+        jsonld_rights = _jsonld_names_rights(source, start)
+        start = source.find(_JSONLD_TYPE, start + 1)
+    return MarkupHints(
+        licenses=b"creativecommons.org" in source or bool(_LICENSE_REL.search(source)),
+        jsonld_rights=jsonld_rights,
+        microdata_rights=bool(_MICRODATA_RIGHTS.search(source)),
+    )
+
+
+def _jsonld_names_rights(source: bytes, start: int) -> bool:
+    """Whether the markup from an "application/ld+json" to the next </script> (the script's
+    text, perhaps a little more) names a rights property."""
+    end = _SCRIPT_END.search(source, start)
+    return bool(_RIGHTS_PROPERTIES.search(source[start : end.start() if end else len(source)]))
+
+
+def link_signals(tree: Any, hints: MarkupHints) -> list[Evidence]:
     """rel=license links and Creative Commons links; skipped when the page names neither."""
-    if b"creativecommons.org" not in source and not _names_license_rel(source):
+    if not hints.licenses:
         return []
     findings: list[Evidence] = []
     seen: set[str] = set()
@@ -232,28 +285,17 @@ def link_signals(tree: Any, source: bytes) -> list[Evidence]:
     return findings
 
 
-def _names_license_rel(source: bytes) -> bool:
-    """Whether _LICENSE_REL matches anywhere in ``source``, reading only near each "license"."""
-    for count, word in enumerate(_LICENSE_WORD.finditer(source)):
-        if count >= _MAX_LICENSE_WORDS:
-            return bool(_LICENSE_REL.search(source))
-        end = word.end()
-        if _LICENSE_REL.search(source[max(0, end - _LICENSE_REL_REACH) : end]):
-            return True
-    return False
-
-
 def _in_media(element: Any) -> bool:
     """A licence badge inside a figure or caption covers the picture, not the article."""
     return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
 
 
-def structured_signals(ruleset: Ruleset, doc: Any, source: bytes) -> list[Evidence]:
+def structured_signals(ruleset: Ruleset, doc: Any, hints: MarkupHints) -> list[Evidence]:
     """JSON-LD and microdata rights properties, read with extruct when the page has any."""
     extractors: list[Any] = []
-    if any(_RIGHTS_PROPERTIES.search(block) for block in _jsonld_blocks(source)):
+    if hints.jsonld_rights:
         extractors.append(JsonLdExtractor())
-    if b"itemprop" in source and _MICRODATA_RIGHTS.search(source):
+    if hints.microdata_rights:
         extractors.append(LxmlMicrodataExtractor())
     items: list[Any] = []
     for extractor in extractors:
@@ -265,17 +307,6 @@ def structured_signals(ruleset: Ruleset, doc: Any, source: bytes) -> list[Eviden
     for item in islice(_works(items), MAX_SIGNALS):
         findings += _work_signals(ruleset, item)
     return findings
-
-
-def _jsonld_blocks(source: bytes) -> Iterator[bytes]:
-    """The markup after each "application/ld+json" up to the next </script>: every JSON-LD
-    script's text (and perhaps a little more), found without walking the tree."""
-    start = source.find(_JSONLD_TYPE)
-    while start >= 0:
-        end = _SCRIPT_END.search(source, start)
-        stop = end.start() if end else len(source)
-        yield source[start:stop]
-        start = source.find(_JSONLD_TYPE, stop)
 
 
 def _types(item: dict[str, Any]) -> set[str]:
