@@ -74,11 +74,8 @@ _RIGHTS_PROPERTIES = re2.compile(
 _MICRODATA_RIGHTS = re2.compile(
     r"(?i)itemprop=[\"']?(?:license|copyright\w*|creditText|acquireLicensePage|usageInfo|isAccessibleForFree)"
 )
-_MICRODATA_REACH = 40  # bytes after "itemprop" that _MICRODATA_RIGHTS needs to decide
-# The words that make a markup signal worth reading, found in one scan of the page's bytes
-# (literals RE2 finds fast; the tests above then read only the bytes around each word).
-_SIGNAL_WORDS = re2.compile(r"(?i)license|creativecommons\.org|itemprop|application/ld\+json")
-_MAX_SIGNAL_WORDS = 300  # beyond this many, one exact scan per signal is cheaper
+_LICENSE_WORD = re2.compile(r"(?i)license")
+_MAX_LICENSE_WORDS = 50  # beyond this many, one scan of the whole markup is cheaper
 # Rights of embedded media are the photographer's, not the article's.
 _MEDIA_TYPES = frozenset({"ImageObject", "VideoObject", "AudioObject", "MediaObject", "Photograph"})
 
@@ -221,38 +218,30 @@ class MarkupHints:
 
 
 def markup_hints(source: bytes) -> MarkupHints:
-    """The hints, from one scan of the page's bytes for the words behind every signal."""
-    hints = MarkupHints()
-    for count, word in enumerate(_SIGNAL_WORDS.finditer(source)):
-        if count >= _MAX_SIGNAL_WORDS:
-            return _scanned_hints(source)
-        found = word.group()
-        start, end = word.span()
-        if found == b"creativecommons.org":
-            hints.licenses = True
-        elif found == _JSONLD_TYPE:
-            hints.jsonld_rights = hints.jsonld_rights or _jsonld_names_rights(source, start)
-        elif found.lower() == b"license":
-            window = source[max(0, end - _LICENSE_REL_REACH) : end]
-            hints.licenses = hints.licenses or bool(_LICENSE_REL.search(window))
-        elif found.lower() == b"itemprop":
-            window = source[start : end + _MICRODATA_REACH]
-            hints.microdata_rights = hints.microdata_rights or bool(_MICRODATA_RIGHTS.match(window))
-    return hints
-
-
-def _scanned_hints(source: bytes) -> MarkupHints:
-    """The same hints, each from its own scan of the whole markup."""
-    start = source.find(_JSONLD_TYPE)
+    """The hints, each from a scan RE2 or bytes.find runs at memory speed: literals, or
+    patterns that begin with one; slower tests read only the bytes around those words."""
     jsonld_rights = False
+    start = source.find(_JSONLD_TYPE)
     while start >= 0 and not jsonld_rights:
         jsonld_rights = _jsonld_names_rights(source, start)
         start = source.find(_JSONLD_TYPE, start + 1)
     return MarkupHints(
-        licenses=b"creativecommons.org" in source or bool(_LICENSE_REL.search(source)),
+        licenses=b"creativecommons.org" in source or _names_license_rel(source),
         jsonld_rights=jsonld_rights,
         microdata_rights=bool(_MICRODATA_RIGHTS.search(source)),
     )
+
+
+def _names_license_rel(source: bytes) -> bool:
+    """Whether _LICENSE_REL matches in the markup, reading only the bytes before each "license"
+    (it stops at every rel= and property= of the markup when run over all of it)."""
+    for count, word in enumerate(_LICENSE_WORD.finditer(source)):
+        if count >= _MAX_LICENSE_WORDS:
+            return bool(_LICENSE_REL.search(source))
+        end = word.end()
+        if _LICENSE_REL.search(source[max(0, end - _LICENSE_REL_REACH) : end]):
+            return True
+    return False
 
 
 def _jsonld_names_rights(source: bytes, start: int) -> bool:
