@@ -78,10 +78,12 @@ class Document:
         # is already decoded, so the declaration has nothing left to say.
         text = _XML_DECLARATION.sub("", self.text, count=1)
         try:
-            if self.utf8 is not None and text.strip():
+            # (isspace, not strip: strip copies the whole page)
+            blank = not text or text.isspace()
+            if self.utf8 is not None and not blank:
                 root = lxml.html.document_fromstring(self.utf8, parser=_UTF8_PARSER)
             else:
-                root = lxml.html.document_fromstring(text) if text.strip() else None
+                root = lxml.html.document_fromstring(text) if not blank else None
         except (etree.ParserError, ValueError):
             root = None
         if root is None:
