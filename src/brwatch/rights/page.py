@@ -106,6 +106,7 @@ class PageText:
     text: str
     _starts: list[int] = field(default_factory=list)
     _positions: list[int] = field(default_factory=list)  # line index -> node index
+    _node_starts: list[int] = field(default_factory=list)
     _found: dict[int, TextNode] = field(default_factory=dict)  # by node index
 
     def index_at(self, offset: int) -> int:
@@ -121,8 +122,11 @@ class PageText:
         (layout decisions read positions on the page as a reader sees it)."""
         line = self.index_at(offset)
         node = self._node_positions()[line]
-        before = sum(map(len, self.nodes[:node])) + node + offset - self._starts[line]
-        whole = sum(map(len, self.nodes)) + len(self.nodes) - 1
+        if not self._node_starts:
+            # Where each node would start in the text with every node kept, and the end.
+            self._node_starts = [0, *accumulate(len(string) + 1 for string in self.nodes)]
+        whole = self._node_starts[-1] - 1
+        before = self._node_starts[node] + offset - self._starts[line]
         return before / whole if whole > 0 else 0.0
 
     def _node_positions(self) -> list[int]:
