@@ -64,7 +64,8 @@ def main() -> int:
     print(f"rights verdict from raw HTML:        {n / (document_time + rights_time):7.0f} pages/s")
     print(f"rights verdict on a parsed Document: {n / rights_time:7.0f} pages/s")
     print(
-        f"added by rights over lxml parse:     {100 * rights_time / lxml_time:6.1f}%  (target <= 10%)"
+        "added by rights over lxml parse:     "
+        f"{100 * rights_time / lxml_time:6.1f}%  (target <= 10%)"
     )
     print(f"added by rights over document parse: {100 * rights_time / document_time:6.1f}%")
     raw_share = lxml_time / (document_time + rights_time)
