@@ -9,6 +9,9 @@ from twisted.internet import error as tx_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+# Why requests still waiting are dropped on Ctrl-C/SIGTERM: not an error of the site.
+STOPPED = "crawl stopped before this request was sent"
+
 # Scrapy wraps Twisted's errors in its own; both spellings are listed.
 _KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((scrapy_errors.CannotResolveHostError, tx_errors.DNSLookupError), "dns"),
@@ -32,7 +35,7 @@ _KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 
 
 def error_kind(failure: Failure) -> str:
-    """One of dns, timeout, connect, http_4xx, http_5xx, too_large, robots, other."""
+    """One of dns, timeout, connect, http_4xx, http_5xx, too_large, robots, stopped, other."""
     error = failure.value
     if isinstance(error, HttpError):
         return "http_5xx" if error.response.status >= 500 else "http_4xx"
@@ -43,8 +46,11 @@ def error_kind(failure: Failure) -> str:
     for types, kind in _KINDS:
         if isinstance(error, types):
             return kind
-    if isinstance(error, scrapy_errors.IgnoreRequest) and "robots" in str(error).lower():
-        return "robots"
+    if isinstance(error, scrapy_errors.IgnoreRequest):
+        if str(error) == STOPPED:
+            return "stopped"
+        if "robots" in str(error).lower():
+            return "robots"
     return "other"
 
 

@@ -14,11 +14,13 @@ import sys
 from collections.abc import Sequence
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
 from brwatch.sources import SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
+from crawler.errors import STOPPED
 
 
 def build_settings(overrides: Sequence[str] = ()) -> Settings:
@@ -79,6 +81,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _stop_now(process: CrawlerProcess) -> None:
+    """Drop the requests waiting in the downloader, then close: pages in transfer finish.
+
+    Scrapy's graceful stop waits for every request the engine already moved to the
+    downloader — up to CONCURRENT_REQUESTS of them, each behind its host's delay — which can
+    take minutes. Those not yet on the wire are dropped; the next run fetches them.
+    """
+    for crawler in process.crawlers:
+        downloader = crawler.engine.downloader if crawler.engine else None
+        for slot in downloader.slots.values() if downloader else ():
+            while slot.queue:
+                _request, waiting = slot.queue.popleft()
+                waiting.errback(IgnoreRequest(STOPPED))
+    process.stop()
+
+
 def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
     """SIGINT/SIGTERM: finish in-flight pages, store them, close. Repeats are ignored.
 
@@ -94,7 +112,7 @@ def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
         nonlocal stopping
         if not stopping:
             stopping = True
-            reactor.callFromThread(process.stop)  # type: ignore[attr-defined]
+            reactor.callFromThread(_stop_now, process)  # type: ignore[attr-defined]
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

@@ -382,15 +382,18 @@ def test_ctrl_c_stores_what_was_fetched_and_the_next_run_resumes(
         headers=XML,
     )
 
-    def held_back(n: int) -> Callable[[Any], Page]:
+    answered = itertools.count()
+
+    def first_few_then_stall(n: int) -> Callable[[Any], Page]:
         def handler(_request: Any) -> Page:
-            released.wait(30)  # the site stalls until the test has pressed Ctrl-C
-            return Page(article(f"Held article {n}"))
+            if next(answered) >= served_freely:
+                released.wait(30)  # the site stalls until the test has pressed Ctrl-C
+            return Page(article(f"Article {n}"))
 
         return handler
 
     for n in range(total):
-        site.pages[f"/a/{n}"] = Page(article(f"Article {n}")) if n < served_freely else held_back(n)
+        site.pages[f"/a/{n}"] = first_few_then_stall(n)
     sources = write_sources(tmp_path, {"name": "slow", "feeds": [site.url("/feed.xml")]})
     db_url = f"sqlite:///{tmp_path / 'resume.db'}"
     argv = [
@@ -426,7 +429,8 @@ def test_ctrl_c_stores_what_was_fetched_and_the_next_run_resumes(
     assert "interrupted" in stdout
     first = set(articles(db_url))
     assert served_freely <= len(first) < total
-    assert runs(db_url)["slow"].status == "killed"
+    interrupted_run = runs(db_url)["slow"]
+    assert interrupted_run.status == "killed" and interrupted_run.stats["interrupted"] is True
     assert first <= {site.url(p) for p in site.paths_requested()}
     site.requests.clear()
 

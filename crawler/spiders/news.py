@@ -238,6 +238,9 @@ class NewsSpider(Spider):
         request: Request = failure.request  # type: ignore[attr-defined]
         source = self._source_of(request)
         kind = error_kind(failure)
+        if kind == "stopped":
+            self.count(source.name, "dropped_on_stop")
+            return
         self.count(source.name, f"errors/{kind}")
         if request.meta.get("entry"):
             self.count(source.name, "entry_failed")
