@@ -53,6 +53,12 @@ def article(title: str, topic: str = "the Belt and Road Initiative", extra: str 
     )
 
 
+def rss(site: Site, paths: list[str]) -> Page:
+    """A feed linking to ``paths`` on ``site``."""
+    items = "".join(f"<item><link>{site.url(path)}</link></item>" for path in paths)
+    return Page(f"<rss><channel>{items}</channel></rss>", headers=XML)
+
+
 def write_sources(tmp_path: Path, *sources: dict[str, Any]) -> Path:
     path = tmp_path / "sources.yaml"
     path.write_text(yaml.safe_dump({"sources": list(sources)}, allow_unicode=True))
@@ -249,12 +255,7 @@ def test_recrawl_is_conditional_and_a_changed_page_gets_a_second_snapshot(
     brwatch: Callable[..., Any], serve_site: Callable[..., Site], db_url: str, tmp_path: Path
 ) -> None:
     site = serve_site("127.0.0.5", {})
-    site.pages["/feed.xml"] = Page(
-        "<rss><channel>"
-        + "".join(f"<item><link>{site.url(f'/a/{n}')}</link></item>" for n in range(3))
-        + "</channel></rss>",
-        headers=XML,
-    )
+    site.pages["/feed.xml"] = rss(site, [f"/a/{n}" for n in range(3)])
     for n in range(3):
         site.pages[f"/a/{n}"] = Page(article(f"Article {n}"), etag=f'"v1-{n}"')
     sources = write_sources(tmp_path, {"name": "cond", "feeds": [site.url("/feed.xml")]})
@@ -305,12 +306,7 @@ def test_crawl_delay_from_robots_and_source_delay_space_requests(
         ("127.0.0.7", source_times, "User-agent: *\nDisallow:\n"),
     ):
         site = serve_site(host, {"/robots.txt": Page(robots, headers=TEXT)})
-        site.pages["/feed.xml"] = Page(
-            "<rss><channel>"
-            + "".join(f"<item><link>{site.url(f'/a/{n}')}</link></item>" for n in range(3))
-            + "</channel></rss>",
-            headers=XML,
-        )
+        site.pages["/feed.xml"] = rss(site, [f"/a/{n}" for n in range(3)])
         for n in range(3):
             site.pages[f"/a/{n}"] = _timed(site, article(f"Delayed {n}"), times)
         sites.append(site)
@@ -336,9 +332,7 @@ def test_failing_sources_are_reported_and_the_others_go_on(
     brwatch: Callable[..., Any], serve_site: Callable[..., Site], db_url: str, tmp_path: Path
 ) -> None:
     good = serve_site("127.0.0.8", {"/a": Page(article("Still here"))})
-    good.pages["/feed.xml"] = Page(
-        f"<rss><channel><item><link>{good.url('/a')}</link></item></channel></rss>", headers=XML
-    )
+    good.pages["/feed.xml"] = rss(good, ["/a"])
     down = serve_site("127.0.0.9", {"/feed.xml": Page("busy", status=503, headers=TEXT)})
     sources = write_sources(
         tmp_path,
@@ -375,12 +369,7 @@ def test_ctrl_c_stores_what_was_fetched_and_the_next_run_resumes(
     total, served_freely = 30, 5
     released = threading.Event()
     site = serve_site("127.0.0.12", {})
-    site.pages["/feed.xml"] = Page(
-        "<rss><channel>"
-        + "".join(f"<item><link>{site.url(f'/a/{n}')}</link></item>" for n in range(total))
-        + "</channel></rss>",
-        headers=XML,
-    )
+    site.pages["/feed.xml"] = rss(site, [f"/a/{n}" for n in range(total)])
 
     answered = itertools.count()
 
@@ -444,9 +433,7 @@ def test_ctrl_c_stores_what_was_fetched_and_the_next_run_resumes(
 
 def test_progress_events_are_json_lines(tmp_path: Path, serve_site: Callable[..., Site]) -> None:
     site = serve_site("127.0.0.13", {"/a": Page(article("Progress"))})
-    site.pages["/feed.xml"] = Page(
-        f"<rss><channel><item><link>{site.url('/a')}</link></item></channel></rss>", headers=XML
-    )
+    site.pages["/feed.xml"] = rss(site, ["/a"])
     sources = write_sources(tmp_path, {"name": "p", "feeds": [site.url("/feed.xml")]})
     completed = subprocess.run(
         [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--progress", *FAST],
