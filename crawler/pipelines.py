@@ -114,6 +114,10 @@ class BrwatchPipeline:
             return {"url": page.url, "error": processed.error}
         for warning in processed.warnings:
             log.warning("%s: %s: %s", processed.source, processed.url, warning)
+        spider = self.crawler.spider
+        if spider is not None and hasattr(spider, "queued"):
+            # The page's canonical URL counts as fetched: a later link to it is not followed.
+            spider.queued.add(processed.canonical_url)
         requested = item.get("requested_key")
         if requested and requested != processed.url_key:
             # Redirected: remember the requested URL too, so it is not fetched again.

@@ -136,6 +136,7 @@ def feed_site(serve_site: Callable[..., Site]) -> Site:
         "/story/a?utm_source=rss&utm_medium=feed",
         "/story/a",
         "/story/b#comments",
+        "/amp/story/b",
         "/story/missing",
         "/story/broken",
         "/story/huge",
@@ -150,6 +151,10 @@ def feed_site(serve_site: Callable[..., Site]) -> Site:
         "/broken.xml": Page("<rss><channel><item><title>oops", headers=XML),
         "/story/a": Page(article("Story A")),
         "/story/b": Page(article("Story B")),
+        # The same story under another URL, naming the first as canonical: one article.
+        "/amp/story/b": Page(
+            article("Story B").replace("<head>", "<head><link rel='canonical' href='/story/b'>")
+        ),
         "/story/broken": Page("server error", status=500, headers=TEXT),
         "/story/huge": Page(article("Huge", extra="<p>" + "x" * 300_000 + "</p>")),
     })  # fmt: skip
@@ -242,7 +247,7 @@ def test_crawl_discovers_articles_through_sitemaps_feeds_and_listings(
     assert {name: run.status for name, run in recorded.items()} == {
         "news": "ok", "feeds": "ok", "listing": "ok"
     }  # fmt: skip
-    assert recorded["feeds"].items == 2
+    assert recorded["feeds"].items == 3  # story a, story b and its AMP copy (one article)
     errors = recorded["feeds"].errors
     assert errors["http_4xx"] == 1 and errors["http_5xx"] == 1
     assert errors["too_large"] == 1 and errors["parse"] == 1
