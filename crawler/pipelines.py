@@ -49,6 +49,7 @@ class BrwatchPipeline:
         self.workers = max(1, settings.getint("BRWATCH_WORKERS"))
         self.batch_size = max(1, settings.getint("BRWATCH_STORE_BATCH"))
         self.interval = settings.getfloat("BRWATCH_STORE_INTERVAL")
+        self.page_timeout = settings.getfloat("BRWATCH_PAGE_TIMEOUT")
         self.pages: list[ProcessedPage] = []
         self.visits: list[Visit] = []
         self.writes: set[asyncio.Task[None]] = set()
@@ -77,6 +78,15 @@ class BrwatchPipeline:
             self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
         )
 
+    def _replace_pool(self) -> None:
+        """A new pool; the old one's workers are stopped (a stuck one would never return)."""
+        old, self.pool = self.pool, self._new_pool()
+        old.shutdown(wait=False, cancel_futures=True)
+        # The new pool starts its workers on first use, so the children alive now are the old
+        # pool's (ProcessPoolExecutor has no public way to stop a busy worker).
+        for worker in multiprocessing.active_children():
+            worker.terminate()
+
     async def close_spider(self) -> None:
         self.closing = True
         self.ticker.cancel()
@@ -100,14 +110,20 @@ class BrwatchPipeline:
             self.visits.append(item["visit"])
             return {"visit": item["visit"].url_key}
         page = item["page"]
+        pool = self.pool
         try:
-            processed = await asyncio.wrap_future(self.pool.submit(process_page, page))
-        except BrokenProcessPool as exc:
-            # A worker died (out of memory, killed): this page is lost, the crawl goes on.
+            processed = await asyncio.wait_for(
+                asyncio.wrap_future(pool.submit(process_page, page)), self.page_timeout
+            )
+        except (TimeoutError, BrokenProcessPool) as exc:
+            # A page stuck in a stage, or a worker that died (out of memory, killed): this
+            # page is skipped (the next run fetches it again) and the crawl goes on.
+            why = f"took over {self.page_timeout:g}s" if isinstance(exc, TimeoutError) else exc
             self.count(page.source, "errors/parse")
-            log.error("%s: worker died on %s: %s", page.source, page.url, exc)
-            self.pool = self._new_pool()
-            return {"url": page.url, "error": "worker died"}
+            log.error("%s: cannot process %s: %s", page.source, page.url, why or "worker died")
+            if pool is self.pool:
+                self._replace_pool()
+            return {"url": page.url, "error": "not processed"}
         if processed.error:
             self.count(processed.source, "errors/parse")
             log.warning("%s: %s skipped: %s", processed.source, processed.url, processed.error)

@@ -48,6 +48,8 @@ BRWATCH_MAX_SITEMAP_URLS = 5000
 
 # CPU work (parse, extract, rights) runs in worker processes; storing is batched.
 BRWATCH_WORKERS = os.cpu_count() or 2
+# A page still in the workers after this many seconds is skipped (and its worker replaced).
+BRWATCH_PAGE_TIMEOUT = 120.0
 BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
 BRWATCH_PROGRESS_INTERVAL = 0.5

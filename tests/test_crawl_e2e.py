@@ -451,3 +451,19 @@ def test_progress_events_are_json_lines(tmp_path: Path, serve_site: Callable[...
     done = events[-1]
     assert done["event"] == "done" and done["reason"] == "finished"
     assert done["sources"]["p"]["pages"] == 2 and done["sources"]["p"]["items"] == 1
+
+
+def test_a_page_stuck_in_processing_is_skipped_and_the_crawl_goes_on(
+    brwatch: Callable[..., Any], serve_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    site = serve_site("127.0.0.14", {"/a/0": Page(article("Zero")), "/a/1": Page(article("One"))})
+    site.pages["/feed.xml"] = rss(site, ["/a/0", "/a/1"])
+    sources = write_sources(tmp_path, {"name": "stuck", "feeds": [site.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'stuck.db'}"
+    # No stage finishes within a millisecond (a worker is not even started by then).
+    result = crawl(brwatch, sources, db_url, "--set", "BRWATCH_PAGE_TIMEOUT=0.001")
+
+    run = runs(db_url)["stuck"]
+    assert run.status == "ok" and run.errors == {"parse": 2}
+    assert articles(db_url) == {}
+    assert "stuck" in result.stdout
