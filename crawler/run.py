@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from scrapy.crawler import CrawlerProcess
@@ -97,6 +99,11 @@ def _stop_now(process: CrawlerProcess) -> None:
     process.stop()
 
 
+def _give_up(grace: float) -> None:
+    print(f"error: the crawl did not stop within {grace:g}s; leaving", file=sys.stderr)
+    os._exit(1)
+
+
 def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
     """SIGINT/SIGTERM: finish in-flight pages, store them, close. Repeats are ignored.
 
@@ -108,11 +115,18 @@ def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
 
     stopping = False
 
+    grace = process.settings.getfloat("BRWATCH_STOP_GRACE")
+
     def handler(signum: int, frame: object) -> None:
         nonlocal stopping
         if not stopping:
             stopping = True
             reactor.callFromThread(_stop_now, process)  # type: ignore[attr-defined]
+            # If storing hangs (a dead database, a wedged worker), leave anyway; a timer
+            # thread fires even when the reactor is stuck.
+            deadline = threading.Timer(grace, _give_up, args=(grace,))
+            deadline.daemon = True
+            deadline.start()
 
     signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)

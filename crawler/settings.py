@@ -53,6 +53,8 @@ BRWATCH_PAGE_TIMEOUT = 120.0
 BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
 BRWATCH_PROGRESS_INTERVAL = 0.5
+# After Ctrl-C/SIGTERM, seconds to finish and store pages in flight before leaving regardless.
+BRWATCH_STOP_GRACE = 60.0
 # Enough responses in flight to keep the workers busy, few enough to bound memory.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 CONCURRENT_ITEMS = 64

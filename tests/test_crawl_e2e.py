@@ -467,3 +467,38 @@ def test_a_page_stuck_in_processing_is_skipped_and_the_crawl_goes_on(
     assert run.status == "ok" and run.errors == {"parse": 2}
     assert articles(db_url) == {}
     assert "stuck" in result.stdout
+
+
+def test_ctrl_c_does_not_wait_for_a_stalled_transfer(
+    serve_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    released = threading.Event()
+
+    def stall(_request: Any) -> Page:
+        released.wait(30)
+        return Page(article("Too late"))
+
+    site = serve_site("127.0.0.15", {"/a": stall})
+    site.pages["/feed.xml"] = rss(site, ["/a"])
+    sources = write_sources(tmp_path, {"name": "stall", "feeds": [site.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'stall.db'}"
+    argv = [sys.executable, "-m", "brwatch.cli", "--sources", str(sources), "crawl", *FAST,
+            "--set", "DOWNLOAD_TIMEOUT=30"]  # fmt: skip
+    crawl_process = subprocess.Popen(
+        argv, env={**os.environ, "BRWATCH_DB_URL": db_url}, cwd=tmp_path,
+        start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "/a" not in site.paths_requested():
+            time.sleep(0.1)
+        os.killpg(crawl_process.pid, signal.SIGINT)
+        stopped = time.monotonic()
+        # Without the grace period the crawl would wait for the stalled transfer (30 s).
+        stdout, _stderr = crawl_process.communicate(timeout=20)
+        assert time.monotonic() - stopped < 20
+    finally:
+        released.set()
+    assert crawl_process.returncode == 130 and "interrupted" in stdout
+    assert runs(db_url)["stall"].status == "killed"
+    assert articles(db_url) == {}
