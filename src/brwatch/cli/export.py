@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
+from brwatch.attribution import PublisherRegistry, load_publishers
 from brwatch.cli._common import database, print_json_line
+from brwatch.provenance.rights import effective_rights_in
 from brwatch.storage.models import Article
 
 STREAM_BATCH = 500
@@ -52,16 +54,32 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _attribution(article: Article) -> dict[str, Any]:
     stored = article.attribution or {}
+    link = stored.get("link", article.attribution_link)
+    if link is None and not article.origin:
+        # Nothing credited to another publisher: no link is owed. With an origin and no check
+        # yet, the outcome stays null until `brwatch attribution check` has run.
+        link = "not_required"
     return {
         **stored,
         "origin": stored.get("origin", article.origin),
         "origin_url": stored.get("origin_url"),
-        "link": stored.get("link", article.attribution_link),
+        "link": link,
     }
 
 
-def article_record(article: Article, reprint_of: str | None = None) -> dict[str, Any]:
-    """The export line of one article (DESIGN.md "export --json line")."""
+def _rights(session: Session, article: Article, registry: PublisherRegistry) -> Any:
+    """The rights that apply to reuse: a reprint carries its original's rights, and a page
+    crediting a publisher carries that publisher's registered terms (the stricter wins)."""
+    if article.rights is None:
+        return None
+    return effective_rights_in(session, article, registry)
+
+
+def article_record(
+    article: Article, reprint_of: str | None = None, rights: Any = None
+) -> dict[str, Any]:
+    """The export line of one article (DESIGN.md "export --json line"); ``rights`` defaults to
+    the article's own verdict."""
     return {
         "url": article.url,
         "canonical_url": article.canonical_url,
@@ -72,7 +90,7 @@ def article_record(article: Article, reprint_of: str | None = None) -> dict[str,
         "authors": list(article.authors or []),
         "relevant": bool(article.relevant),
         "topic_score": article.topic_score,
-        "rights": article.rights,
+        "rights": rights if rights is not None else article.rights,
         "attribution": _attribution(article),
         "reprint_of": reprint_of,
         "review": {"state": article.review_state, "version": article.review_version},
@@ -93,11 +111,13 @@ def run(args: argparse.Namespace) -> int:
         query = query.where(Article.relevant.is_(True))
     if args.source:
         query = query.where(Article.source.in_(args.source))
+    registry = load_publishers()
     with db.session() as session:
         rows = session.execute(query.execution_options(yield_per=STREAM_BATCH))
         try:
             for article, reprint_of in rows:
-                print_json_line(article_record(article, reprint_of))
+                rights = _rights(session, article, registry)
+                print_json_line(article_record(article, reprint_of, rights))
         except BrokenPipeError:
             # The reader stopped early (`| head`): not an error; keep Python from complaining.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

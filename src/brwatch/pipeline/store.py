@@ -3,6 +3,8 @@
 The crawler hands over pages in batches (a transaction per page would make the database the
 bottleneck). If a batch fails on a constraint — another process stored the same canonical URL a
 moment earlier — the batch is retried page by page so one conflict never loses the others.
+After a batch is committed, each new or changed article is fingerprinted and linked to the
+article it reprints (provenance), in this long-lived writing process where the index lives.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def _article_fields(page: ProcessedPage) -> dict[str, object]:
     }
 
 
-def _store_one(session: Session, page: ProcessedPage) -> str:
+def _store_one(session: Session, page: ProcessedPage) -> tuple[str, int]:
     snapshot = SnapshotData(
         url=page.url,
         status=page.status,
@@ -84,14 +86,20 @@ def _store_one(session: Session, page: ProcessedPage) -> str:
             sha256=page.sha256,
             keep_validators=not is_fetched,
         )
-    return outcome
+    return outcome, article.id
 
 
-def _write(session: Session, pages: list[ProcessedPage], run_ids: RunIds) -> Counter[str]:
+def _write(
+    session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: list[int]
+) -> Counter[str]:
+    """Write pages; ids of new or changed articles are appended to ``stored``."""
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
     for page in pages:
-        outcomes[_store_one(session, page)] += 1
+        outcome, article_id = _store_one(session, page)
+        outcomes[outcome] += 1
+        if outcome in ("new", "changed"):
+            stored.append(article_id)
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
@@ -107,20 +115,40 @@ def store_batch(
     batch = [page for page in pages if page.error is None]
     if not batch:
         return Counter()
+    stored: list[int] = []
     try:
         with db.session() as session:
-            return _write(session, batch, run_ids)
+            outcomes = _write(session, batch, run_ids, stored)
     except IntegrityError:
         log.info("batch of %d hit a concurrent write; storing one by one", len(batch))
-    outcomes: Counter[str] = Counter()
-    for page in batch:
-        try:
-            with db.session() as session:
-                outcomes += _write(session, [page], run_ids)
-        except IntegrityError as exc:
-            log.error("cannot store %s: %s", page.url, exc.orig or exc)
-            outcomes["failed"] += 1
+        stored.clear()
+        outcomes = Counter()
+        for page in batch:
+            written: list[int] = []
+            try:
+                with db.session() as session:
+                    outcomes += _write(session, [page], run_ids, written)
+                stored += written
+            except IntegrityError as exc:
+                log.error("cannot store %s: %s", page.url, exc.orig or exc)
+                outcomes["failed"] += 1
+    _link_reprints(db, stored)
     return outcomes
+
+
+def _link_reprints(db: Database, article_ids: list[int]) -> None:
+    """Provenance for freshly stored articles; a failure is logged, the articles stay stored."""
+    if not article_ids:
+        return
+    from brwatch.provenance import link_reprints  # numpy and datasketch: only when storing
+
+    for article_id in article_ids:
+        try:
+            link_reprints(db, article_id)
+        except Exception as exc:
+            log.error(
+                "cannot link reprints of article %d: %s: %s", article_id, type(exc).__name__, exc
+            )
 
 
 def store_processed(db: Database, processed: ProcessedPage, run_id: int | None = None) -> str:
