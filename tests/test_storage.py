@@ -36,3 +36,20 @@ def test_reopen_is_idempotent_and_keeps_data(db_url: str) -> None:
 def test_unreachable_database_names_the_url() -> None:
     with pytest.raises(DatabaseError, match=re.escape("127.0.0.1:1")):
         open_database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+
+
+def test_processes_opening_a_new_database_at_once_all_succeed(db_url: str) -> None:
+    """Crawler, scheduler and web app may all start on an empty database together."""
+    import subprocess
+    import sys
+
+    code = "import sys; from brwatch.storage import Database; Database(sys.argv[1])"
+    children = [
+        subprocess.Popen([sys.executable, "-c", code, db_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err
+    with Database(db_url).session() as session:
+        assert session.scalars(select(Article)).all() == []
