@@ -10,10 +10,7 @@ from sqlalchemy.orm import aliased
 
 from brwatch.storage import Database
 from brwatch.storage.models import Article
-
-# The review queue's definition (docs/ARCHITECTURE.md, "Flagged").
-FLAGGED_STATUSES = ("prohibited", "permission_required", "attribution_required")
-FLAGGED_LINKS = ("missing", "broken", "wrong_target")
+from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,8 @@ SCHEMA_VERSION = "1"
 
 # Articles the rights engine has not judged yet (rights_status is null).
 NOT_CHECKED = "not_checked"
-REVIEW_STATES = (
-    "pending",
-    "cleared",
-    "reuse_with_attribution",
-    "do_not_reuse",
-    "permission_requested",
-    "permission_granted",
-)
-LINK_OUTCOMES = ("ok", "missing", "broken", "wrong_target", "not_required")
 # "Restricted": reuse needs a permission nobody has shown yet, or legal must settle a conflict.
 RESTRICTED_STATUSES = ("prohibited", "permission_required")
-# The review queue (docs/ARCHITECTURE.md "Flagged").
-FLAGGED_STATUSES = ("prohibited", "permission_required", "attribution_required")
-FLAGGED_LINKS = ("missing", "broken", "wrong_target")
 # Review states that let an article be reused.
 REUSE_STATES = ("cleared", "reuse_with_attribution")
 

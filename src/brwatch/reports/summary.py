@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from brwatch.reports.model import (
-    FLAGGED_LINKS,
-    FLAGGED_STATUSES,
-    LINK_OUTCOMES,
-    NOT_CHECKED,
-    RESTRICTED_STATUSES,
-    REVIEW_STATES,
-)
+from brwatch.reports.model import NOT_CHECKED, RESTRICTED_STATUSES
 from brwatch.reports.scope import Scope, iso, review_state_in, utc
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
+from brwatch.storage.states import (
+    DECISIONS,
+    FLAGGED_LINKS,
+    FLAGGED_STATUSES,
+    LINK_OUTCOMES,
+    REVIEW_STATES,
+)
 
 # A trend starts at --since, unless nothing was collected for longer than this after it.
 LEADING_GAP_DAYS = 62
@@ -179,7 +179,7 @@ def decisions(session: Session, scope: Scope) -> dict[str, Any]:
     stmt = scope.during(stmt, AuditEvent.at).group_by(state)
     if scope.sources:
         stmt = scope.of_sources(stmt.join(Article, Article.id == AuditEvent.entity_id))
-    by_outcome = dict.fromkeys(REVIEW_STATES[1:], 0)  # a decision never sets "pending"
+    by_outcome = dict.fromkeys(DECISIONS, 0)
     for row in session.execute(stmt):
         _bump(by_outcome, row.state or "unknown", row.n)
     return {"total": sum(by_outcome.values()), "by_outcome": by_outcome}

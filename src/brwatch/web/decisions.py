@@ -14,15 +14,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import Article, AuditEvent, Grant, utcnow
+from brwatch.storage.states import DECISIONS
 from brwatch.web.i18n import N_
 
-DECISIONS = (
-    "cleared",
-    "reuse_with_attribution",
-    "do_not_reuse",
-    "permission_requested",
-    "permission_granted",
-)
 # Labels for every review state; the templates translate them.
 STATE_LABELS = {
     "pending": N_("Pending"),

@@ -14,17 +14,8 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import Article
+from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
-FLAG_STATUSES = ("prohibited", "permission_required", "attribution_required")
-LINK_PROBLEMS = ("missing", "broken", "wrong_target")
-REVIEW_STATES = (
-    "pending",
-    "cleared",
-    "reuse_with_attribution",
-    "do_not_reuse",
-    "permission_requested",
-    "permission_granted",
-)
 SortKey = Literal["newest", "oldest", "published", "source", "status"]
 _SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Article.fetched_at.desc(), Article.id.desc()),
@@ -52,9 +43,9 @@ LIST_COLUMNS = (
 
 def flagged_clause() -> ColumnElement[bool]:
     return or_(
-        Article.rights_status.in_(FLAG_STATUSES),
+        Article.rights_status.in_(FLAGGED_STATUSES),
         Article.rights_conflict.is_(True),
-        Article.attribution_link.in_(LINK_PROBLEMS),
+        Article.attribution_link.in_(FLAGGED_LINKS),
     )
 
 
@@ -64,8 +55,8 @@ def _day_start(day: date) -> datetime:
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: str | None = None  # one of FLAG_STATUSES
-    link: str | None = None  # one of LINK_PROBLEMS
+    status: str | None = None  # one of FLAGGED_STATUSES
+    link: str | None = None  # one of FLAGGED_LINKS
     conflict: bool | None = None
     review: str | None = "pending"  # one of REVIEW_STATES, or None for any
     source: str | None = None
@@ -177,11 +168,11 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
     sums: dict[str, Any] = {
         **{
             f"status:{v}": _conditional_count(and_(Article.rights_status == v, link_ok))
-            for v in FLAG_STATUSES
+            for v in FLAGGED_STATUSES
         },
         **{
             f"link:{v}": _conditional_count(and_(Article.attribution_link == v, status_ok))
-            for v in LINK_PROBLEMS
+            for v in FLAGGED_LINKS
         },
         "total": _conditional_count(and_(status_ok, link_ok)),
         "conflicts": _conditional_count(

@@ -10,6 +10,7 @@ from fastapi import Query
 from pydantic import BeforeValidator
 from starlette.requests import Request
 
+from brwatch.storage.states import REVIEW_STATES
 from brwatch.web.queue import QueueFilters, SortKey
 
 
@@ -19,15 +20,7 @@ def _blank_is_none(value: object) -> object:
 
 
 Blank = BeforeValidator(_blank_is_none)
-ReviewFilter = Literal[
-    "pending",
-    "cleared",
-    "reuse_with_attribution",
-    "do_not_reuse",
-    "permission_requested",
-    "permission_granted",
-    "any",
-]
+ReviewFilter = Literal[(*REVIEW_STATES, "any")]  # type: ignore[valid-type]
 
 
 def queue_filters(

@@ -9,32 +9,20 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from brwatch.accounts import Capability
-from brwatch.web.decisions import DECISIONS, STATE_LABELS, DecisionError, decide_many
+from brwatch.storage.states import DECISIONS, FLAGGED_LINKS, FLAGGED_STATUSES, REVIEW_STATES
+from brwatch.web.decisions import STATE_LABELS, DecisionError, decide_many
 from brwatch.web.errors import WebError
 from brwatch.web.grants_store import list_grants
 from brwatch.web.i18n import N_
 from brwatch.web.integrations import source_flags
-from brwatch.web.queue import (
-    FLAG_STATUSES,
-    LINK_PROBLEMS,
-    REVIEW_STATES,
-    QueueFilters,
-    load_queue,
-    matching_ids,
-)
+from brwatch.web.queue import QueueFilters, load_queue, matching_ids
 from brwatch.web.routes._common import flash, queue_filters, queue_query_string
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
 
 router = APIRouter()
 Filters = Annotated[QueueFilters, Depends(queue_filters)]
-Decision = Literal[
-    "cleared",
-    "reuse_with_attribution",
-    "do_not_reuse",
-    "permission_requested",
-    "permission_granted",
-]
+Decision = Literal[DECISIONS]  # type: ignore[valid-type]
 
 
 def _row_dict(row: Any) -> dict[str, Any]:
@@ -73,8 +61,8 @@ def queue_page(
             "source_flags": source_flags(request.app.state.db),
             "decisions": DECISIONS,
             "labels": STATE_LABELS,
-            "flag_statuses": FLAG_STATUSES,
-            "link_problems": LINK_PROBLEMS,
+            "flag_statuses": FLAGGED_STATUSES,
+            "link_problems": FLAGGED_LINKS,
             "review_states": REVIEW_STATES,
         },
     )
