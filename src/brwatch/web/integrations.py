@@ -39,7 +39,11 @@ def report_bytes(
     db: Database, since: Any, until: Any, sources: list[str] | None, fmt: str
 ) -> bytes:
     try:
-        return reports.render(reports.build_report(db, since, until, sources), fmt)
+        # HTML and PDF show a capped number of detail rows; load only those, as the CLI does.
+        report = reports.build_report(
+            db, since, until, sources, item_limit=reports.ITEM_CAPS.get(fmt)
+        )
+        return reports.render(report, fmt)
     except reports.ReportError as exc:
         raise IntegrationInputError(str(exc)) from exc
 
