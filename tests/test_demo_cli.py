@@ -26,6 +26,8 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     out = " ".join(result.stdout.split())
     assert "12 articles stored, 11 about the Belt and Road" in out
     assert "attribution links of articles crediting an origin:" in out
+    assert "2 reprints recognised" in out
+    assert "reprint: demo-reprint-en «Rail freight on Belt and Road corridor doubles" in out
     assert f"brwatch --db {db_url} export --json" in out
     assert f"brwatch --db {db_url} serve" in out
 
@@ -79,10 +81,14 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     reprint = article("reprint-en", "/news/rail-freight-doubles.html")
     assert reprint["rights"]["origin"] == "Silk Wire"
     assert reprint["attribution"]["link"] == "ok"
-    assert (
-        reprint["attribution"]["link_url"]
-        == (article("wire-en", "/2026/11/27/rail-freight.html")["url"])
-    )
+    original = article("wire-en", "/2026/11/27/rail-freight.html")
+    assert reprint["attribution"]["link_url"] == original["url"]
+
+    # provenance: both reprints point at their originals, whose rights they carry
+    assert reprint["reprint_of"] == original["url"]
+    assert reprint["rights"]["status"] == original["rights"]["status"] == "permission_required"
+    assert linked["reprint_of"] == article("wire-zh", "/2026/11/26/green-energy.html")["url"]
+    assert original["reprint_of"] is None
 
     runs = brwatch("--db", db_url, "runs", "--json", cwd=tmp_path)
     assert runs.returncode == 0, runs

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console
@@ -156,22 +157,28 @@ def _print_summary(summary: DemoSummary) -> None:
         "recognised"
     )
     statuses = ", ".join(f"{status} {count}" for status, count in summary.by_status.most_common())
-    console.print(f"rights: {statuses}")
+    console.print(f"rights that apply to reuse: {statuses}")
     links = ", ".join(f"{outcome} {count}" for outcome, count in summary.by_link.most_common())
     if links:
         console.print(f"attribution links of articles crediting an origin: {links}")
+    for copy in summary.reprints:
+        console.print(
+            f"reprint: {escape(copy.source)} «{escape(copy.title)}» copies "
+            f"{escape(copy.reprint_of_source or '?')} «{escape(copy.reprint_of or '?')}»"
+        )
     not_relevant = [a.title for a in articles if not a.relevant]
     if not_relevant:
         console.print(f"not about the Belt and Road (kept, left out of exports): {not_relevant[0]}")
     if summary.flagged:
         table = Table(title="flagged examples")
-        for column in ("source", "title", "rights", "origin", "link", "reprint of"):
+        for column in ("source", "title", "page says", "reuse", "origin", "link", "reprint of"):
             table.add_column(column, overflow="fold")
         for article in summary.flagged[:EXAMPLES_SHOWN]:
             table.add_row(
                 article.source,
                 article.title,
                 article.rights_status or "-",
+                article.reuse_status or "-",
                 article.origin or "-",
                 article.attribution_link or "-",
                 article.reprint_of or "-",
@@ -187,6 +194,7 @@ def _print_next_steps(db_url: str, sources_file: Path) -> None:
         (f"brwatch {db} serve", "the review web app (create a user first: brwatch users add)"),
         (f"brwatch {db} report --format html -o report.html", "the rights report for legal"),
         (f"brwatch {db} runs", "the crawl runs, one per source"),
+        (f"brwatch {db} copies URL", "an article's original and its copies"),
         ("brwatch check PAGE.html", "a rights verdict for any saved page or URL"),
         (f"brwatch --sources {sources_file} sources", "the demo sources file"),
         ("brwatch demo --serve-only", "keep the sample sites up and crawl them yourself"),

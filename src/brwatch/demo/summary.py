@@ -6,8 +6,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
+from brwatch.attribution import PublisherRegistry, load_publishers
+from brwatch.provenance.rights import effective_rights_in
 from brwatch.storage import Database
 from brwatch.storage.models import Article
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
@@ -20,10 +22,12 @@ class StoredArticle:
     url: str
     lang: str | None
     relevant: bool
-    rights_status: str | None
+    rights_status: str | None  # the page's own verdict (what the review queue flags)
+    reuse_status: str | None  # what applies to reuse: with the original's and publisher's terms
     origin: str | None
     attribution_link: str | None
     reprint_of: str | None  # the title of the article this one reprints
+    reprint_of_source: str | None
     conflict: bool
 
     @property
@@ -45,7 +49,8 @@ class DemoSummary:
 
     @property
     def by_status(self) -> Counter[str]:
-        return Counter(a.rights_status or "no verdict" for a in self.articles)
+        """Rights that apply to reuse, as `brwatch export` reports them."""
+        return Counter(a.reuse_status or "no verdict" for a in self.articles)
 
     @property
     def by_link(self) -> Counter[str]:
@@ -68,10 +73,11 @@ class DemoSummary:
 def summarize(db: Database) -> DemoSummary:
     original = aliased(Article)
     query = (
-        select(Article, original.title)
+        select(Article, original.title, original.source)
         .outerjoin(original, Article.reprint_of_id == original.id)
         .order_by(Article.source, Article.id)
     )
+    registry = load_publishers()
     with db.session() as session:
         rows = session.execute(query).all()
         return DemoSummary(
@@ -83,14 +89,22 @@ def summarize(db: Database) -> DemoSummary:
                     lang=article.lang,
                     relevant=bool(article.relevant),
                     rights_status=article.rights_status,
+                    reuse_status=_reuse_status(session, article, registry),
                     origin=article.origin,
                     attribution_link=article.attribution_link,
                     reprint_of=_reprint_label(article, original_title),
+                    reprint_of_source=original_source,
                     conflict=bool(article.rights_conflict),
                 )
-                for article, original_title in rows
+                for article, original_title, original_source in rows
             ]
         )
+
+
+def _reuse_status(session: Session, article: Article, registry: PublisherRegistry) -> str | None:
+    if article.rights is None:  # no verdict stored (no rights engine at crawl time)
+        return None
+    return effective_rights_in(session, article, registry).get("status")
 
 
 def _reprint_label(article: Article, original_title: str | None) -> str | None:
