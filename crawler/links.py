@@ -71,10 +71,12 @@ def listing_links(
     allows: Callable[[str], bool],
     *,
     any_site: bool = False,
+    denies: Callable[[str], bool] | None = None,
 ) -> ListingLinks:
     """Split a listing page's links into article links and further listing pages.
 
     Without explicit allow patterns (``any_site`` False) only same-site links are articles.
+    A link ``denies`` matches is never followed, not even as a next page.
     """
     found = ListingLinks()
     seen: set[str] = {normalise_url(listing_url) or listing_url}
@@ -83,6 +85,8 @@ def listing_links(
         if url is None or url in seen:
             continue
         seen.add(url)
+        if denies is not None and denies(url):
+            continue
         allowed = allows(url) and (any_site or same_site(url, listing_url))
         if is_next_page(url, text, rel, listing_url, article=allowed and any_site):
             found.pages.append(url)

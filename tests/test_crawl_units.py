@@ -159,6 +159,18 @@ def test_listing_links_split_articles_from_next_pages() -> None:
     ]
 
 
+def test_deny_patterns_stop_next_pages_too() -> None:
+    tree = lxml.html.document_fromstring(LISTING)
+    links = listing_links(
+        tree,
+        "http://h.org/list",
+        lambda url: "/news/" in url,
+        denies=lambda url: "page=" in url or "/news/2" in url,
+    )
+    assert links.articles == ["http://h.org/news/1.html"]
+    assert links.pages == ["http://h.org/list_3.html", "http://h.org/archive"]
+
+
 def test_explicit_allow_patterns_may_reach_other_hosts() -> None:
     tree = lxml.html.document_fromstring(LISTING)
     links = listing_links(tree, "http://h.org/list", lambda url: "/news/" in url, any_site=True)

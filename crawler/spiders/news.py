@@ -171,7 +171,11 @@ class NewsSpider(Spider):
         source = self._received(response)
         page = FetchedPage(response.url, response.body, response.status, _headers(response))
         links = listing_links(
-            parse_document(page).tree, response.url, source.allows, any_site=bool(source.allow)
+            parse_document(page).tree,
+            response.url,
+            source.allows,
+            any_site=bool(source.allow),
+            denies=source.denies,
         )
         depth = response.meta.get("listing_depth", 0)
         for url in links.pages:
