@@ -151,18 +151,25 @@ def refine_month(moment: datetime, text: str) -> datetime:
 
 
 def htmldate_guess(tree: etree._Element, url: str | None) -> datetime | None:
-    """htmldate's guess on the shared tree (it copies before pruning, so the tree stays intact)."""
-    try:
-        found = find_date(
-            tree,
-            url=url or None,
-            original_date=True,
-            extensive_search=True,
-            outputformat=_HTMLDATE_FORMAT,
-        )
-    except (ValueError, TypeError):
-        return None
-    return plausible(datetime.strptime(found, _HTMLDATE_FORMAT)) if found else None
+    """htmldate's guess on the shared tree (it copies before pruning, so the tree stays intact).
+
+    The quick search (markup, URL) first; the extensive one, which runs dateparser over the
+    text and costs several times more, only when the quick one finds nothing.
+    """
+    for extensive in (False, True):
+        try:
+            found = find_date(
+                tree,
+                url=url or None,
+                original_date=True,
+                extensive_search=extensive,
+                outputformat=_HTMLDATE_FORMAT,
+            )
+        except (ValueError, TypeError):
+            return None
+        if found:
+            return plausible(datetime.strptime(found, _HTMLDATE_FORMAT))
+    return None
 
 
 # Meta tags that carry a publication date, most specific first.
