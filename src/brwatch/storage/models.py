@@ -22,15 +22,45 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and read back timezone-aware on every backend.
+
+    SQLite keeps no offset: without this, 18:10+08:00 would be stored as 18:10 and read back
+    as 18:10 UTC. A naive value handed in is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# Title search indexes the 0001 migration creates outside this metadata (when the database can):
+# an SQLite FTS5 trigram table over articles.title (kept in sync by triggers whose names start
+# with it) and a PostgreSQL pg_trgm GIN index on articles.title.
+TITLE_FTS_TABLE = "articles_title_fts"
+TITLE_TRGM_INDEX = "ix_articles_title_trgm"
 
 
 class Article(Base):
@@ -60,7 +90,7 @@ class Article(Base):
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str | None] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(16), index=True)
-    published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     authors: Mapped[list[Any]] = mapped_column(JSON, default=list)
     site_name: Mapped[str | None] = mapped_column(String(300))
     image: Mapped[str | None] = mapped_column(String(2048))
@@ -82,11 +112,11 @@ class Article(Base):
     # Bumped by every review decision: a decision names the version it saw (optimistic locking).
     review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     content_sha256: Mapped[str | None] = mapped_column(String(64))
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        UTCDateTime(), default=utcnow, index=True
     )
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     snapshots: Mapped[list[Snapshot]] = relationship(
         back_populates="article", order_by="Snapshot.fetched_at", cascade="all, delete-orphan"
@@ -108,7 +138,7 @@ class Snapshot(Base):
     html_gz: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     encoding: Mapped[str | None] = mapped_column(String(32))
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="snapshots")
 
@@ -126,7 +156,7 @@ class SeenUrl(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[int | None] = mapped_column(Integer)
-    last_fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CrawlRun(Base):
@@ -137,9 +167,9 @@ class CrawlRun(Base):
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     started_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        UTCDateTime(), default=utcnow, index=True
     )
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pages: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
     # Errors by kind, e.g. {"dns": 1, "timeout": 3, "http_5xx": 2, "parse": 1}.
@@ -168,7 +198,7 @@ class AttributionCheck(Base):
     redirects: Mapped[list[Any]] = mapped_column(JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     checked_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        UTCDateTime(), default=utcnow, index=True
     )
 
 
@@ -181,7 +211,7 @@ class Fingerprint(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
     )
     minhash: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Grant(Base):
@@ -193,13 +223,13 @@ class Grant(Base):
     publisher: Mapped[str] = mapped_column(String(300), index=True)
     scope: Mapped[str] = mapped_column(String(16))  # article | all
     article_url: Mapped[str | None] = mapped_column(String(2048))
-    valid_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    valid_to: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
     conditions: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(String(100))
 
 
@@ -210,7 +240,7 @@ class GateDecision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decided_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
+        UTCDateTime(), default=utcnow, index=True
     )
     article_url: Mapped[str] = mapped_column(String(2048))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
@@ -230,7 +260,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(16), default="en")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class AuditEvent(Base):
@@ -240,7 +270,7 @@ class AuditEvent(Base):
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     user: Mapped[str | None] = mapped_column(String(100))
     entity: Mapped[str] = mapped_column(String(32))  # article | grant | user
     entity_id: Mapped[int] = mapped_column(Integer)
@@ -261,8 +291,8 @@ class SchedulerLease(Base):
 
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(200))
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SourceFlag(Base):
@@ -275,4 +305,4 @@ class SourceFlag(Base):
     source: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
-    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

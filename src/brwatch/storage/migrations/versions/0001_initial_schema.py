@@ -5,8 +5,13 @@ Revises:
 Create Date: 2026-11-29 13:12:57.733451
 """
 
+import logging
+import sqlite3
+
 from alembic import op
 import sqlalchemy as sa
+
+log = logging.getLogger(__name__)
 
 
 revision = '0001'
@@ -61,6 +66,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_articles_rights_status'), ['rights_status'], unique=False)
         batch_op.create_index(batch_op.f('ix_articles_source'), ['source'], unique=False)
 
+    _create_title_search()
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
@@ -262,6 +268,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_entity')
 
     op.drop_table('audit_events')
+    _drop_title_search()
     with op.batch_alter_table('articles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_articles_source'))
         batch_op.drop_index(batch_op.f('ix_articles_rights_status'))
@@ -276,3 +283,58 @@ def downgrade() -> None:
 
     op.drop_table('articles')
     # ### end Alembic commands ###
+
+
+# Title search (the queue's "words in the title") without reading every title. These objects
+# are not in the SQLAlchemy metadata (tests/test_storage.py leaves them out of the comparison).
+# SQLite: an FTS5 trigram index over articles.title, kept in sync by triggers; PostgreSQL: a
+# pg_trgm GIN index, which `title ILIKE '%word%'` uses. Without them the search still works,
+# only slower, so a missing feature is logged, not fatal.
+_TITLE_FTS_SQLITE = [
+    "CREATE VIRTUAL TABLE articles_title_fts USING fts5("
+    "title, content='articles', content_rowid='id', tokenize='trigram')",
+    "CREATE TRIGGER articles_title_fts_insert AFTER INSERT ON articles BEGIN "
+    "INSERT INTO articles_title_fts(rowid, title) VALUES (new.id, new.title); END",
+    "CREATE TRIGGER articles_title_fts_delete AFTER DELETE ON articles BEGIN "
+    "INSERT INTO articles_title_fts(articles_title_fts, rowid, title) "
+    "VALUES ('delete', old.id, old.title); END",
+    "CREATE TRIGGER articles_title_fts_update AFTER UPDATE OF title ON articles BEGIN "
+    "INSERT INTO articles_title_fts(articles_title_fts, rowid, title) "
+    "VALUES ('delete', old.id, old.title); "
+    "INSERT INTO articles_title_fts(rowid, title) VALUES (new.id, new.title); END",
+    # Rows already there (none on a new database) enter the index too.
+    "INSERT INTO articles_title_fts(articles_title_fts) VALUES ('rebuild')",
+]
+
+
+def _create_title_search() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        if sqlite3.sqlite_version_info < (3, 34, 0):  # the trigram tokenizer's first release
+            log.warning(
+                "SQLite %s has no FTS5 trigram tokenizer (3.34+): title search scans titles",
+                sqlite3.sqlite_version,
+            )
+            return
+        for statement in _TITLE_FTS_SQLITE:
+            op.execute(statement)
+    elif bind.dialect.name == "postgresql":
+        try:
+            with bind.begin_nested():  # a refusal must not abort the migration's transaction
+                op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except sa.exc.DBAPIError as exc:
+            log.warning("pg_trgm unavailable (%s): title search scans titles", exc.orig)
+            return
+        op.execute(
+            "CREATE INDEX ix_articles_title_trgm ON articles USING gin (title gin_trgm_ops)"
+        )
+
+
+def _drop_title_search() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for trigger in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS articles_title_fts_{trigger}")
+        op.execute("DROP TABLE IF EXISTS articles_title_fts")
+    elif bind.dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_articles_title_trgm")
