@@ -12,7 +12,8 @@ from rich.console import Console
 from brwatch.storage import Database, DatabaseError, open_database
 
 console = Console(highlight=False)
-console_err = Console(stderr=True, highlight=False)
+# Messages stay one line each when stderr is a file or a pipe (logs, scripts grepping them).
+console_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Exit codes: 0 done, 1 the answer is "no" (reuse-check, rules test), 2 bad input or setup.
 EXIT_BAD_INPUT = 2
