@@ -23,7 +23,6 @@ import gzip
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -121,12 +120,17 @@ def scrapy_variant(sitemap: str, extract: bool) -> None:
 
 # -- measuring -----------------------------------------------------------------------------
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_SAMPLE_S = 0.1
 
-def tree_memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) bytes of ``pid`` and all its descendants.
+
+def tree_usage(pid: int, cpu: dict[int, float]) -> tuple[int, int]:
+    """(RSS, PSS) bytes of ``pid`` and all its descendants; records each one's CPU seconds.
 
     RSS counts shared libraries once per process; PSS splits shared pages between the
-    processes sharing them, so its sum is what the tree really occupies.
+    processes sharing them, so its sum is what the tree really occupies. CPU is read per
+    process because the crawl's workers are children of a fork server that nobody waits
+    for, so getrusage(RUSAGE_CHILDREN) never sees them.
     """
     rss = pss = 0
     todo = [pid]
@@ -136,6 +140,8 @@ def tree_memory(pid: int) -> tuple[int, int]:
             rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
             rss += int(re.search(r"^Rss:\s+(\d+)", rollup, re.M).group(1)) * 1024  # type: ignore[union-attr]
             pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) * 1024  # type: ignore[union-attr]
+            stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu[current] = (int(stat[11]) + int(stat[12])) / _CLOCK_TICKS  # utime + stime
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError, AttributeError):
@@ -146,7 +152,7 @@ def tree_memory(pid: int) -> tuple[int, int]:
 def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     """Wall time, CPU time of the whole process tree, and its peak resident memory."""
     peak_rss = peak_pss = 0
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu: dict[int, float] = {}
     started = time.monotonic()
     process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)  # fmt: skip
@@ -154,19 +160,18 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
     drain = threading.Thread(target=lambda: stderr_lines.extend(process.stderr), daemon=True)  # type: ignore[arg-type]
     drain.start()
     while process.poll() is None:
-        rss, pss = tree_memory(process.pid)
+        rss, pss = tree_usage(process.pid, cpu)
         peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(0.25)
+        time.sleep(_SAMPLE_S)
     wall = time.monotonic() - started
-    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     stdout = process.stdout.read() if process.stdout else ""
     drain.join(5)
     if process.returncode != 0:
         sys.exit(f"{argv[:4]} failed:\n{''.join(stderr_lines[-20:])}")
     return {
         "wall_s": wall,
-        "cpu_s": cpu,
+        # Each process's last sample: misses at most its final _SAMPLE_S of work.
+        "cpu_s": sum(cpu.values()),
         "rss_mb": peak_rss / 2**20,
         "pss_mb": peak_pss / 2**20,
         "stdout": stdout,
