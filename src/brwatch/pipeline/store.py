@@ -26,6 +26,8 @@ from brwatch.storage.articles import SnapshotData, add_run_items, mark_seen, ups
 log = logging.getLogger(__name__)
 
 RunIds = Mapping[str, int] | int | None
+# A new or changed article: its id, title and text (what its fingerprint is made from).
+Stored = tuple[int, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +92,16 @@ def _store_one(session: Session, page: ProcessedPage) -> tuple[str, int]:
 
 
 def _write(
-    session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: list[int]
+    session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: list[Stored]
 ) -> Counter[str]:
-    """Write pages; ids of new or changed articles are appended to ``stored``."""
+    """Write pages; new or changed articles are appended to ``stored``."""
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
     for page in pages:
         outcome, article_id = _store_one(session, page)
         outcomes[outcome] += 1
         if outcome in ("new", "changed"):
-            stored.append(article_id)
+            stored.append((article_id, page.article.get("title"), page.article.get("text")))
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
@@ -115,7 +117,7 @@ def store_batch(
     batch = [page for page in pages if page.error is None]
     if not batch:
         return Counter()
-    stored: list[int] = []
+    stored: list[Stored] = []
     try:
         with db.session() as session:
             outcomes = _write(session, batch, run_ids, stored)
@@ -124,7 +126,7 @@ def store_batch(
         stored.clear()
         outcomes = Counter()
         for page in batch:
-            written: list[int] = []
+            written: list[Stored] = []
             try:
                 with db.session() as session:
                     outcomes += _write(session, [page], run_ids, written)
@@ -136,15 +138,16 @@ def store_batch(
     return outcomes
 
 
-def _link_reprints(db: Database, article_ids: list[int]) -> None:
+def _link_reprints(db: Database, stored: list[Stored]) -> None:
     """Provenance for freshly stored articles; a failure is logged, the articles stay stored."""
-    if not article_ids:
+    if not stored:
         return
-    from brwatch.provenance import link_reprints  # numpy and datasketch: only when storing
+    # numpy and datasketch: only when storing
+    from brwatch.provenance.links import fingerprint_text, link_reprints
 
-    for article_id in article_ids:
+    for article_id, title, text in stored:
         try:
-            link_reprints(db, article_id)
+            link_reprints(db, article_id, text=fingerprint_text(title, text))
         except Exception as exc:
             log.error(
                 "cannot link reprints of article %d: %s: %s", article_id, type(exc).__name__, exc

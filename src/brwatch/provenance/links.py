@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, defer
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.provenance.index import (
@@ -38,6 +39,16 @@ def _published_key(article: Article) -> tuple[datetime, datetime, int]:
     return (_aware(article.published), _aware(article.first_seen_at), article.id)
 
 
+def fingerprint_text(title: str | None, text: str | None) -> str:
+    """What an article's fingerprint is computed from."""
+    return "\n".join(filter(None, [title, text]))
+
+
+def _members(ids: Iterable[int]) -> Select[tuple[Article]]:
+    # Choosing the original needs URLs, dates and origins, never the (long) texts.
+    return select(Article).where(Article.id.in_(list(ids))).options(defer(Article.text))
+
+
 def choose_original(
     members: list[Article], claimed_origin: str | None, registry: PublisherRegistry
 ) -> Article:
@@ -60,8 +71,11 @@ def link_reprints(
     article_id: int,
     index: ReprintIndex | None = None,
     registry: PublisherRegistry | None = None,
+    text: str | None = None,
 ) -> int | None:
     """Fingerprint a stored article, find its copies and point every copy at the original.
+
+    ``text`` (title and body, as stored) spares reading the article back when the caller has it.
 
     Sets ``reprint_of_id`` on the article and on the other members of its cluster (a newly
     found earlier copy, or the origin's own page, becomes the original of all of them).
@@ -69,11 +83,12 @@ def link_reprints(
     """
     registry = registry or load_publishers()
     index = index if index is not None else shared_index(db)
-    with db.session() as session:
-        article = session.get(Article, article_id)
-        if article is None:
-            raise LookupError(f"article {article_id} does not exist")
-        text = "\n".join(filter(None, [article.title, article.text]))
+    if text is None:
+        with db.session() as session:
+            article = session.get(Article, article_id)
+            if article is None:
+                raise LookupError(f"article {article_id} does not exist")
+            text = fingerprint_text(article.title, article.text)
     minhash = signature(text)
     if minhash is None:
         return None
@@ -86,14 +101,14 @@ def link_reprints(
         members = [article]
         confirmed = _confirm(session, index, minhash, similar)
         if confirmed:
-            members += list(session.scalars(select(Article).where(Article.id.in_(confirmed))))
+            members += list(session.scalars(_members(confirmed)))
         if len(members) == 1:
             article.reprint_of_id = None
             return None
         # A copy already linked elsewhere brings its original into the cluster.
         root_ids = {m.reprint_of_id for m in members if m.reprint_of_id} - {m.id for m in members}
         if root_ids:
-            members += list(session.scalars(select(Article).where(Article.id.in_(root_ids))))
+            members += list(session.scalars(_members(root_ids)))
         original = choose_original(members, article.origin, registry)
         for member in members:
             member.reprint_of_id = None if member.id == original.id else original.id
