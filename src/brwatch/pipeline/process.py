@@ -58,6 +58,8 @@ class ProcessedPage:
     error: str | None = None
     # Stage failures that did not stop the page (e.g. "rights: ValueError: …").
     warnings: list[str] = field(default_factory=list)
+    # Discovery hints, JSON-ready, kept with the snapshot so a recheck sees what the crawl saw.
+    hints: dict[str, Any] = field(default_factory=dict)
 
     @property
     def etag(self) -> str | None:
@@ -86,6 +88,18 @@ def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return None
+
+
+def _json_hints(hints: dict[str, Any]) -> dict[str, Any]:
+    """Hints as JSON values: dates as ISO 8601 text, anything else unusual as text."""
+    ready: dict[str, Any] = {}
+    for key, value in hints.items():
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif not isinstance(value, str | int | float | bool | type(None)):
+            value = str(value)
+        ready[key] = value
+    return ready
 
 
 def _canonical_key(page_key: str, declared: str | None) -> str:
@@ -129,6 +143,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         sha256=hashlib.sha256(page.body).hexdigest(),
         html_gz=gzip.compress(page.body, SNAPSHOT_GZIP_LEVEL, mtime=0),
         canonical_url=url_key,
+        hints=_json_hints(page.hints),
     )
     extract, score, judge = stages()
     try:

@@ -70,6 +70,7 @@ def _store_one(session: Session, page: ProcessedPage) -> tuple[str, int]:
         html_gz=page.html_gz,
         sha256=page.sha256,
         encoding=page.encoding,
+        hints=page.hints,
         fetched_at=page.fetched_at,
     )
     article, outcome = upsert_article(session, page.canonical_url, _article_fields(page), snapshot)

@@ -98,7 +98,12 @@ def recheck_articles(
                         f"article {article.id} ({article.url}): snapshot {snapshot.id}: {exc}"
                     )
                     continue
-                doc = parse_document(body, snapshot.url, headers=dict(snapshot.headers or {}))
+                doc = parse_document(
+                    body,
+                    snapshot.url,
+                    headers=dict(snapshot.headers or {}),
+                    hints=dict(snapshot.hints or {}),
+                )
                 verdict = verdict_for(doc, SimpleNamespace(text=article.text or ""))
                 summary.checked += 1
                 if (

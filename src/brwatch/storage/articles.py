@@ -51,6 +51,7 @@ class SnapshotData:
     html_gz: bytes
     sha256: str
     encoding: str | None
+    hints: dict[str, Any] | None
     fetched_at: datetime
 
 
@@ -105,6 +106,7 @@ def upsert_article(
                 html_gz=snapshot.html_gz,
                 sha256=snapshot.sha256,
                 encoding=snapshot.encoding,
+                hints=snapshot.hints,
                 fetched_at=snapshot.fetched_at,
             )
         )

@@ -150,6 +150,8 @@ class Snapshot(Base):
     html_gz: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     encoding: Mapped[str | None] = mapped_column(String(32))
+    # What discovery knew (feed rights line, feed/sitemap title and date): recheck needs it.
+    hints: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     article: Mapped[Article] = relationship(back_populates="snapshots")

@@ -219,6 +219,7 @@ def upgrade() -> None:
     sa.Column('html_gz', sa.LargeBinary(), nullable=False),
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('encoding', sa.String(length=32), nullable=True),
+    sa.Column('hints', sa.JSON(), nullable=True),
     sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
