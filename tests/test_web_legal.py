@@ -159,6 +159,10 @@ def test_admin_manages_accounts_and_the_changes_are_listed(web: World) -> None:
     assert newcomer.get("/reports").status_code == 200
     demoted = admin.post("/users/wen/role", data={"csrf_token": token, "role": "editor"})
     assert "create wen (legal)" in demoted.text and "role wen (editor)" in demoted.text
+    # One list of changes, in the page body only: never inside <title> or an attribute.
+    assert demoted.text.count("data-audit") == 2
+    assert '<body data-page="users">' in demoted.text
+    assert "<title>Users · brwatch</title>" in demoted.text
     assert newcomer.get("/api/me").status_code == 401  # a role change ends the old session
     own = admin.post("/users/adam/disable", data={"csrf_token": token, "disabled": "true"})
     assert own.status_code == 400 and "your own account" in own.text
