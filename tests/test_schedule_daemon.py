@@ -14,17 +14,20 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from brwatch.schedule import stored_jobs
+from brwatch.schedule import daemon, stored_jobs
 from brwatch.schedule.settings import DEFAULT_CRAWL_COMMAND
 from brwatch.storage import Database
 from brwatch.storage.models import CrawlRun, SchedulerLease
@@ -415,6 +418,38 @@ def test_a_database_outage_while_running_is_ridden_out(harness: Harness, serve_s
     assert wait_until(ran_since_back, 30), scheduler.output()
     assert scheduler.stop() == 0, scheduler.output()
     assert "database unavailable" in scheduler.output() or "job store" in scheduler.output()
+
+
+class _FlakyJobStore(MemoryJobStore):
+    """A job store that fails when asked for its next run time, as a database mid-outage does."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def get_next_run_time(self):  # type: ignore[no-untyped-def]
+        if self.failures > 0:
+            self.failures -= 1
+            closed = Exception("server closed the connection")
+            raise OperationalError("SELECT next_run_time", {}, closed)
+        return super().get_next_run_time()
+
+
+def test_a_job_store_failing_between_rounds_does_not_kill_the_scheduler_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # APScheduler lets this one failure escape its loop; the daemon's scheduler must retry it.
+    monkeypatch.setattr(daemon, "JOBSTORE_RETRY_SECONDS", 0.05)
+    store = _FlakyJobStore(failures=3)
+    scheduler = daemon._Scheduler(jobstores={"default": store})
+    fired = threading.Event()
+    scheduler.start()
+    try:
+        scheduler.add_job(fired.set, "interval", seconds=0.2)
+        assert fired.wait(10), "the scheduler stopped firing after the job store failed"
+        assert store.failures == 0 and scheduler._thread.is_alive()
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 def test_the_real_crawl_runs_on_schedule_against_a_loopback_site(  # type: ignore[no-untyped-def]

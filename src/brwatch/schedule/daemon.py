@@ -48,17 +48,29 @@ JOBSTORE_RETRY_SECONDS = 5
 
 
 class _Scheduler(BackgroundScheduler):
-    """APScheduler's background scheduler, minus one shutdown race.
+    """APScheduler's background scheduler, minus one shutdown race and one fatal outage.
 
     APScheduler 3 may run one more round of job processing after ``shutdown`` marked it stopped
     and closed its executors, and logs a traceback for every due job it cannot hand over. A
     scheduler that is not running processes nothing.
+
+    APScheduler 3 retries a job store that fails while handing out due jobs, but not one that
+    fails when asked for its next run time: that error escapes and kills the scheduler thread,
+    leaving a daemon that is alive and never fires again. A failed round is retried instead.
     """
 
     def _process_jobs(self) -> float | None:
         if self.state != STATE_RUNNING:
             return None
-        return super()._process_jobs()
+        try:
+            return super()._process_jobs()
+        except Exception as error:  # any job-store failure is retried, never fatal
+            log.warning(
+                "job store unavailable (%s); retrying in %ss",
+                str(error).splitlines()[0] if str(error) else type(error).__name__,
+                JOBSTORE_RETRY_SECONDS,
+            )
+            return JOBSTORE_RETRY_SECONDS
 
 
 class ScheduleSetupError(Exception):
