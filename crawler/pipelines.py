@@ -26,7 +26,13 @@ log = logging.getLogger(__name__)
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
 # the main module (crawler.run) as "__mp_main__": with its imports (Scrapy) preloaded, that
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
-_PRELOAD = ("crawler.run", "brwatch.pipeline.process", *(module for module, _ in STAGES))
+# datasketch too: workers fingerprint every article with it, and it takes a second to import.
+_PRELOAD = (
+    "crawler.run",
+    "brwatch.pipeline.process",
+    "datasketch",
+    *(module for module, _ in STAGES),
+)
 
 
 def _start_worker() -> None:

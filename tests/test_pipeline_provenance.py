@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,9 +48,7 @@ def test_a_stored_copy_is_linked_and_exported_with_the_originals_rights(
     first = datetime(2026, 11, 1, tzinfo=UTC)
     original = process_page(page("http://127.0.0.2/a/1.html", "origin-site", "", first))
     original.rights = verdict("prohibited")
-    copy = process_page(
-        page("http://127.0.0.3/b/9.html", "portal", "", first + timedelta(days=1))
-    )
+    copy = process_page(page("http://127.0.0.3/b/9.html", "portal", "", first + timedelta(days=1)))
     copy.rights = verdict("attribution_required")
     for processed in (original, copy):
         processed.relevant = True
@@ -57,9 +57,9 @@ def test_a_stored_copy_is_linked_and_exported_with_the_originals_rights(
 
     with db.session() as session:
         by_url = {a.url: a for a in session.scalars(select(Article))}
-    assert by_url["http://127.0.0.3/b/9.html"].reprint_of_id == by_url[
-        "http://127.0.0.2/a/1.html"
-    ].id
+    assert (
+        by_url["http://127.0.0.3/b/9.html"].reprint_of_id == by_url["http://127.0.0.2/a/1.html"].id
+    )
     assert by_url["http://127.0.0.2/a/1.html"].reprint_of_id is None
 
     result = brwatch("export", "--json", db=db.url)
@@ -72,3 +72,53 @@ def test_a_stored_copy_is_linked_and_exported_with_the_originals_rights(
     assert lines["http://127.0.0.2/a/1.html"]["rights"]["status"] == "prohibited"
     # Neither credits another publisher, so no attribution link is owed.
     assert exported_copy["attribution"]["link"] == "not_required"
+
+
+def test_copies_in_one_batch_are_linked_from_the_fingerprints_the_workers_computed(
+    db: Database,
+) -> None:
+    reset_shared_indexes()
+    first = datetime(2026, 11, 1, tzinfo=UTC)
+    pages = [
+        process_page(page(f"http://127.0.0.{n}/a/{n}.html", f"site{n}", "", first + timedelta(n)))
+        for n in (2, 3, 4)
+    ]
+    # The signature travels with the processed page: the storing process only looks it up.
+    assert all(p.fingerprint is not None and len(p.fingerprint) == 128 * 4 for p in pages)
+    assert len({p.fingerprint for p in pages}) == 1
+    store_batch(db, pages)
+    with db.session() as session:
+        links = {a.url: a.reprint_of_id for a in session.scalars(select(Article))}
+        ids = {a.url: a.id for a in session.scalars(select(Article))}
+    earliest = ids["http://127.0.0.2/a/2.html"]
+    assert links == {
+        "http://127.0.0.2/a/2.html": None,
+        "http://127.0.0.3/a/3.html": earliest,
+        "http://127.0.0.4/a/4.html": earliest,
+    }
+
+
+def test_storing_and_linking_never_import_datasketch(tmp_path: Any) -> None:
+    """The storing process (the crawl's reactor process) stays free of datasketch and scipy."""
+    script = f"""
+import sys
+from datetime import UTC, datetime, timedelta
+from brwatch.pipeline.process import ProcessedPage
+from brwatch.pipeline import store_batch
+from brwatch.storage import open_database
+import numpy as np
+db = open_database("sqlite:///{tmp_path / "b.db"}")
+when = datetime(2026, 11, 1, tzinfo=UTC)
+sig = np.arange(128, dtype="<u4").tobytes()
+pages = [ProcessedPage(url=f"http://127.0.0.{{n}}/a.html", url_key=f"http://127.0.0.{{n}}/a.html",
+    source=f"s{{n}}", status=200, fetched_at=when + timedelta(n), headers={{}}, sha256=str(n),
+    html_gz=b"", canonical_url=f"http://127.0.0.{{n}}/a.html",
+    article={{"title": "t", "text": "x"}}, fingerprint=sig) for n in (2, 3)]
+print(sorted(store_batch(db, pages).items()))
+print("datasketch" in sys.modules, "scipy" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[('new', 2)]", "False False"], done.stdout

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline.stages import stages
 from brwatch.pipeline.urls import normalise_url, same_site
+from brwatch.provenance.index import fingerprint_bytes, fingerprint_text
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class ProcessedPage:
     warnings: list[str] = field(default_factory=list)
     # Discovery hints, JSON-ready, kept with the snapshot so a recheck sees what the crawl saw.
     hints: dict[str, Any] = field(default_factory=dict)
+    # The MinHash signature of title + text (stored form), computed here in the worker so the
+    # storing process only looks it up; None when the text is too short to compare.
+    fingerprint: bytes | None = None
 
     @property
     def etag(self) -> str | None:
@@ -157,6 +161,8 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     if article is not None:
         result.article = _article_fields(article)
         result.canonical_url = _canonical_key(url_key, result.article.pop("canonical_url"))
+        text = fingerprint_text(result.article["title"], result.article["text"])
+        result.fingerprint = fingerprint_bytes(text)
     else:
         result.article.pop("canonical_url", None)
     if score and article is not None:

@@ -3,8 +3,9 @@
 The crawler hands over pages in batches (a transaction per page would make the database the
 bottleneck). If a batch fails on a constraint — another process stored the same canonical URL a
 moment earlier — the batch is retried page by page so one conflict never loses the others.
-After a batch is committed, each new or changed article is fingerprinted and linked to the
-article it reprints (provenance), in this long-lived writing process where the index lives.
+After a batch is committed, its new or changed articles (fingerprinted by the workers) are
+linked to the articles they reprint (provenance) in one more transaction, in this long-lived
+writing process where the index lives.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from brwatch.storage.articles import SnapshotData, add_run_items, mark_seen, ups
 log = logging.getLogger(__name__)
 
 RunIds = Mapping[str, int] | int | None
-# A new or changed article: its id, title and text (what its fingerprint is made from).
-Stored = tuple[int, str | None, str | None]
+# New or changed articles with a text long enough to compare: article id -> fingerprint.
+Stored = dict[int, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +102,8 @@ def _write(
     for page in pages:
         outcome, article_id = _store_one(session, page)
         outcomes[outcome] += 1
-        if outcome in ("new", "changed"):
-            stored.append((article_id, page.article.get("title"), page.article.get("text")))
+        if outcome in ("new", "changed") and page.fingerprint is not None:
+            stored[article_id] = page.fingerprint
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
@@ -118,7 +119,7 @@ def store_batch(
     batch = [page for page in pages if page.error is None]
     if not batch:
         return Counter()
-    stored: list[Stored] = []
+    stored: Stored = {}
     try:
         with db.session() as session:
             outcomes = _write(session, batch, run_ids, stored)
@@ -127,11 +128,11 @@ def store_batch(
         stored.clear()
         outcomes = Counter()
         for page in batch:
-            written: list[Stored] = []
+            written: Stored = {}
             try:
                 with db.session() as session:
                     outcomes += _write(session, [page], run_ids, written)
-                stored += written
+                stored |= written
             except IntegrityError as exc:
                 log.error("cannot store %s: %s", page.url, exc.orig or exc)
                 outcomes["failed"] += 1
@@ -139,20 +140,21 @@ def store_batch(
     return outcomes
 
 
-def _link_reprints(db: Database, stored: list[Stored]) -> None:
+def _link_reprints(db: Database, stored: Stored) -> None:
     """Provenance for freshly stored articles; a failure is logged, the articles stay stored."""
     if not stored:
         return
-    # numpy and datasketch: only when storing
-    from brwatch.provenance.links import fingerprint_text, link_reprints
+    from brwatch.provenance.links import link_batch  # numpy: only when storing
 
-    for article_id, title, text in stored:
-        try:
-            link_reprints(db, article_id, text=fingerprint_text(title, text))
-        except Exception as exc:
-            log.error(
-                "cannot link reprints of article %d: %s: %s", article_id, type(exc).__name__, exc
-            )
+    try:
+        link_batch(db, stored)
+    except Exception as exc:
+        log.error(
+            "cannot link reprints of articles %s: %s: %s",
+            ", ".join(map(str, sorted(stored))),
+            type(exc).__name__,
+            exc,
+        )
 
 
 def store_processed(db: Database, processed: ProcessedPage, run_id: int | None = None) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from brwatch.provenance.lsh import CompactLSH
 from brwatch.provenance.shingles import MIN_SHINGLES, shingles
@@ -42,11 +43,11 @@ def _hash32(data: bytes) -> int:
 
 def signature(text: str) -> LeanMinHash | None:
     """The MinHash of a text, or None when it is too short to compare."""
-    from datasketch import LeanMinHash, MinHash
-
     items = shingles(text)
     if len(items) < MIN_SHINGLES:
         return None
+    from datasketch import LeanMinHash, MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, hashfunc=_hash32)
     minhash.update_batch([s.encode("utf-8") for s in items])
     return LeanMinHash(minhash)
@@ -56,11 +57,27 @@ def to_bytes(minhash: LeanMinHash) -> bytes:
     return np.asarray(minhash.hashvalues, dtype=_DTYPE).tobytes()
 
 
-def from_bytes(data: bytes) -> LeanMinHash:
+def fingerprint_text(title: str | None, text: str | None) -> str:
+    """What an article's fingerprint is computed from."""
+    return "\n".join(filter(None, [title, text]))
+
+
+def fingerprint_bytes(text: str) -> bytes | None:
+    """The stored form of a text's signature (what a crawl worker hands to the store)."""
+    minhash = signature(text)
+    return None if minhash is None else to_bytes(minhash)
+
+
+def values_from_bytes(data: bytes) -> np.ndarray:
+    """A stored signature as its ``uint32`` values, without building a MinHash object."""
     values = np.frombuffer(data, dtype=_DTYPE)
     if values.size != NUM_PERM:
         raise ValueError(f"fingerprint has {values.size} values, expected {NUM_PERM}")
-    return _lean(values)
+    return values.astype(np.uint32, copy=False)
+
+
+def from_bytes(data: bytes) -> LeanMinHash:
+    return _lean(values_from_bytes(data))
 
 
 def _lean(values: np.ndarray) -> LeanMinHash:
@@ -97,14 +114,22 @@ class ReprintIndex:
 
     def add(self, article_id: int, minhash: LeanMinHash) -> None:
         """Insert or replace the signature of an article."""
-        self._lsh.add(article_id, _values(minhash))
+        self.add_values(article_id, _values(minhash))
+
+    def add_values(self, article_id: int, values: np.ndarray) -> None:
+        self._lsh.add(article_id, values)
 
     def remove(self, article_id: int) -> None:
         self._lsh.remove(article_id)
 
     def similar(self, minhash: LeanMinHash, exclude: int | None = None) -> list[tuple[int, float]]:
         """Articles whose estimated Jaccard with ``minhash`` reaches the threshold, best first."""
-        return self._lsh.similar(_values(minhash), exclude)
+        return self.similar_values(_values(minhash), exclude)
+
+    def similar_values(
+        self, values: np.ndarray, exclude: int | None = None
+    ) -> list[tuple[int, float]]:
+        return self._lsh.similar(values, exclude)
 
     # -- the fingerprints table -------------------------------------------------------------
 
@@ -154,12 +179,21 @@ class ReprintIndex:
 
 def save_fingerprint(db: Database, article_id: int, minhash: LeanMinHash) -> None:
     with db.session() as session:
-        row = session.get(Fingerprint, article_id)
-        if row is None:
-            session.add(Fingerprint(article_id=article_id, minhash=to_bytes(minhash)))
-        else:
-            row.minhash = to_bytes(minhash)
-            row.created_at = datetime.now(UTC)
+        save_fingerprints(session, {article_id: to_bytes(minhash)})
+
+
+def save_fingerprints(session: Session, fingerprints: Mapping[int, bytes]) -> None:
+    """Insert or replace stored signatures (replaced ones count as new for other processes'
+    :meth:`ReprintIndex.refresh`)."""
+    if not fingerprints:
+        return
+    ids = list(fingerprints)
+    session.execute(delete(Fingerprint).where(Fingerprint.article_id.in_(ids)))
+    now = datetime.now(UTC)
+    session.execute(
+        insert(Fingerprint),
+        [{"article_id": i, "minhash": data, "created_at": now} for i, data in fingerprints.items()],
+    )
 
 
 # How stale a shared index may be before it looks for other processes' new fingerprints.

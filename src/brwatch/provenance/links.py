@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session, defer
+import numpy as np
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.provenance.index import (
     ReprintIndex,
+    fingerprint_bytes,
+    fingerprint_text,
     from_bytes,
-    save_fingerprint,
+    save_fingerprints,
     shared_index,
-    signature,
+    values_from_bytes,
 )
 from brwatch.storage import Database
 from brwatch.storage.models import Article, Fingerprint
-
-if TYPE_CHECKING:
-    from datasketch import LeanMinHash
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
@@ -34,24 +34,45 @@ def _aware(value: datetime | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _published_key(article: Article) -> tuple[datetime, datetime, int]:
+def _published_key(article: _Member) -> tuple[datetime, datetime, int]:
     """Earliest first: publication date, then when we first saw it, then id."""
     return (_aware(article.published), _aware(article.first_seen_at), article.id)
 
 
-def fingerprint_text(title: str | None, text: str | None) -> str:
-    """What an article's fingerprint is computed from."""
-    return "\n".join(filter(None, [title, text]))
+class _Member(Protocol):
+    """What choosing an original reads of a cluster member (an Article or a light row)."""
+
+    id: int
+    url: str
+    canonical_url: str | None
+    origin: str | None
+    published: datetime | None
+    first_seen_at: datetime | None
+    reprint_of_id: int | None
 
 
-def _members(ids: Iterable[int]) -> Select[tuple[Article]]:
-    # Choosing the original needs URLs, dates and origins, never the (long) texts.
-    return select(Article).where(Article.id.in_(list(ids))).options(defer(Article.text))
+_M = TypeVar("_M", bound=_Member)
+
+# Choosing the original needs URLs, dates and origins, never the (long) texts.
+_MEMBER_COLUMNS = (
+    Article.id,
+    Article.url,
+    Article.canonical_url,
+    Article.origin,
+    Article.published,
+    Article.first_seen_at,
+    Article.reprint_of_id,
+)
+
+
+def _members(session: Session, ids: Iterable[int]) -> list[Any]:
+    rows = session.execute(select(*_MEMBER_COLUMNS).where(Article.id.in_(list(ids))))
+    return list(rows)
 
 
 def choose_original(
-    members: list[Article], claimed_origin: str | None, registry: PublisherRegistry
-) -> Article:
+    members: list[_M], claimed_origin: str | None, registry: PublisherRegistry
+) -> _M:
     """The claimed origin's own page when it is among the copies, else the earliest published."""
     claims = [claimed_origin] + [m.origin for m in members]
     for claim in claims:
@@ -76,51 +97,84 @@ def link_reprints(
     """Fingerprint a stored article, find its copies and point every copy at the original.
 
     ``text`` (title and body, as stored) spares reading the article back when the caller has it.
-
-    Sets ``reprint_of_id`` on the article and on the other members of its cluster (a newly
-    found earlier copy, or the origin's own page, becomes the original of all of them).
     Returns the original's id, or None when the article is the original or has no copies.
     """
-    registry = registry or load_publishers()
-    index = index if index is not None else shared_index(db)
     if text is None:
         with db.session() as session:
             article = session.get(Article, article_id)
             if article is None:
                 raise LookupError(f"article {article_id} does not exist")
             text = fingerprint_text(article.title, article.text)
-    minhash = signature(text)
-    if minhash is None:
+    fingerprint = fingerprint_bytes(text)
+    if fingerprint is None:
         return None
-    save_fingerprint(db, article_id, minhash)
-    index.add(article_id, minhash)
-    similar = [key for key, _ in index.similar(minhash, exclude=article_id)]
+    return link_batch(db, {article_id: fingerprint}, index, registry)[article_id]
+
+
+def link_batch(
+    db: Database,
+    fingerprints: Mapping[int, bytes],
+    index: ReprintIndex | None = None,
+    registry: PublisherRegistry | None = None,
+) -> dict[int, int | None]:
+    """Store the signatures of freshly stored articles and link each to its cluster's original,
+    in one transaction; returns each article's original (None: it is one, or has no copies).
+
+    Sets ``reprint_of_id`` on the article and on the other members of its cluster (a newly
+    found earlier copy, or the origin's own page, becomes the original of all of them). Works
+    on signature values and light rows only, so a storing process needs neither datasketch nor
+    ORM objects for it.
+    """
+    if not fingerprints:
+        return {}
+    registry = registry or load_publishers()
+    index = index if index is not None else shared_index(db)
+    originals: dict[int, int | None] = {}
     with db.session() as session:
-        article = session.get(Article, article_id)
-        assert article is not None
-        members = [article]
-        confirmed = _confirm(session, index, minhash, similar)
-        if confirmed:
-            members += list(session.scalars(_members(confirmed)))
-        if len(members) == 1:
-            article.reprint_of_id = None
-            return None
-        # A copy already linked elsewhere brings its original into the cluster.
-        root_ids = {m.reprint_of_id for m in members if m.reprint_of_id} - {m.id for m in members}
-        if root_ids:
-            members += list(session.scalars(_members(root_ids)))
-        original = choose_original(members, article.origin, registry)
-        for member in members:
-            member.reprint_of_id = None if member.id == original.id else original.id
-        # Copies pointing at a former original follow it to the new one.
-        former = [m.id for m in members if m.id != original.id]
-        for copy in session.scalars(select(Article).where(Article.reprint_of_id.in_(former))):
-            copy.reprint_of_id = original.id
-        return None if original.id == article_id else original.id
+        save_fingerprints(session, fingerprints)
+        for article_id, data in fingerprints.items():
+            values = values_from_bytes(data)
+            index.add_values(article_id, values)
+            similar = [key for key, _ in index.similar_values(values, exclude=article_id)]
+            confirmed = _confirm(session, index, values, similar)
+            originals[article_id] = _link_cluster(session, article_id, confirmed, registry)
+    return originals
+
+
+def _link_cluster(
+    session: Session, article_id: int, copies: list[int], registry: PublisherRegistry
+) -> int | None:
+    members = _members(session, [article_id, *copies])
+    article = next((m for m in members if m.id == article_id), None)
+    if article is None:
+        raise LookupError(f"article {article_id} does not exist")
+    if len(members) == 1:
+        if article.reprint_of_id is not None:
+            session.execute(
+                update(Article).where(Article.id == article_id).values(reprint_of_id=None)
+            )
+        return None
+    # A copy already linked elsewhere brings its original into the cluster.
+    root_ids = {m.reprint_of_id for m in members if m.reprint_of_id} - {m.id for m in members}
+    if root_ids:
+        members += _members(session, root_ids)
+    original = choose_original(members, article.origin, registry)
+    former = [m.id for m in members if m.id != original.id]
+    # Every other member, and every copy pointing at a former original, follows the original.
+    session.execute(
+        update(Article)
+        .where(or_(Article.id.in_(former), Article.reprint_of_id.in_(former)))
+        .where(Article.id != original.id)
+        .where(or_(Article.reprint_of_id.is_(None), Article.reprint_of_id != original.id))
+        .values(reprint_of_id=original.id)
+    )
+    if original.reprint_of_id is not None:
+        session.execute(update(Article).where(Article.id == original.id).values(reprint_of_id=None))
+    return None if original.id == article_id else original.id
 
 
 def _confirm(
-    session: Session, index: ReprintIndex, minhash: LeanMinHash, candidates: list[int]
+    session: Session, index: ReprintIndex, values: np.ndarray, candidates: list[int]
 ) -> list[int]:
     """The candidates whose *stored* fingerprints are still similar. The in-memory index may
     lag behind the table (articles deleted or re-fingerprinted by another process); the table
@@ -139,9 +193,9 @@ def _confirm(
         if data is None:
             index.remove(key)  # deleted since it was indexed
             continue
-        current = from_bytes(data)
-        if current.jaccard(minhash) < index.threshold:
-            index.add(key, current)  # the in-memory signature was stale
+        current = values_from_bytes(data)
+        if np.count_nonzero(current == values) / len(values) < index.threshold:
+            index.add_values(key, current)  # the in-memory signature was stale
             continue
         confirmed.append(key)
     return confirmed

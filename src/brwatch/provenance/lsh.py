@@ -26,9 +26,16 @@ _CHUNK = 10_000
 _MIXERS = np.random.default_rng(20261129).integers(0, 2**63, size=256, dtype=np.uint64) * 2 + 1
 
 
+# datasketch's optimiser's answer for brwatch's own setting (pinned by a test), so the storing
+# process need not import datasketch and scipy (≈ 45 MB) to build its index.
+_KNOWN_BANDS = {(0.5, 128): (25, 5)}
+
+
 @cache
 def band_parameters(threshold: float, num_perm: int) -> tuple[int, int]:
     """(bands, rows per band) that datasketch's optimiser picks for this threshold."""
+    if (threshold, num_perm) in _KNOWN_BANDS:
+        return _KNOWN_BANDS[threshold, num_perm]
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
