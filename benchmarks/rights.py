@@ -2,12 +2,17 @@
 
     python benchmarks/rights.py [--limit N]
 
-Per page, interleaved so all three share the same cache and machine load:
+Per page, interleaved so all share the same cache and machine load:
   1. lxml alone: lxml.html.document_fromstring(raw bytes) — the baseline;
-  2. brwatch.document: decode + parse (what the crawler pipeline does once per page);
-  3. verdict_for(doc) on that already-parsed Document.
-"From raw HTML" is 2 + 3. Prints pages/s per core for each, the time 3 adds to lxml's parse
-(target: at most 10%) and the raw-HTML rate as a share of lxml's (target: at least 50%).
+  2. brwatch.document: decode + lxml parse (what the crawler pipeline does once per page);
+  3. verdict_for(doc) on that already-parsed Document, read from its lxml tree (the crawler);
+  4. the same verdict on the same Document read by a lexbor parse of its markup instead;
+  5. from raw HTML: decode + verdict_for on a Document nobody has parsed (lexbor reader: what
+     `brwatch check` on a file and library calls with bytes pay);
+  and, for scale, lexbor's parse alone.
+Prints pages/s per core for each, the time 3 (and 4) adds to lxml's parse (target: at most
+10%), the raw-HTML rate as a share of lxml's (target: at least 50%), CPU seconds of the process,
+and whether both readers gave the same verdicts.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ import time
 from pathlib import Path
 
 import lxml.html
+from selectolax.lexbor import LexborHTMLParser
 
 from brwatch.document import parse_document
 from brwatch.rights import verdict_for
+from brwatch.rights.reader import LexborPageReader
 from brwatch.rights.rules import default_ruleset
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
+_FIELDS = ("status", "license", "requires_link", "credit", "origin")
+STEPS = ("lxml", "lexbor", "document", "verdict_lxml", "verdict_lexbor", "raw")
 
 
 def main() -> int:
@@ -38,39 +47,59 @@ def main() -> int:
         return 2
     pages = [gzip.decompress(path.read_bytes()) for path in paths]
     default_ruleset()  # rules are loaded and compiled once per process, not per page
-    lxml_time = document_time = rights_time = 0.0
+    seconds = dict.fromkeys(STEPS, 0.0)
     statuses: dict[str, int] = {}
+    differing: list[str] = []
+    cpu_start = time.process_time()
     gc.disable()
-    for raw in pages:
-        start = time.perf_counter()
+    for path, raw in zip(paths, pages, strict=True):
+        clock = [time.perf_counter()]
         lxml.html.document_fromstring(raw)
-        parsed = time.perf_counter()
+        clock.append(time.perf_counter())
+        LexborHTMLParser(raw)
+        clock.append(time.perf_counter())
         doc = parse_document(raw, "")
         doc.tree  # noqa: B018 - the parse the crawler pays for once
-        documented = time.perf_counter()
-        verdict = verdict_for(doc)
-        judged = time.perf_counter()
-        lxml_time += parsed - start
-        document_time += documented - parsed
-        rights_time += judged - documented
-        statuses[verdict.status] = statuses.get(verdict.status, 0) + 1
+        clock.append(time.perf_counter())
+        by_lxml = verdict_for(doc)
+        clock.append(time.perf_counter())
+        by_lexbor = verdict_for(doc, reader=LexborPageReader(doc))
+        clock.append(time.perf_counter())
+        from_raw = verdict_for(parse_document(raw, ""))
+        clock.append(time.perf_counter())
+        for step, start, end in zip(STEPS, clock, clock[1:], strict=False):
+            seconds[step] += end - start
+        statuses[from_raw.status] = statuses.get(from_raw.status, 0) + 1
+        verdicts = {tuple(getattr(v, f) for f in _FIELDS) for v in (by_lxml, by_lexbor, from_raw)}
+        if len(verdicts) > 1:
+            differing.append(str(path.relative_to(CORPORA)))
         gc.collect(0)
     gc.enable()
+    cpu = time.process_time() - cpu_start
     n = len(pages)
+    lxml_time = seconds["lxml"]
     megabytes = sum(map(len, pages)) / 1e6
-    print(f"{n} pages, {megabytes:.0f} MB of HTML, one core")
-    print(f"lxml parse only (baseline):          {n / lxml_time:7.0f} pages/s")
-    print(f"document decode + parse:             {n / document_time:7.0f} pages/s")
-    print(f"rights verdict from raw HTML:        {n / (document_time + rights_time):7.0f} pages/s")
-    print(f"rights verdict on a parsed Document: {n / rights_time:7.0f} pages/s")
-    print(
-        "added by rights over lxml parse:     "
-        f"{100 * rights_time / lxml_time:6.1f}%  (target <= 10%)"
+    print(f"{n} pages, {megabytes:.0f} MB of HTML, one core, {cpu:.1f} s CPU in the loop")
+    rows = (
+        ("lxml parse only (baseline)", "lxml"),
+        ("lexbor parse only (for scale)", "lexbor"),
+        ("document decode + lxml parse", "document"),
+        ("verdict on a parsed Document, lxml reader", "verdict_lxml"),
+        ("verdict on a parsed Document, lexbor reader", "verdict_lexbor"),
+        ("verdict from raw HTML (decode + lexbor reader)", "raw"),
     )
-    print(f"added by rights over document parse: {100 * rights_time / document_time:6.1f}%")
-    raw_share = lxml_time / (document_time + rights_time)
-    print(f"from raw HTML, share of lxml's rate: {100 * raw_share:6.1f}%  (target >= 50%)")
+    for label, step in rows:
+        print(f"{label:<48} {n / seconds[step]:7.0f} pages/s  {seconds[step]:6.2f} s")
+    for label, step in (("lxml", "verdict_lxml"), ("lexbor", "verdict_lexbor")):
+        added = 100 * seconds[step] / lxml_time
+        print(f"added over lxml's parse, {label} reader:{'':<{15 - len(label)}} {added:6.1f}%"
+              "  (target <= 10%)")  # fmt: skip
+    print(
+        "from raw HTML, share of lxml's rate:            "
+        f"{100 * lxml_time / seconds['raw']:6.1f}%  (target >= 50%)"
+    )
     print("statuses:", ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    print(f"pages whose verdicts differ between readers: {len(differing)}", *differing)
     return 0
 
 

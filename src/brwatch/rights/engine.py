@@ -7,7 +7,8 @@ from typing import Any
 from brwatch.document import Document
 from brwatch.rights.matcher import find_notices
 from brwatch.rights.model import Evidence, Verdict
-from brwatch.rights.page import page_text, scope_of
+from brwatch.rights.page import PageText, scope_of
+from brwatch.rights.reader import PageReader, reader_for
 from brwatch.rights.resolve import resolve
 from brwatch.rights.rules import Ruleset, default_ruleset
 from brwatch.rights.signals import (
@@ -23,9 +24,8 @@ from brwatch.rights.signals import (
 MAX_PAGE_FINDINGS = 60
 
 
-def page_findings(ruleset: Ruleset, doc: Document, article_text: str | None) -> list[Evidence]:
+def page_findings(ruleset: Ruleset, page: PageText, article_text: str | None) -> list[Evidence]:
     """Notices in the page's visible text, each placed in its scope (hard negatives dropped)."""
-    page = page_text(doc.tree)
     # Every rule over the whole text first; then each hit's lines again in their real scope,
     # where scope-limited rules, negatives and the prose limit apply.
     candidates = find_notices(ruleset, page.text, "footer", any_scope=True)[:MAX_PAGE_FINDINGS]
@@ -51,18 +51,33 @@ def page_findings(ruleset: Ruleset, doc: Document, article_text: str | None) -> 
     return findings
 
 
-def verdict_for(doc: Document, article: Any = None, *, feed_rights: str | None = None) -> Verdict:
-    """The rights verdict for a parsed page; ``article`` (with ``.text``) helps place notices."""
+def verdict_for(
+    doc: Document,
+    article: Any = None,
+    *,
+    feed_rights: str | None = None,
+    reader: PageReader | None = None,
+) -> Verdict:
+    """The rights verdict for a page; ``article`` (with ``.text``) helps place notices.
+
+    The markup is read by ``reader`` when given (one use: it may consume the tree), else from
+    the lxml tree when the page is parsed already, else by a lexbor parse (reader.py).
+    """
     ruleset = default_ruleset()
     article_text = getattr(article, "text", None) or None
-    findings = page_findings(ruleset, doc, article_text)
-    findings += meta_signals(ruleset, doc.tree)
+    reader = reader or reader_for(doc)
     # The markup as UTF-8 for the cheap RE2 tests that decide whether a signal is worth reading
     # at all: the page's own bytes when they are UTF-8, else encoded once.
     source = getattr(doc, "utf8", None) or doc.text.encode("utf-8", "surrogatepass")
     hints = markup_hints(source)
-    findings += link_signals(doc.tree, hints)
-    findings += structured_signals(ruleset, doc, hints)
+    # Markup signals before the page text (which may take the scripts out of the tree); the
+    # findings keep their order: text, meta, links, structured data, headers, feed.
+    metas = meta_signals(ruleset, reader.head_metas())
+    links = link_signals(reader.license_links()) if hints.licenses else []
+    jsonld = reader.jsonld_scripts() if hints.jsonld_rights else []
+    structured = structured_signals(ruleset, jsonld, doc, hints)
+    findings = page_findings(ruleset, reader.page_text(), article_text)
+    findings += metas + links + structured
     findings += header_signals(doc.headers)
     feed = feed_rights or doc.hints.get("feed_rights")
     if feed:

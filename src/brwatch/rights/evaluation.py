@@ -20,6 +20,7 @@ import yaml
 from brwatch.document import parse_document
 from brwatch.rights.engine import verdict_for
 from brwatch.rights.model import STATUSES
+from brwatch.rights.reader import LxmlPageReader
 
 RESTRICTED = frozenset({"prohibited", "permission_required"})
 # Floors the suite enforces (issue targets).
@@ -61,7 +62,13 @@ def document_for(item: Labelled, corpora: Path) -> Any:
 
 
 def evaluate(items: Iterable[Labelled], corpora: Path) -> list[Outcome]:
-    return [Outcome(item, verdict_for(document_for(item, corpora)).status) for item in items]
+    """Verdicts as the crawler gets them: read from the lxml tree it parses for extraction
+    (tests/test_rights_backends.py holds the lexbor reader of raw HTML to the same verdicts)."""
+    outcomes: list[Outcome] = []
+    for item in items:
+        doc = document_for(item, corpora)
+        outcomes.append(Outcome(item, verdict_for(doc, reader=LxmlPageReader(doc)).status))
+    return outcomes
 
 
 def _ratio(part: int, whole: int) -> float | None:

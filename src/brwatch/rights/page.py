@@ -1,15 +1,16 @@
 """The page's visible text, and where on the page (body, tail, footer) a piece of it sits.
 
 The text is every text node outside scripts and styles, one per line, taken from the tree the
-crawler already parsed. Only for the few lines a rule hits do we walk up the tree to learn the
-scope, or to drop the hit (templates, code, captions, cookie banners, share widgets).
+crawler already parsed (lxml) or from a faster parse of the raw HTML (lexbor, page_lexbor.py).
+Only for the few lines a rule hits do we walk up the tree to learn the scope, or to drop the hit
+(templates, code, captions, cookie banners, share widgets).
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from bisect import bisect_right
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from itertools import accumulate, compress, count, filterfalse
 from operator import add, not_
 from typing import Any
@@ -85,29 +86,28 @@ _CHROME_TAIL_SHARE = 0.8
 _TAIL_CHARS = 400
 
 
-# A text node as (element holding it, whether it is that element's tail), like lxml's
-# smart strings' getparent() and is_tail.
-TextNode = tuple[Any, bool]
-
-
-@dataclass(slots=True)
-class PageText:
+class PageText(ABC):
     """The page's text, one text node per line, and a way back to the nodes behind offsets.
 
+    One subclass per parser (lxml for the tree the crawler already parsed, lexbor for raw
+    HTML); both list the same text nodes (every one under <body> outside scripts and styles)
+    and read the same ancestors, so a page gets the same verdict whichever parsed it.
     Whitespace-only text nodes (the markup's indentation, half of a typical page's text) are
     left out of the lines: no rule can match them, and every scan of the text reads them.
     """
 
-    tree: Any
-    # Every text node's string, in the order of _TEXT_XPATH (its positions).
-    nodes: list[str]
-    # The lines of ``text``: the nodes that hold more than whitespace.
-    strings: list[str]
-    text: str
-    _starts: list[int] = field(default_factory=list)
-    _positions: list[int] = field(default_factory=list)  # line index -> node index
-    _node_starts: list[int] = field(default_factory=list)
-    _found: dict[int, TextNode] = field(default_factory=dict)  # by node index
+    __slots__ = ("_found", "_node_starts", "_positions", "_starts", "nodes", "strings", "text")
+
+    def __init__(self, nodes: list[str]) -> None:
+        # Every text node's string, in document order.
+        self.nodes = nodes
+        # The lines of ``text``: the nodes that hold more than whitespace.
+        self.strings = list(filterfalse(str.isspace, nodes))
+        self.text = "\n".join(self.strings)
+        self._starts: list[int] = []
+        self._positions: list[int] = []  # line index -> node index
+        self._node_starts: list[int] = []
+        self._found: dict[int, Any] = {}  # by node index
 
     def index_at(self, offset: int) -> int:
         """The line holding a character offset of ``text``."""
@@ -135,9 +135,9 @@ class PageText:
             self._positions = list(compress(count(), map(not_, blank)))
         return self._positions
 
-    def nodes_at(self, offsets: list[int]) -> list[TextNode | None]:
-        """The text nodes holding these offsets: footer ones by a short walk back from the end
-        of <body>, any others in one positional query."""
+    def nodes_at(self, offsets: list[int]) -> list[Any]:
+        """The text nodes holding these offsets (None where a node cannot be found): footer
+        ones by a short walk back from the end of <body>, any others from the start."""
         positions = self._node_positions()
         indexes = [positions[self.index_at(offset)] for offset in offsets]
         missing = {i for i in indexes if i not in self._found}
@@ -145,29 +145,102 @@ class PageText:
             self._found.update(self._walk_back_to(min(missing)))
             missing -= self._found.keys()
         if missing:
-            wanted = " or ".join(f"position()={i + 1}" for i in sorted(missing))
-            # Only the few nodes a rule hit are looked up as "smart" strings.
-            found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
-            for index, node in zip(sorted(missing), found, strict=False):
-                self._found[index] = (node.getparent(), node.is_tail)
+            self._found.update(self._nodes_from_start(missing))
         return [self._found.get(i) for i in indexes]
 
-    def _walk_back_to(self, first: int) -> dict[int, TextNode]:
+    def _walk_back_to(self, first: int) -> dict[int, Any]:
         """Text nodes from the last one back to node index ``first``, each checked against the
-        XPath's strings (a mismatch ends the walk; the rest falls back to the positional query).
+        listed strings (a mismatch ends the walk; the rest is looked up from the start).
         Nothing when ``first`` lies further back than the walk pays for."""
         index = len(self.nodes) - 1
         reach = min(_BACKWARD_WALK_NODES, int(len(self.nodes) * _BACKWARD_WALK_SHARE))
-        body = self.tree.find("body")
-        found: dict[int, TextNode] = {}
-        if body is None or index - first > reach:
+        found: dict[int, Any] = {}
+        if index - first > reach:
             return found
-        for text, node in _texts_backwards(body):
+        for text, node in self._texts_backwards():
             if index < first or text != self.nodes[index]:
                 break
             found[index] = node
             index -= 1
         return found
+
+    @abstractmethod
+    def _texts_backwards(self) -> Iterator[tuple[str, Any]]:
+        """(string, node) for every listed text node, last first."""
+
+    @abstractmethod
+    def _nodes_from_start(self, indexes: set[int]) -> dict[int, Any]:
+        """The nodes at these node indexes, looked up from the start of <body>."""
+
+    @abstractmethod
+    def ancestry(self, node: Any) -> Iterator[tuple[str, Callable[[str], str | None]]]:
+        """(tag, attribute getter) of the element holding a text node, then of each ancestor
+        up to the root; tag "" for nodes that are not elements."""
+
+    def place(self, node: Any) -> tuple[str | None, bool]:
+        """-> (None | "footer" | "caption" | "skip", inside an article container) for a text
+        node (None: not found).
+
+        The whole ancestor chain is read: a "credits" block inside a footer is the site's
+        notice, not a photo credit.
+        """
+        footer = caption = widget = in_article = False
+        for tag, get in self.ancestry(node) if node is not None else ():
+            if tag in _SKIPPED_TAGS:
+                return "skip", in_article
+            caption = caption or tag in _CAPTION_TAGS
+            footer = footer or tag in _CHROME_TAGS
+            in_article = in_article or tag in _ARTICLE_TAGS
+            marker = " ".join(filter(None, (get(a) for a in ("class", "id", "itemprop"))))
+            group = _marker_kind(marker) if marker else None
+            if group:
+                if group == "skip":
+                    return "skip", in_article
+                caption = caption or group == "caption"
+                widget = widget or group == "widget"
+                footer = footer or group == "footer"
+                in_article = in_article or group == "article"
+        if footer:
+            return "footer", in_article
+        if widget:
+            return "skip", in_article
+        return ("caption" if caption else None), in_article
+
+
+# A text node in an lxml tree as (element holding it, whether it is that element's tail), like
+# lxml's smart strings' getparent() and is_tail.
+TextNode = tuple[Any, bool]
+
+
+class LxmlPageText(PageText):
+    """The page text of an lxml tree (the one the crawler parsed): one XPath in C."""
+
+    __slots__ = ("tree",)
+
+    def __init__(self, tree: Any) -> None:
+        super().__init__(_TEXT_STRINGS(tree))
+        self.tree = tree
+
+    def _nodes_from_start(self, indexes: set[int]) -> dict[int, TextNode]:
+        wanted = " or ".join(f"position()={i + 1}" for i in sorted(indexes))
+        # Only the few nodes a rule hit are looked up as "smart" strings.
+        found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
+        return {
+            index: (node.getparent(), node.is_tail)
+            for index, node in zip(sorted(indexes), found, strict=False)
+        }
+
+    def _texts_backwards(self) -> Iterator[tuple[str, TextNode]]:
+        body = self.tree.find("body")
+        return _texts_backwards(body) if body is not None else iter(())
+
+    def ancestry(self, node: TextNode) -> Iterator[tuple[str, Callable[[str], str | None]]]:
+        element, is_tail = node
+        if element is not None and is_tail:
+            element = element.getparent()
+        while element is not None:
+            yield (element.tag if isinstance(element.tag, str) else ""), element.get
+            element = element.getparent()
 
 
 def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
@@ -193,51 +266,16 @@ def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
             yield element.tail, (element, True)
 
 
-def page_text(tree: Any) -> PageText:
-    nodes = _TEXT_STRINGS(tree)
-    lines = list(filterfalse(str.isspace, nodes))
-    return PageText(tree, nodes, lines, "\n".join(lines))
-
-
-def _place(node: TextNode | None) -> tuple[str | None, bool]:
-    """-> (None | "footer" | "caption" | "skip", inside an article container) for a text node.
-
-    The whole ancestor chain is read: a "credits" block inside a footer is the site's notice,
-    not a photo credit.
-    """
-    element, is_tail = node if node is not None else (None, False)
-    if element is not None and is_tail:
-        element = element.getparent()
-    footer = caption = widget = in_article = False
-    while element is not None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in _SKIPPED_TAGS:
-            return "skip", in_article
-        caption = caption or tag in _CAPTION_TAGS
-        footer = footer or tag in _CHROME_TAGS
-        in_article = in_article or tag in _ARTICLE_TAGS
-        marker = " ".join(filter(None, (element.get(a) for a in ("class", "id", "itemprop"))))
-        group = _marker_kind(marker) if marker else None
-        if group:
-            if group == "skip":
-                return "skip", in_article
-            caption = caption or group == "caption"
-            widget = widget or group == "widget"
-            footer = footer or group == "footer"
-            in_article = in_article or group == "article"
-        element = element.getparent()
-    if footer:
-        return "footer", in_article
-    if widget:
-        return "skip", in_article
-    return ("caption" if caption else None), in_article
+def page_text(tree: Any) -> LxmlPageText:
+    """The page text of an already-parsed lxml tree."""
+    return LxmlPageText(tree)
 
 
 def scope_of(
-    page: PageText, node: TextNode | None, start: int, end: int, article_text: str | None
+    page: PageText, node: Any, start: int, end: int, article_text: str | None
 ) -> str | None:
     """The scope of a hit in the page text, or None when the hit is not the page's own notice."""
-    place, in_article = _place(node)
+    place, in_article = page.place(node)
     if place in ("skip", "caption"):
         return None
     if place == "footer":

@@ -16,7 +16,6 @@ from typing import Any
 import re2
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import LxmlMicrodataExtractor
-from lxml import etree
 
 from brwatch.rights.licenses import obligations_for_spdx, spdx_from_url, status_for_spdx
 from brwatch.rights.matcher import clean_name, find_notices
@@ -28,24 +27,10 @@ log = logging.getLogger(__name__)
 # A hostile page may carry thousands of licence links or meta tags; the first ones decide.
 MAX_SIGNALS = 30
 
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-_META_NAMES = (
-    "copyright rights dc.rights dcterms.rights dc:rights dcterms:rights article:copyright license "
-    "dc.license dcterms.license dcterms:license dc.rights.license dcterms.rightsholder "
-    "dcterms:rightsholder dc.rightsholder robots googlebot googlebot-news bingbot "
-    "tdm-reservation tdm-policy"
-)
-# Only the meta tags that can carry a rights signal come back (names compared lower-cased).
-_META = etree.XPath(
-    "/html/head/meta[@content][contains(' " + _META_NAMES + " ', concat(' ', translate("
-    f"normalize-space(@name | @property | @http-equiv), '{_UPPER}', '{_LOWER}'), ' '))]"
-)
-_LICENSE_LINKS = etree.XPath(
-    "//*[(self::a or self::link or self::area) and @href and (contains(@rel, 'icense') or "
-    "contains(@rel, 'ICENSE') or contains(@href, 'creativecommons.org/'))]"
-    # CC REL in RDFa: <span property="cc:license" resource="…">, <meta property="dc:license" …>
-    " | //*[contains(@property, 'icense') and (@resource or @href or @content)]"
-)
+# Only the meta tags that can carry a rights signal are read: named, by the first of these
+# attributes they carry, with one of _META_NAMES (ASCII case ignored).
+_META_KEYS = frozenset({"name", "property", "http-equiv"})
+_XML_SPACE = " \t\r\n"
 _COPYRIGHT_META = frozenset(
     {
         "copyright",
@@ -62,6 +47,8 @@ _LICENSE_META = frozenset(
 )
 _HOLDER_META = frozenset({"dcterms.rightsholder", "dcterms:rightsholder", "dc.rightsholder"})
 _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
+_TDM_META = frozenset({"tdm-reservation", "tdm-policy"})
+_META_NAMES = _COPYRIGHT_META | _LICENSE_META | _HOLDER_META | _ROBOTS_META | _TDM_META
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
 # A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
 _LICENSE_REL = re2.compile(r"(?i)(?:rel|property)\s*=\s*[\"']?[^\"'>]{0,80}license")
@@ -128,9 +115,19 @@ def rights_text(ruleset: Ruleset, text: str, scope: str, kind: str) -> list[Evid
     return [*found, _signal(kind, GENERIC_STATUS, text, scope, credit=credit, confidence=0.7)]
 
 
-def meta_signals(ruleset: Ruleset, tree: Any) -> list[Evidence]:
+def _names_rights(meta: dict[str, Any]) -> bool:
+    """Whether a meta tag's name (its first name/property/http-equiv) can carry a rights
+    signal."""
+    key = next((value for name, value in meta.items() if name in _META_KEYS), None) or ""
+    # The names are ASCII, so only an ASCII value can match (str.lower on ASCII is XPath's
+    # ASCII-only lower-casing, and much faster than str.translate).
+    return key.isascii() and key.strip(_XML_SPACE).lower() in _META_NAMES
+
+
+def meta_signals(ruleset: Ruleset, metas: list[dict[str, Any]]) -> list[Evidence]:
+    """Rights signals in the head's meta tags (attributes of each, in markup order)."""
     findings: list[Evidence] = []
-    for meta in _META(tree)[:MAX_SIGNALS]:
+    for meta in list(filter(_names_rights, metas))[:MAX_SIGNALS]:
         name = (
             (meta.get("name") or meta.get("property") or meta.get("http-equiv") or "")
             .strip()
@@ -251,20 +248,19 @@ def _jsonld_names_rights(source: bytes, start: int) -> bool:
     return bool(_RIGHTS_PROPERTIES.search(source[start : end.start() if end else len(source)]))
 
 
-def link_signals(tree: Any, hints: MarkupHints) -> list[Evidence]:
-    """rel=license links and Creative Commons links; skipped when the page names neither."""
-    if not hints.licenses:
-        return []
+def link_signals(links: list[tuple[dict[str, Any], bool]]) -> list[Evidence]:
+    """rel=license links and Creative Commons links: (attributes, inside a figure) of each."""
     findings: list[Evidence] = []
     seen: set[str] = set()
-    for element in _LICENSE_LINKS(tree)[:MAX_SIGNALS]:
+    for attributes, in_media in links:
         href = (
-            element.get("href") or element.get("resource") or element.get("content") or ""
+            attributes.get("href") or attributes.get("resource") or attributes.get("content") or ""
         ).strip()
-        if href in seen or _in_media(element):
+        # A licence badge inside a figure or caption covers the picture, not the article.
+        if href in seen or in_media:
             continue
         seen.add(href)
-        rel = (element.get("rel") or element.get("property") or "").lower()
+        rel = (attributes.get("rel") or attributes.get("property") or "").lower()
         kind = "rel_license" if "license" in rel else "cc_link"
         found = license_signal(kind, href, "link")
         if found:
@@ -274,28 +270,46 @@ def link_signals(tree: Any, hints: MarkupHints) -> list[Evidence]:
     return findings
 
 
-def _in_media(element: Any) -> bool:
-    """A licence badge inside a figure or caption covers the picture, not the article."""
-    return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
-
-
-def structured_signals(ruleset: Ruleset, doc: Any, hints: MarkupHints) -> list[Evidence]:
-    """JSON-LD and microdata rights properties, read with extruct when the page has any."""
-    extractors: list[Any] = []
-    if hints.jsonld_rights:
-        extractors.append(JsonLdExtractor())
-    if hints.microdata_rights:
-        extractors.append(LxmlMicrodataExtractor())
+def structured_signals(
+    ruleset: Ruleset, jsonld_scripts: list[str], doc: Any, hints: MarkupHints
+) -> list[Evidence]:
+    """JSON-LD and microdata rights properties; microdata read with extruct from the lxml tree
+    (parsed for it if need be: few pages have any)."""
     items: list[Any] = []
-    for extractor in extractors:
+    if hints.jsonld_rights:
         try:
-            items += extractor.extract_items(doc.tree, doc.url or None)
+            items += jsonld_items(jsonld_scripts)
+        except Exception as exc:  # as extruct: one unreadable script loses the page's JSON-LD
+            log.info("structured data unreadable on %s: %s", doc.url, exc)
+    if hints.microdata_rights:
+        try:
+            items += LxmlMicrodataExtractor().extract_items(doc.tree, doc.url or None)
         except Exception as exc:  # extruct raises many kinds on broken markup
             log.info("structured data unreadable on %s: %s", doc.url, exc)
     findings: list[Evidence] = []
     for item in islice(_works(items), MAX_SIGNALS):
         findings += _work_signals(ruleset, item)
     return findings
+
+
+def jsonld_items(scripts: list[str]) -> list[Any]:
+    """The items of JSON-LD scripts, read by extruct's JsonLdExtractor from script texts any
+    parser found (it looks them up with an lxml XPath otherwise); raises as it does."""
+    return _JsonLdFromTexts().extract_items(scripts)
+
+
+class _ScriptText(str):
+    """A script's text where extruct expects the lxml node (it asks for its string())."""
+
+    __slots__ = ()
+
+    def xpath(self, _query: str) -> str:
+        return str(self)
+
+
+class _JsonLdFromTexts(JsonLdExtractor):
+    def _xp_jsonld(self, scripts: list[str]) -> list[_ScriptText]:  # type: ignore[override]
+        return [_ScriptText(script) for script in scripts]
 
 
 def _types(item: dict[str, Any]) -> set[str]:
