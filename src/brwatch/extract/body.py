@@ -9,9 +9,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from lxml import etree
 from trafilatura import bare_extraction
+from trafilatura.settings import Extractor
+
+from brwatch.extract import cascade
 
 # trafilatura logs a warning for every page it judges empty (listings, error pages); the
 # caller sees an empty text instead, so the warning is noise in a crawl log.
@@ -50,6 +54,9 @@ def extract_body(
 ) -> str:
     """The article's main text, paragraphs separated by newlines; '' when there is none."""
     try:
+        if cascade.covers(settings.fast, settings.include_comments):
+            text = cascade.main_text(tree, url, _options(settings))
+            return _without_layout_chrome(text or "")
         result = bare_extraction(
             tree,
             url=url or None,
@@ -65,6 +72,15 @@ def extract_body(
         logging.getLogger(__name__).warning("main text extraction failed for %s: %s", url, error)
         return ""
     return _without_layout_chrome(result.text or "") if result is not None else ""
+
+
+@cache
+def _options(settings: BodySettings) -> Extractor:
+    return cascade.make_options(
+        favor_precision=settings.favor_precision,
+        favor_recall=settings.favor_recall,
+        include_tables=settings.include_tables,
+    )
 
 
 def _chrome_row(line: str) -> bool:

@@ -1,0 +1,179 @@
+"""trafilatura's extraction cascade for brwatch's settings: the same text, less work per page.
+
+`trafilatura.bare_extraction` spends most of its time on work whose outcome is known in advance
+for brwatch's options (`fast`, comments off). This module runs the same steps, with trafilatura's
+own functions, in the same order, and skips only what cannot change the result:
+
+- the options object is built once per settings, not per page (its constructor reads the
+  configuration file's values each time);
+- the raw-tree prunes (infinite-scroll containers, comment sections) are XPath expressions that
+  call a Python regex for every element; they can only match when some class or id of the page
+  matches that regex, which one search over all class and id values tells first;
+- the backup copy of the cleaned tree is only read by the readability/jusText comparison,
+  which `fast` skips;
+- the recall escalation compares the extracted length with the page's text length
+  (`html2txt`, a copy of the page and another regex per element); a cheap upper bound of
+  that length settles the comparison on most pages, and `html2txt` runs only when it cannot.
+
+The text is exactly what `bare_extraction` returns; `tests/test_extract_units.py` compares
+both on every page of the extraction corpora. Another trafilatura version, or options this
+module does not cover (fallback extractors, comments), go through `bare_extraction` itself.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import copy
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement
+from trafilatura import core as trafilatura_core
+from trafilatura.baseline import _BLOCK_ELEMS, baseline, html2txt
+from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
+from trafilatura.main_extractor import extract_content
+from trafilatura.settings import Extractor
+from trafilatura.xml import xmltotxt
+from trafilatura.xpaths import (
+    RAW_TREE_PRUNE_XPATH,
+    REMOVE_COMMENTS_AND_LISTS_XPATH,
+    REMOVE_COMMENTS_XPATH,
+)
+
+# The version whose bare_extraction / trafilatura_sequence this module follows step by step.
+FOLLOWED_VERSION = "2.3.1"
+SAME_VERSION = trafilatura.__version__ == FOLLOWED_VERSION
+
+_CLASS_AND_ID = etree.XPath("//@class|//@id", smart_strings=False)
+# For each raw-tree prune expression (keyed by its exact text, so a changed expression is
+# simply evaluated): a regex that some class or id value must match for the expression to
+# select anything. Values are joined with newlines and searched with re.M, so a ^ anchored at
+# the start of a value matches there (and, harmlessly, after a newline inside a value).
+_COMMENTS_HINT = re.compile(
+    r"^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)|(?:article|post)-comments", re.M
+)
+_PRUNE_HINTS: dict[str, re.Pattern[str]] = {
+    RAW_TREE_PRUNE_XPATH[0].path: re.compile(r"mvp-post-add-(?:box|wrap)|infinite-?scroll"),
+    RAW_TREE_PRUNE_XPATH[1].path: re.compile(r"elementor-share-buttons"),
+    REMOVE_COMMENTS_AND_LISTS_XPATH[0].path: _COMMENTS_HINT,
+}
+# The expressions the hints were written for; any other text means trafilatura changed them.
+_HINTED_PATHS = (
+    "re:test(@id, 'mvp-post-add-(?:box|wrap)|infinite-?scroll') or\n"
+    "        re:test(@class, 'mvp-post-add-(?:box|wrap)|infinite-?scroll')]",
+    "[contains(@class, 'elementor-share-buttons')]",
+    "re:test(@id, '^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)') or\n"
+    "        re:test(@class, '^[Cc]omment(?!ary)|(?:article|post)-comments')]",
+)
+HINTS_MATCH = (
+    all(hinted in path for hinted, path in zip(_HINTED_PATHS, _PRUNE_HINTS, strict=True))
+    and len(RAW_TREE_PRUNE_XPATH) == 2
+    and len(REMOVE_COMMENTS_AND_LISTS_XPATH) == 1
+)
+
+
+def covers(fast: bool, include_comments: bool) -> bool:
+    """Whether `main_text` follows trafilatura for these options (else use bare_extraction)."""
+    return SAME_VERSION and HINTS_MATCH and fast and not include_comments
+
+
+def make_options(*, favor_precision: bool, favor_recall: bool, include_tables: bool) -> Extractor:
+    """The Extractor that bare_extraction would build for brwatch's call (url set per page)."""
+    return Extractor(
+        output_format="python",
+        fast=True,
+        precision=favor_precision,
+        recall=favor_recall,
+        comments=False,
+        tables=include_tables,
+    )
+
+
+def main_text(tree: HtmlElement, url: str | None, template: Extractor) -> str | None:
+    """bare_extraction(tree, url, fast=True, include_comments=False, ...).text, or None where it
+    returns None. `tree` is left intact. Raises what trafilatura raises except ValueError and
+    TypeError, which bare_extraction turns into None."""
+    if not isinstance(tree, HtmlElement):
+        return None  # bare_extraction rejects what is not an lxml.html tree
+    url = url or None
+    options = copy(template)
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    try:
+        text_body, text = _sequence(copy(tree), options, url)
+        if len(text) < options.min_output_size and options.min_output_comm_size > 0:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return xmltotxt(text_body, options.formatting)
+
+
+def _prune(tree: HtmlElement, expressions: list[etree.XPath], attributes: str) -> HtmlElement:
+    """prune_unwanted_nodes, skipping the expressions that cannot select anything here."""
+    needed = [
+        expression
+        for expression in expressions
+        if (hint := _PRUNE_HINTS.get(expression.path)) is None or hint.search(attributes)
+    ]
+    return prune_unwanted_nodes(tree, needed) if needed else tree
+
+
+def _sequence(tree: HtmlElement, options: Extractor, url: str | None) -> tuple[etree._Element, str]:
+    """trafilatura_sequence for fast=True and comments off; `tree` is a private copy."""
+    is_forum = trafilatura_core._forum_thread_page(tree)
+    attributes = "\n".join(_CLASS_AND_ID(tree))
+    tree = _prune(tree, RAW_TREE_PRUNE_XPATH, attributes)
+    if options.focus == "precision" or not is_forum:
+        tree = _prune(tree, REMOVE_COMMENTS_AND_LISTS_XPATH, attributes)
+    # _prepare_tree without its backup copy, which only the non-fast comparison reads.
+    cleaned_tree = convert_tags(tree_cleaning(copy(tree), options), options, url)
+    if options.focus == "precision" and not is_forum:
+        cleaned_tree = prune_unwanted_nodes(cleaned_tree, REMOVE_COMMENTS_XPATH)
+
+    text_body, text = extract_content(cleaned_tree, options)
+
+    if len(text) < options.min_extracted_size and options.focus != "precision":
+        baseline_body, baseline_text, baseline_length = baseline(tree)
+        if baseline_length > len(text):
+            text_body, text = baseline_body, baseline_text
+
+    share = trafilatura_core.ESCALATION_PAGE_SHARE
+    if (
+        options.focus == "balanced"
+        and 0 < len(text) < trafilatura_core.ESCALATION_MAX_LENGTH
+        and len(text) < share * page_text_bound(tree)
+        and len(text) < share * len(html2txt(tree))
+    ):
+        recall_options = copy(options)
+        recall_options.focus = "recall"
+        retry_text = ""
+        try:
+            retry_body, retry_text = trafilatura_core._recall_retry(tree, recall_options, url)
+        except Exception:  # as trafilatura does: a failed retry keeps the first result
+            retry_text = ""
+        if len(retry_text) >= options.min_extracted_size and len(
+            retry_text
+        ) > trafilatura_core.ESCALATION_ACCEPT_RATIO * len(text):
+            text_body, text = retry_body, retry_text
+    return text_body, text
+
+
+def page_text_bound(tree: HtmlElement) -> int:
+    """An upper bound of len(html2txt(tree)), without copying or cleaning the tree.
+
+    html2txt keeps the text of <body> minus the elements basic_cleaning deletes (scripts and
+    styles among them), puts a space at the start and end of each block element, removes
+    control characters and joins the words with single spaces: len = non-space characters +
+    words - 1. Deleting text and control characters never adds characters or words; each
+    inserted space splits at most one word.
+    """
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    words = body.text_content().split()
+    script_characters = sum(
+        len("".join(element.text_content().split()))
+        for element in body.iterdescendants("script", "style")
+    )
+    block_edges = 2 * sum(1 for _ in body.iter(*_BLOCK_ELEMS))
+    return max(sum(map(len, words)) - script_characters + len(words) - 1 + block_edges, 0)
