@@ -178,3 +178,18 @@ def test_lexbor_text_nodes_are_found_from_both_ends(monkeypatch: pytest.MonkeyPa
     forward = places(_readers(markup)[1])
     assert lxml_places == walked == forward
     assert lxml_places == [(None, True)] * 3 + [("footer", False)] * 3
+
+
+def test_both_readers_measure_the_same_share_of_the_page() -> None:
+    """The lexbor reader does not list ASCII-blank text nodes, yet places a hit at the same
+    share of the whole text (blank nodes counted) as the lxml reader."""
+    markup = (
+        "<html><body>\n  <div>\n    <p>first words</p>\n    <p>\xa0</p>\n  </div>\n"
+        "  <p>middle <b>part</b></p>\n\t\n  <div>© 2024 Example</div>\n</body></html>"
+    )
+    texts = [r.page_text() for r in _readers(markup)]
+    assert texts[0].text == texts[1].text
+    assert len(texts[1].nodes) < len(texts[0].nodes)  # the blank nodes were left out
+    for word in ("first", "middle", "part", "Example"):
+        offset = texts[0].text.index(word)
+        assert texts[0].share_before(offset) == texts[1].share_before(offset) > 0

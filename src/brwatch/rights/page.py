@@ -99,7 +99,8 @@ class PageText(ABC):
     __slots__ = ("_found", "_node_starts", "_positions", "_starts", "nodes", "strings", "text")
 
     def __init__(self, nodes: list[str]) -> None:
-        # Every text node's string, in document order.
+        # The text nodes' strings in document order: every one, or every one but those a
+        # backend leaves out as blank (see _whole_text_starts).
         self.nodes = nodes
         # The lines of ``text``: the nodes that hold more than whitespace.
         self.strings = list(filterfalse(str.isspace, nodes))
@@ -123,11 +124,15 @@ class PageText(ABC):
         line = self.index_at(offset)
         node = self._node_positions()[line]
         if not self._node_starts:
-            # Where each node would start in the text with every node kept, and the end.
-            self._node_starts = [0, *accumulate(len(string) + 1 for string in self.nodes)]
+            self._node_starts = self._whole_text_starts()
         whole = self._node_starts[-1] - 1
         before = self._node_starts[node] + offset - self._starts[line]
         return before / whole if whole > 0 else 0.0
+
+    def _whole_text_starts(self) -> list[int]:
+        """Where each listed node would start in the text with every node kept (one per line),
+        then that text's length + 1. Here every node is listed."""
+        return [0, *accumulate(len(string) + 1 for string in self.nodes)]
 
     def _node_positions(self) -> list[int]:
         if not self._positions:

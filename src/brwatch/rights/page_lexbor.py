@@ -9,6 +9,7 @@ tests/test_rights_backends.py holds both to that over the labelled corpus pages.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import accumulate, compress
 from typing import Any
 
 from brwatch.rights.page import PageText
@@ -17,17 +18,27 @@ from brwatch.rights.page import PageText
 # cannot occur inside a node (pages whose markup holds NUL are read with lxml; see reader.py).
 _NODE_SEPARATOR = "\0"
 _TEXT_TAG = "-text"
+# What lexbor's skip_empty leaves out: nodes of nothing but HTML's ASCII whitespace (the
+# markup's indentation, 70% of the nodes), skipped in C rather than made into strings.
+_ASCII_SPACE = " \t\n\f\r"
 
 
 class LexborPageText(PageText):
-    """The page text of a lexbor <body> whose scripts and styles are already removed."""
+    """The page text of a lexbor <body> whose scripts and styles are already removed. Text
+    nodes of ASCII whitespace only are not listed (no rule reads them)."""
 
     __slots__ = ("body",)
 
     def __init__(self, body: Any) -> None:
-        joined = body.text(separator=_NODE_SEPARATOR) if body is not None else ""
-        super().__init__(joined.split(_NODE_SEPARATOR) if joined else [])
+        super().__init__(_text_nodes(body, skip_empty=True))
         self.body = body
+
+    def _whole_text_starts(self) -> list[int]:
+        # Rarely needed (a hit outside footers and articles): the walk again, blanks included.
+        every = _text_nodes(self.body, skip_empty=False)
+        starts = [0, *accumulate(len(string) + 1 for string in every)]
+        listed = compress(starts, (string.strip(_ASCII_SPACE) for string in every))
+        return [*listed, starts[-1]]
 
     def _texts_backwards(self) -> Iterator[tuple[str, Any]]:
         if self.body is None:
@@ -40,7 +51,7 @@ class LexborPageText(PageText):
             if tag == _TEXT_TAG:
                 yield node.text_content, node
             elif tag and tag[0] != "-":  # comments and the like hold no text nodes
-                stack.extend(node.iter(include_text=True))
+                stack.extend(node.iter(include_text=True, skip_empty=True))
 
     def _nodes_from_start(self, indexes: set[int]) -> dict[int, Any]:
         found: dict[int, Any] = {}
@@ -48,7 +59,7 @@ class LexborPageText(PageText):
             return found
         last = max(indexes)
         index = -1
-        for node in self.body.traverse(include_text=True):
+        for node in self.body.traverse(include_text=True, skip_empty=True):
             if node.tag != _TEXT_TAG:
                 continue
             index += 1
@@ -63,3 +74,8 @@ class LexborPageText(PageText):
         while element is not None and element.tag != "-document":
             yield element.tag or "", element.attrs.get
             element = element.parent
+
+
+def _text_nodes(body: Any, *, skip_empty: bool) -> list[str]:
+    joined = body.text(separator=_NODE_SEPARATOR, skip_empty=skip_empty) if body is not None else ""
+    return joined.split(_NODE_SEPARATOR) if joined else []
