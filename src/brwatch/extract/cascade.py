@@ -29,11 +29,12 @@ import trafilatura
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import core as trafilatura_core
+from trafilatura import main_extractor
 from trafilatura.baseline import _BLOCK_ELEMS, baseline, html2txt
 from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
-from trafilatura.main_extractor import extract_content
-from trafilatura.settings import Extractor
-from trafilatura.xml import xmltotxt
+from trafilatura.settings import MIN_DUPLICATE_LENGTH, Extractor
+from trafilatura.utils import SPACING_PROTECTED, text_chars_test
+from trafilatura.xml import delete_element, xmltotxt
 from trafilatura.xpaths import (
     RAW_TREE_PRUNE_XPATH,
     REMOVE_COMMENTS_AND_LISTS_XPATH,
@@ -100,7 +101,7 @@ def main_text(tree: HtmlElement, url: str | None, template: Extractor) -> str | 
     options.url = url
     options.source = url and url.encode("utf-8", "replace").decode("utf-8")
     try:
-        text_body, text = _sequence(copy(tree), options, url)
+        text_body, text = _Cascade(tree, options, url).run()
         if len(text) < options.min_output_size and options.min_output_comm_size > 0:
             return None
     except (TypeError, ValueError):
@@ -118,44 +119,108 @@ def _prune(tree: HtmlElement, expressions: list[etree.XPath], attributes: str) -
     return prune_unwanted_nodes(tree, needed) if needed else tree
 
 
-def _sequence(tree: HtmlElement, options: Extractor, url: str | None) -> tuple[etree._Element, str]:
-    """trafilatura_sequence for fast=True and comments off; `tree` is a private copy."""
-    is_forum = trafilatura_core._forum_thread_page(tree)
-    attributes = "\n".join(_CLASS_AND_ID(tree))
-    tree = _prune(tree, RAW_TREE_PRUNE_XPATH, attributes)
-    if options.focus == "precision" or not is_forum:
-        tree = _prune(tree, REMOVE_COMMENTS_AND_LISTS_XPATH, attributes)
-    # _prepare_tree without its backup copy, which only the non-fast comparison reads.
-    cleaned_tree = convert_tags(tree_cleaning(copy(tree), options), options, url)
-    if options.focus == "precision" and not is_forum:
-        cleaned_tree = prune_unwanted_nodes(cleaned_tree, REMOVE_COMMENTS_XPATH)
+class _Cascade:
+    """trafilatura_sequence for fast=True and comments off, on the caller's intact tree.
 
-    text_body, text = extract_content(cleaned_tree, options)
+    trafilatura copies the page three times: once to prune it, once more to clean it (the
+    pruned tree is kept for the baseline and the escalation), and the cleaned tree again as a
+    backup for the wild-text recovery. Here the page is copied once and pruned and cleaned in
+    place; the pruned or cleaned tree is rebuilt from the page, by the same deterministic
+    steps, on the pages whose extraction comes up short and needs it.
+    """
 
-    if len(text) < options.min_extracted_size and options.focus != "precision":
-        baseline_body, baseline_text, baseline_length = baseline(tree)
-        if baseline_length > len(text):
-            text_body, text = baseline_body, baseline_text
+    def __init__(self, page: HtmlElement, options: Extractor, url: str | None) -> None:
+        self.page, self.options, self.url = page, options, url
+        self.is_forum = trafilatura_core._forum_thread_page(page)
+        self.attributes = "\n".join(_CLASS_AND_ID(page))
+        self._pruned_tree: HtmlElement | None = None
 
-    share = trafilatura_core.ESCALATION_PAGE_SHARE
-    if (
-        options.focus == "balanced"
-        and 0 < len(text) < trafilatura_core.ESCALATION_MAX_LENGTH
-        and len(text) < share * page_text_bound(tree)
-        and len(text) < share * len(html2txt(tree))
-    ):
-        recall_options = copy(options)
-        recall_options.focus = "recall"
-        retry_text = ""
-        try:
-            retry_body, retry_text = trafilatura_core._recall_retry(tree, recall_options, url)
-        except Exception:  # as trafilatura does: a failed retry keeps the first result
+    def pruned(self) -> HtmlElement:
+        """A copy of the page after trafilatura's raw-tree prunes."""
+        tree = _prune(copy(self.page), RAW_TREE_PRUNE_XPATH, self.attributes)
+        if self.options.focus == "precision" or not self.is_forum:
+            tree = _prune(tree, REMOVE_COMMENTS_AND_LISTS_XPATH, self.attributes)
+        return tree
+
+    def pruned_kept(self) -> HtmlElement:
+        """The pruned tree that baseline, html2txt and the recall retry share (they copy it)."""
+        if self._pruned_tree is None:
+            self._pruned_tree = self.pruned()
+        return self._pruned_tree
+
+    def cleaned(self) -> HtmlElement:
+        """_prepare_tree's cleaned tree (without its backup, read only by the non-fast path)."""
+        options = self.options
+        cleaned_tree = convert_tags(tree_cleaning(self.pruned(), options), options, self.url)
+        if options.focus == "precision" and not self.is_forum:
+            cleaned_tree = prune_unwanted_nodes(cleaned_tree, REMOVE_COMMENTS_XPATH)
+        return cleaned_tree
+
+    def run(self) -> tuple[etree._Element, str]:
+        options = self.options
+        text_body, text = self.extract_content(self.cleaned())
+
+        if len(text) < options.min_extracted_size and options.focus != "precision":
+            baseline_body, baseline_text, baseline_length = baseline(self.pruned_kept())
+            if baseline_length > len(text):
+                text_body, text = baseline_body, baseline_text
+
+        share = trafilatura_core.ESCALATION_PAGE_SHARE
+        if (
+            options.focus == "balanced"
+            and 0 < len(text) < trafilatura_core.ESCALATION_MAX_LENGTH
+            and len(text) < share * page_text_bound(self.page)
+            and len(text) < share * len(html2txt(self.pruned_kept()))
+        ):
+            recall_options = copy(options)
+            recall_options.focus = "recall"
             retry_text = ""
-        if len(retry_text) >= options.min_extracted_size and len(
-            retry_text
-        ) > trafilatura_core.ESCALATION_ACCEPT_RATIO * len(text):
-            text_body, text = retry_body, retry_text
-    return text_body, text
+            try:
+                retry_body, retry_text = trafilatura_core._recall_retry(
+                    self.pruned_kept(), recall_options, self.url
+                )
+            except Exception:  # as trafilatura does: a failed retry keeps the first result
+                retry_text = ""
+            if len(retry_text) >= options.min_extracted_size and len(
+                retry_text
+            ) > trafilatura_core.ESCALATION_ACCEPT_RATIO * len(text):
+                text_body, text = retry_body, retry_text
+        return text_body, text
+
+    def extract_content(self, cleaned_tree: HtmlElement) -> tuple[etree._Element, str]:
+        """main_extractor.extract_content, its backup of the cleaned tree rebuilt only when the
+        wild-text recovery runs (a short or empty result), instead of copied on every page."""
+        options = self.options
+        order = list(cleaned_tree.iter())
+        result_body, temp_text, potential_tags = main_extractor._extract(cleaned_tree, options)
+        if len(result_body) == 0 or len(temp_text) < options.min_extracted_size:
+            backup_tree = self.cleaned()
+            consumed: set[etree._Element] = {
+                twin
+                for elem, twin in zip(order, backup_tree.iter(), strict=True)
+                if elem.tag == "done"
+            }
+            result_body = main_extractor.recover_wild_text(
+                backup_tree, result_body, options, potential_tags, consumed
+            )
+            temp_text = " ".join(result_body.itertext()).strip()
+        previous = None
+        for element in list(result_body):
+            current = main_extractor._elem_text(element)
+            if current and current == previous and len(current) > MIN_DUPLICATE_LENGTH:
+                delete_element(element, keep_tail=False)
+            else:
+                previous = current
+        etree.strip_elements(result_body, "done")
+        etree.strip_tags(result_body, "div")
+        for linebreak in result_body.iter("lb"):
+            if (
+                linebreak.tail
+                and not text_chars_test(linebreak.tail)
+                and not any(anc.tag in SPACING_PROTECTED for anc in linebreak.iterancestors())
+            ):
+                linebreak.tail = None
+        return result_body, temp_text
 
 
 def page_text_bound(tree: HtmlElement) -> int:
