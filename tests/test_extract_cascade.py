@@ -158,3 +158,20 @@ def test_prune_hints_on_the_corpora() -> None:
             if not cascade._PRUNE_HINTS[expression.path].search(attributes) and expression(tree):
                 wrong.append((url, expression.path[:40]))
     assert wrong == []
+
+
+def test_comment_sections_are_the_xpaths_selection() -> None:
+    expression = REMOVE_COMMENTS_AND_LISTS_XPATH[0]
+    pages = [tree for _, tree in _corpus_trees()]
+    pages.append(
+        _tree(
+            "<html><body><div id='comments'><ol class='commentlist'><li>a</li></ol>"
+            "<ul id='comment-7'><li>b</li></ul><ul id='disqus_thread'></ul></div>"
+            "<section class='x article-comments'>c</section><div id='Commentary'>d</div>"
+            f"<list class='comment'>e</list>{PARAGRAPHS}</body></html>"
+        )
+    )
+    assert (
+        len(cascade._comment_sections(pages[-1])) == 5
+    )  # not disqus_thread (a list), not Commentary
+    assert all(cascade._comment_sections(tree) == expression(tree) for tree in pages)

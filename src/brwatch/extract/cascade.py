@@ -8,9 +8,11 @@ own functions, in the same order, and skips only what cannot change the result:
   configuration file's values each time);
 - the raw-tree prunes (infinite-scroll containers, comment sections) are XPath expressions that
   call a Python regex for every element; they can only match when some class or id of the page
-  matches that regex, which one search over all class and id values tells first;
-- the backup copy of the cleaned tree is only read by the readability/jusText comparison,
-  which `fast` skips;
+  matches that regex, which one search over all class and id values tells first; comment
+  sections, found on half the pages, are then selected by a loop over the candidate tags;
+- trafilatura copies the page three times (to prune it, to clean it, and the cleaned tree as
+  a backup for its wild-text recovery); here it is copied once, and the pruned or cleaned tree
+  is rebuilt on the pages whose extraction comes up short and needs it;
 - the recall escalation compares the extracted length with the page's text length
   (`html2txt`, a copy of the page and another regex per element); a cheap upper bound of
   that length settles the comparison on most pages, and `html2txt` runs only when it cannot.
@@ -110,13 +112,40 @@ def main_text(tree: HtmlElement, url: str | None, template: Extractor) -> str | 
 
 
 def _prune(tree: HtmlElement, expressions: list[etree.XPath], attributes: str) -> HtmlElement:
-    """prune_unwanted_nodes, skipping the expressions that cannot select anything here."""
-    needed = [
-        expression
-        for expression in expressions
-        if (hint := _PRUNE_HINTS.get(expression.path)) is None or hint.search(attributes)
-    ]
-    return prune_unwanted_nodes(tree, needed) if needed else tree
+    """prune_unwanted_nodes, skipping the expressions that cannot select anything here and
+    selecting comment sections without the XPath's per-element regex calls."""
+    for expression in expressions:
+        hint = _PRUNE_HINTS.get(expression.path)
+        if hint is not None and not hint.search(attributes):
+            continue
+        select = _SELECTORS.get(expression.path, expression)
+        for element in select(tree):
+            delete_element(element)  # the tail text is kept, as prune_unwanted_nodes does
+    return tree
+
+
+# REMOVE_COMMENTS_AND_LISTS_XPATH in Python: the same elements, in the same (document) order.
+_COMMENT_TAGS = ("div", "list", "section", "details", "ol", "ul")
+_COMMENT_ID = re.compile(r"^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)")
+_COMMENT_LIST_ID = re.compile(r"^(?:[Cc]omment(?!ary)|comol)")
+_COMMENT_CLASS = re.compile(r"^[Cc]omment(?!ary)|(?:article|post)-comments")
+
+
+def _comment_sections(tree: HtmlElement) -> list[HtmlElement]:
+    found = []
+    for element in tree.iter(*_COMMENT_TAGS):
+        if element is tree:
+            continue  # .//* starts below the root
+        id_value, class_value = element.get("id"), element.get("class")
+        by_class = class_value is not None and _COMMENT_CLASS.search(class_value) is not None
+        if by_class or (id_value is not None and _COMMENT_ID.search(id_value)):
+            is_list = element.tag in ("ol", "ul")
+            if not is_list or by_class or (id_value and _COMMENT_LIST_ID.search(id_value)):
+                found.append(element)
+    return found
+
+
+_SELECTORS = {REMOVE_COMMENTS_AND_LISTS_XPATH[0].path: _comment_sections}
 
 
 class _Cascade:
