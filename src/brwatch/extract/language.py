@@ -8,6 +8,7 @@ when the text's function words do not clearly say another language.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 _CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 # Three-letter or legacy codes seen on news sites, mapped to ISO 639-1.
@@ -61,6 +62,8 @@ _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("hi", re.compile(r"[\u0900-\u097f]")),
 )
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+# Any character of the scripts above: most pages have none, and need no per-script count.
+_ANY_SCRIPT = re.compile("|".join(pattern.pattern for _, pattern in _SCRIPTS))
 # Languages written in a script shared with others: a declaration decides among them.
 _SCRIPT_FAMILY = {
     "zh": {"zh"},
@@ -93,6 +96,8 @@ def normalise_lang(value: str | None) -> str | None:
 def script_language(text: str) -> str | None:
     """The language a non-Latin script implies ('zh', 'ar', 'ru'…); 'latin' or None."""
     sample = text[:_SAMPLE]
+    if not _ANY_SCRIPT.search(sample):
+        return "latin" if _LATIN.search(sample) else None
     counts = {lang: len(pattern.findall(sample)) for lang, pattern in _SCRIPTS}
     latin = len(_LATIN.findall(sample))
     best = max(counts, key=counts.__getitem__)
@@ -108,9 +113,9 @@ def script_language(text: str) -> str | None:
 def latin_language(text: str) -> str | None:
     """The Latin-script language whose function words dominate the text, if one clearly does."""
     counts = dict.fromkeys(_WORDS, 0)
-    for token in _TOKEN.findall(text[:_SAMPLE].lower()):
+    for token, times in Counter(_TOKEN.findall(text[:_SAMPLE].lower())).items():
         for lang in _WORD_LANGS.get(token, ()):
-            counts[lang] += 1
+            counts[lang] += times
     ranked = sorted(counts.items(), key=lambda item: -item[1])
     (best, hits), (_, runner_up) = ranked[0], ranked[1]
     if hits >= _MIN_HITS and hits >= runner_up * _MIN_LEAD:

@@ -30,10 +30,8 @@ _ARTICLE_TYPES = {
     "socialmediaposting",
 }
 _WHITESPACE = re.compile(r"\s+")
-_LD_SCRIPTS = etree.XPath(
-    "//script[translate(@type, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-    " = 'application/ld+json']"
-)
+# JSON-LD script types compare case-insensitively in ASCII only (as XPath translate() would).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # Meta names whose every occurrence matters (a page may list several authors).
 _MULTI = {
     "author",
@@ -76,9 +74,14 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
     """Collect metadata candidates from the tree (never raises on odd markup)."""
     found = PageMetadata()
     found.html_lang = clean_space(tree.get("lang") or tree.get("xml:lang")) or None
-    for element in tree.iter("meta", "link", "title", "h1", "time"):
+    ld_scripts: list[etree._Element] = []
+    # One walk over the tree for every tag read here.
+    for element in tree.iter("meta", "link", "title", "h1", "time", "script"):
         tag = element.tag
-        if tag == "meta":
+        if tag == "script":
+            if (element.get("type") or "").translate(_ASCII_LOWER) == "application/ld+json":
+                ld_scripts.append(element)
+        elif tag == "meta":
             _read_meta(element, found)
         elif tag == "link":
             rel = (element.get("rel") or "").lower().split()
@@ -93,7 +96,7 @@ def read_metadata(tree: etree._Element) -> PageMetadata:
                 found.headings.append(text)
         elif element.get("datetime"):
             found.time_datetimes.append(element.get("datetime", "").strip())
-    _read_jsonld(tree, found)
+    _read_jsonld(ld_scripts, found)
     return found
 
 
@@ -113,8 +116,8 @@ def _read_meta(element: etree._Element, found: PageMetadata) -> None:
             found.meta_multi.setdefault(key, []).append(content)
 
 
-def _read_jsonld(tree: etree._Element, found: PageMetadata) -> None:
-    for script in _LD_SCRIPTS(tree):
+def _read_jsonld(scripts: list[etree._Element], found: PageMetadata) -> None:
+    for script in scripts:
         raw = (script.text or "").strip()
         if not raw:
             continue
