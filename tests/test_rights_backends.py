@@ -12,7 +12,13 @@ from extruct.jsonld import JsonLdExtractor
 from brwatch.document import parse_document
 from brwatch.rights import verdict_for
 from brwatch.rights.evaluation import document_for, load_labels
-from brwatch.rights.reader import LexborPageReader, LxmlPageReader, PageReader, reader_for
+from brwatch.rights.reader import (
+    LexborPageReader,
+    LxmlPageReader,
+    PageReader,
+    may_nest_deeper,
+    reader_for,
+)
 from brwatch.rights.signals import jsonld_items
 from tests.conftest import CORPORA
 
@@ -193,3 +199,18 @@ def test_both_readers_measure_the_same_share_of_the_page() -> None:
     for word in ("first", "middle", "part", "Example"):
         offset = texts[0].text.index(word)
         assert texts[0].share_before(offset) == texts[1].share_before(offset) > 0
+
+
+def test_deeply_nested_markup_is_read_with_lxml() -> None:
+    """lexbor's tree builder slows down with the square of the nesting depth (100,000 nested
+    <div>s: minutes); such markup goes to lxml, which stops at depth 256. Ordinary pages,
+    and wide ones, stay with lexbor."""
+    depth = 50_000
+    nested = "<html><body>" + "<div>" * depth + "x" + "</div>" * depth + "</body></html>"
+    assert may_nest_deeper(nested) and may_nest_deeper(nested.encode())
+    assert isinstance(reader_for(parse_document(nested.encode(), "")), LxmlPageReader)
+    wide = "<html><body>" + "<p>word <b>bold</b></p>" * 50_000 + "</body></html>"
+    assert not may_nest_deeper(wide.encode())
+    assert isinstance(reader_for(parse_document(wide.encode(), "")), LexborPageReader)
+    for item in load_labels(LABELS / "pages.yaml")[:50]:
+        assert isinstance(reader_for(document_for(item, CORPORA)), LexborPageReader)
