@@ -175,3 +175,28 @@ def test_comment_sections_are_the_xpaths_selection() -> None:
         len(cascade._comment_sections(pages[-1])) == 5
     )  # not disqus_thread (a list), not Commentary
     assert all(cascade._comment_sections(tree) == expression(tree) for tree in pages)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        f"<html><body>{PARAGRAPHS}<div class='site-footer'>f</div><aside>a</aside></body></html>",
+        "<html><body><p>kept</p><div id='CookieBanner'>We use cookies</div>tail"
+        "<section class='x onetrust-pc'>consent</section><script>x</script></body></html>",
+        "<html><body><aside class='cookie-notice'>both</aside>after<p>p</p></body></html>",
+        "<html><head><title>no body</title></head></html>",
+    ],
+)
+def test_the_page_text_length_is_html2txts(html: str) -> None:
+    tree = _tree(html)
+    attributes = "\n".join(cascade._CLASS_AND_ID(tree))
+    assert cascade.page_text_length(tree, attributes) == len(html2txt(tree))
+
+
+def test_the_page_text_length_on_the_corpora() -> None:
+    wrong = []
+    for url, tree in _corpus_trees()[::2]:
+        attributes = "\n".join(cascade._CLASS_AND_ID(tree))
+        if cascade.page_text_length(tree, attributes) != len(html2txt(tree)):
+            wrong.append(url)
+    assert wrong == []

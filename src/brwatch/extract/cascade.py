@@ -15,7 +15,8 @@ own functions, in the same order, and skips only what cannot change the result:
   is rebuilt on the pages whose extraction comes up short and needs it;
 - the recall escalation compares the extracted length with the page's text length
   (`html2txt`, a copy of the page and another regex per element); a cheap upper bound of
-  that length settles the comparison on most pages, and `html2txt` runs only when it cannot.
+  that length settles the comparison on most pages, and the exact length is computed only
+  when it cannot, its cookie-banner regex only when a class or id can match it.
 
 The text is exactly what `bare_extraction` returns; `tests/test_extract_units.py` compares
 both on every page of the extraction corpora. Another trafilatura version, or options this
@@ -32,9 +33,14 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura import core as trafilatura_core
 from trafilatura import main_extractor
-from trafilatura.baseline import _BLOCK_ELEMS, baseline, html2txt
+from trafilatura.baseline import _BLOCK_ELEMS, _spaced_text, baseline
 from trafilatura.htmlprocessing import convert_tags, prune_unwanted_nodes, tree_cleaning
-from trafilatura.settings import MIN_DUPLICATE_LENGTH, Extractor
+from trafilatura.settings import (
+    _COOKIE_CONSENT_RE,
+    BASIC_CLEAN_XPATH,
+    MIN_DUPLICATE_LENGTH,
+    Extractor,
+)
 from trafilatura.utils import SPACING_PROTECTED, text_chars_test
 from trafilatura.xml import delete_element, xmltotxt
 from trafilatura.xpaths import (
@@ -75,9 +81,27 @@ HINTS_MATCH = (
 )
 
 
+# html2txt's basic_cleaning, split in two: the tag and footer part (plain XPath, fast), and the
+# cookie-banner part, whose regex call per element only runs when some class or id can match.
+_PLAIN_CLEAN_PATH, _, _COOKIE_CLEAN_PATH = BASIC_CLEAN_XPATH.path.partition("|.//*[re:test(")
+_COOKIE_CLEAN_PATH = ".//*[re:test(" + _COOKIE_CLEAN_PATH
+_PLAIN_CLEAN = etree.XPath(_PLAIN_CLEAN_PATH)
+_COOKIE_CLEAN = etree.XPath(
+    _COOKIE_CLEAN_PATH, namespaces={"re": "http://exslt.org/regular-expressions"}
+)
+_COOKIE_HINT = re.compile(_COOKIE_CONSENT_RE, re.IGNORECASE)
+_COOKIE_TESTS = " or ".join(
+    f"re:test(@{name}, '{_COOKIE_CONSENT_RE}', 'i')" for name in ("class", "id")
+)
+CLEAN_SPLIT_MATCHES = (
+    f".//*[{_COOKIE_TESTS}]" == _COOKIE_CLEAN_PATH and "re:" not in _PLAIN_CLEAN_PATH
+)
+
+
 def covers(fast: bool, include_comments: bool) -> bool:
     """Whether `main_text` follows trafilatura for these options (else use bare_extraction)."""
-    return SAME_VERSION and HINTS_MATCH and fast and not include_comments
+    covered = SAME_VERSION and HINTS_MATCH and CLEAN_SPLIT_MATCHES
+    return covered and fast and not include_comments
 
 
 def make_options(*, favor_precision: bool, favor_recall: bool, include_tables: bool) -> Extractor:
@@ -199,7 +223,7 @@ class _Cascade:
             options.focus == "balanced"
             and 0 < len(text) < trafilatura_core.ESCALATION_MAX_LENGTH
             and len(text) < share * page_text_bound(self.page)
-            and len(text) < share * len(html2txt(self.pruned_kept()))
+            and len(text) < share * page_text_length(self.pruned_kept(), self.attributes)
         ):
             recall_options = copy(options)
             recall_options.focus = "recall"
@@ -250,6 +274,21 @@ class _Cascade:
             ):
                 linebreak.tail = None
         return result_body, temp_text
+
+
+def page_text_length(tree: HtmlElement, attributes: str) -> int:
+    """len(html2txt(tree)), the cookie-banner regex evaluated only when `attributes` (the class
+    and id values of the page) can match it. `tree` is left intact."""
+    tree = copy(tree)
+    body = tree.find(".//body")
+    if body is None:
+        body = tree
+    selected = _PLAIN_CLEAN(body)
+    if _COOKIE_HINT.search(attributes):
+        selected += _COOKIE_CLEAN(body)
+    for element in selected:
+        delete_element(element)  # a second delete of the same element finds no parent: no-op
+    return len(_spaced_text(body))
 
 
 def page_text_bound(tree: HtmlElement) -> int:
