@@ -16,7 +16,7 @@ from htmldate import find_date
 from lxml import etree
 
 from brwatch.extract.metadata import PageMetadata
-from brwatch.extract.visible import visible_text
+from brwatch.extract.visible import VisiblePieces, visible_text
 
 _EARLIEST = datetime(1990, 1, 1)
 # Datelines as Chinese, Japanese and Korean pages write them, and the numeric forms that
@@ -203,6 +203,7 @@ def publication_date(
     title: str | None,
     tree: etree._Element,
     url: str | None,
+    visible: VisiblePieces | None = None,
 ) -> tuple[datetime | None, str | None]:
     """(date, where it came from): the feed or sitemap, JSON-LD, meta tags, <time>, the page's
     own text (dateline under the headline, a labelled date, a Chinese full date), htmldate."""
@@ -221,17 +222,15 @@ def publication_date(
         moment = parse_date(value)
         if moment:
             return moment, "time"
-    visible = visible_text(tree)
+    shown = visible_text(tree, visible)
     moment = (
-        _dateline_under_title(visible, title)
-        or find_labelled_date(visible)
-        or find_chinese_date(visible)
+        _dateline_under_title(shown, title) or find_labelled_date(shown) or find_chinese_date(shown)
     )
     if moment:
         return moment, "text"
     moment = htmldate_guess(tree, url)
     if moment:
-        return refine_month(moment, visible), "htmldate"
+        return refine_month(moment, shown), "htmldate"
     return None, None
 
 

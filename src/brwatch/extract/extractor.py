@@ -18,6 +18,7 @@ from brwatch.extract.dates import publication_date
 from brwatch.extract.language import choose_language
 from brwatch.extract.metadata import PageMetadata, ld_names, ld_text, ld_url, read_metadata
 from brwatch.extract.titles import choose_title
+from brwatch.extract.visible import VisiblePieces
 
 
 def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> ExtractedArticle:
@@ -29,8 +30,9 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
     site_name = _site_name(meta)
     text = extract_body(tree, doc.url, settings)
     headline = ld_text(ld.get("headline") or ld.get("name"))
-    title = choose_title(hints.get("title"), headline, meta, site_name, tree, text)
-    published, date_source = publication_date(hints, meta, title, tree, doc.url)
+    visible = VisiblePieces(tree)  # read at most once, by the title and the date searches
+    title = choose_title(hints.get("title"), headline, meta, site_name, tree, text, visible)
+    published, date_source = publication_date(hints, meta, title, tree, doc.url, visible)
     lang = choose_language(
         [
             hints.get("lang"),

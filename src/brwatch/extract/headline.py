@@ -15,7 +15,7 @@ from lxml import etree
 
 from brwatch.extract.dates import find_dateline
 from brwatch.extract.metadata import clean_space
-from brwatch.extract.visible import VISIBLE_PIECES
+from brwatch.extract.visible import VISIBLE_PIECES, VisiblePieces
 
 MIN_HEADLINE = 4
 _MAX_HEADLINE = 120
@@ -54,7 +54,7 @@ _BANNER_LINES = 10
 
 
 def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return "".join(text.split())  # str.split() splits on exactly what \s matches
 
 
 def _large_font(node: etree._Element) -> bool:
@@ -78,7 +78,9 @@ def _article_start(cells: list[str]) -> str:
     return ""
 
 
-def _lines_above_article(tree: etree._Element, text: str) -> list[tuple[str, etree._Element]]:
+def _lines_above_article(
+    tree: etree._Element, text: str, visible: VisiblePieces | None = None
+) -> list[tuple[str, etree._Element]]:
     """The visible text pieces just above where the article text starts, nearest first."""
     # Anchor on the first real paragraph: extractors often keep the headline and byline as the
     # first lines of the text, and those are exactly the candidates wanted here.
@@ -91,7 +93,7 @@ def _lines_above_article(tree: etree._Element, text: str) -> list[tuple[str, etr
     pieces: list[tuple[str, etree._Element, int]] = []
     squashed: list[str] = []
     offset = 0
-    for piece in VISIBLE_PIECES(tree):
+    for piece in visible() if visible is not None else VISIBLE_PIECES(tree):
         line = clean_space(piece)
         owner = piece.getparent()
         if piece.is_tail and owner is not None:
@@ -105,7 +107,11 @@ def _lines_above_article(tree: etree._Element, text: str) -> list[tuple[str, etr
     start = "".join(squashed).find(anchor)
     if start < 0:
         return []  # the article start was not found: no reliable "above"
-    above = [(line, owner) for line, owner, at in pieces if at + len(squash(line)) <= start]
+    above = [
+        (line, owner)
+        for (line, owner, at), squashed_line in zip(pieces, squashed, strict=True)
+        if at + len(squashed_line) <= start
+    ]
     return above[::-1]
 
 
@@ -147,11 +153,13 @@ class ShownHeadline:
     title_is_banner: bool
 
 
-def headline_above_article(tree: etree._Element, text: str, tag_headline: str) -> ShownHeadline:
+def headline_above_article(
+    tree: etree._Element, text: str, tag_headline: str, visible: VisiblePieces | None = None
+) -> ShownHeadline:
     """Score each line above the article start (nearest first) by markup, length, distance,
     agreement with `tag_headline` (the <title> without the site name) and a "主题：" label
     before it; keep the best."""
-    lines = _lines_above_article(tree, text)
+    lines = _lines_above_article(tree, text, visible)
     tag_headline = squash(tag_headline)
     generic_tag = bool(tag_headline) and generic_title(tag_headline, text)
     shown_at = [at for at, (line, _) in enumerate(lines) if squash(line) == tag_headline]

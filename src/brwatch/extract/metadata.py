@@ -45,7 +45,8 @@ _MULTI = {
 
 
 def clean_space(text: str | None) -> str:
-    return _WHITESPACE.sub(" ", text or "").strip()
+    # str.split() splits on exactly the characters \s matches: runs become one space, trimmed.
+    return " ".join(text.split()) if text else ""
 
 
 def clean_value(text: str | None) -> str:

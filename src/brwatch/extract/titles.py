@@ -20,6 +20,7 @@ from brwatch.extract.headline import (
     squash,
 )
 from brwatch.extract.metadata import PageMetadata, clean_space, clean_value
+from brwatch.extract.visible import VisiblePieces
 
 _CJK = "\u3000-\u9fff\uff00-\uffef\u2018-\u201f"
 # Separators between headline and site/section names in <title> and og:title.
@@ -87,6 +88,7 @@ def choose_title(
     site_name: str | None,
     tree: etree._Element | None = None,
     text: str = "",
+    visible: VisiblePieces | None = None,
 ) -> str | None:
     """The headline, by the order in the module docstring; None for a page without any."""
     hinted = clean_title(clean_value(hint))  # feed titles are often escaped twice
@@ -104,7 +106,7 @@ def choose_title(
         return clean_title(strip_site_name(og_title, site_name))
     tag = clean_title(strip_site_name(meta.title_tag, site_name)) if meta.title_tag else ""
     tag_headline = strip_site_name(meta.title_tag) if meta.title_tag else ""
-    shown = headline_above_article(tree, text, tag_headline) if tree is not None else None
+    shown = headline_above_article(tree, text, tag_headline, visible) if tree is not None else None
     # A <title> shown only far above the article is the site's banner, not this story's.
     banner = shown is not None and shown.title_is_banner
     if tag and not banner and not generic_title(tag, text):
