@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,6 @@ _ARTICLE_TYPES = {
     "techarticle",
     "socialmediaposting",
 }
-_WHITESPACE = re.compile(r"\s+")
 # JSON-LD script types compare case-insensitively in ASCII only (as XPath translate() would).
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 # Meta names whose every occurrence matters (a page may list several authors).
