@@ -8,8 +8,11 @@ reactor) and processed pages are written by one writer thread, a batch per trans
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import multiprocessing
+import multiprocessing.forkserver
+import os
 import signal
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -23,6 +26,8 @@ from brwatch.pipeline.stages import STAGES, stages
 from brwatch.storage import open_database
 
 log = logging.getLogger(__name__)
+# Pipelines between open_spider and close_spider, so a forced exit can stop their workers.
+_open_pipelines: set[BrwatchPipeline] = set()
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
 # the main module (crawler.run) as "__mp_main__": with its imports (Scrapy) preloaded, that
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
@@ -46,6 +51,18 @@ def _start_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     stages()
+
+
+def kill_workers() -> None:
+    """Kill every worker and the fork server: the crawl is leaving without a clean stop, and
+    they would otherwise outlive it holding its output pipes open."""
+    for pipeline in list(_open_pipelines):
+        pipeline.kill_workers()
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 class BrwatchPipeline:
@@ -74,11 +91,21 @@ class BrwatchPipeline:
 
     # -- lifecycle -----------------------------------------------------------------------
 
-    def open_spider(self) -> None:
+    async def open_spider(self) -> None:
         self.db = open_database(self.db_url)
         self.pool = self._new_pool()
+        _open_pipelines.add(self)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
+        # Workers start before the first request goes out, and off the reactor thread: the
+        # first waits seconds for the fork server to import every stage, and a reactor blocked
+        # that long mid-crawl lets slow responses beat their download timeouts.
+        await asyncio.get_running_loop().run_in_executor(None, self._start_workers)
         self.ticker = asyncio.ensure_future(self._flush_periodically())
+
+    def _start_workers(self) -> None:
+        # The pool starts a worker per task while none is idle: one task each starts them all.
+        for started in [self.pool.submit(int) for _ in range(self.workers)]:
+            started.result()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # "forkserver": forking this process (reactor, threads) is unsafe, but forking a
@@ -111,6 +138,12 @@ class BrwatchPipeline:
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
+        _open_pipelines.discard(self)
+
+    def kill_workers(self) -> None:
+        # kill, not terminate: workers ignore SIGTERM (see _start_worker).
+        for worker in list((getattr(self.pool, "_processes", None) or {}).values()):
+            worker.kill()
 
     async def _flush_periodically(self) -> None:
         while not self.closing:

@@ -100,7 +100,10 @@ def _stop_now(process: CrawlerProcess) -> None:
 
 
 def _give_up(grace: float) -> None:
+    from crawler.pipelines import kill_workers
+
     print(f"error: the crawl did not stop within {grace:g}s; leaving", file=sys.stderr)
+    kill_workers()
     os._exit(1)
 
 

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
 from brwatch.storage import Database
-from brwatch.storage.articles import SnapshotData, add_run_items, mark_seen, upsert_article
+from brwatch.storage.articles import (
+    Fetch,
+    SnapshotData,
+    add_run_items,
+    mark_seen_many,
+    upsert_articles,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +69,8 @@ def _article_fields(page: ProcessedPage) -> dict[str, object]:
     }
 
 
-def _store_one(session: Session, page: ProcessedPage) -> tuple[str, int]:
-    snapshot = SnapshotData(
+def _snapshot(page: ProcessedPage) -> SnapshotData:
+    return SnapshotData(
         url=page.url,
         status=page.status,
         headers=page.headers,
@@ -74,36 +80,40 @@ def _store_one(session: Session, page: ProcessedPage) -> tuple[str, int]:
         hints=page.hints,
         fetched_at=page.fetched_at,
     )
-    article, outcome = upsert_article(session, page.canonical_url, _article_fields(page), snapshot)
-    for key in {page.url_key, page.canonical_url}:
-        # The canonical URL is remembered too, so a later link to it is not fetched again.
-        is_fetched = key == page.url_key
-        mark_seen(
-            session,
-            key,
-            page.source,
-            status=page.status,
-            fetched_at=page.fetched_at,
-            article_id=article.id,
-            etag=page.etag,
-            last_modified=page.last_modified,
-            sha256=page.sha256,
-            keep_validators=not is_fetched,
-        )
-    return outcome, article.id
+
+
+def _fetches(page: ProcessedPage, article_id: int) -> list[Fetch]:
+    """The fetched URL, and the canonical URL too, so a later link to it is not fetched again
+    (validators belong to the fetched URL only)."""
+    keys = dict.fromkeys((page.url_key, page.canonical_url))
+    return [
+        Fetch(key, page.source, page.status, page.fetched_at, article_id, page.etag,
+              page.last_modified, page.sha256, keep_validators=key != page.url_key)
+        for key in keys
+    ]  # fmt: skip
 
 
 def _write(
-    session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: list[Stored]
+    session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: Stored
 ) -> Counter[str]:
-    """Write pages; new or changed articles are appended to ``stored``."""
+    """Write pages; new or changed articles' fingerprints are added to ``stored``."""
+    written = upsert_articles(
+        session, [(page.canonical_url, _article_fields(page), _snapshot(page)) for page in pages]
+    )
+    mark_seen_many(
+        session,
+        [
+            fetch
+            for page, (article, _) in zip(pages, written, strict=True)
+            for fetch in _fetches(page, article.id)
+        ],
+    )
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
-    for page in pages:
-        outcome, article_id = _store_one(session, page)
+    for page, (article, outcome) in zip(pages, written, strict=True):
         outcomes[outcome] += 1
         if outcome in ("new", "changed") and page.fingerprint is not None:
-            stored[article_id] = page.fingerprint
+            stored[article.id] = page.fingerprint
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
@@ -165,13 +175,10 @@ def store_processed(db: Database, processed: ProcessedPage, run_id: int | None =
 
 def remember_visits(db: Database, visits: Iterable[Visit]) -> None:
     """Record fetches with nothing new: 304 keeps the stored validators, 404/410 are not retried."""
-    with db.session() as session:
-        for visit in visits:
-            mark_seen(
-                session,
-                visit.url_key,
-                visit.source,
-                status=visit.status,
-                fetched_at=visit.fetched_at,
-                keep_validators=visit.status == 304,
-            )
+    fetches = [
+        Fetch(v.url_key, v.source, v.status, v.fetched_at, keep_validators=v.status == 304)
+        for v in visits
+    ]
+    if fetches:
+        with db.session() as session:
+            mark_seen_many(session, fetches)

@@ -72,46 +72,78 @@ def upsert_article(
 
     A snapshot is added when the page is new or its bytes differ from the newest snapshot.
     """
-    article = session.scalars(
-        select(Article).where(Article.canonical_url == canonical_url)
-    ).one_or_none()
-    unknown = set(fields) - set(ARTICLE_FIELDS)
-    if unknown:
-        raise ValueError(f"not article fields a crawl may set: {sorted(unknown)}")
-    if article is None:
-        article = Article(
-            canonical_url=canonical_url,
-            first_seen_at=snapshot.fetched_at,
-            fetched_at=snapshot.fetched_at,
-            updated_at=utcnow(),
-            content_sha256=snapshot.sha256,
-            **fields,
-        )
-        session.add(article)
-        outcome = "new"
-    else:
-        outcome = "unchanged" if article.content_sha256 == snapshot.sha256 else "changed"
-        for name, value in fields.items():
-            setattr(article, name, value)
-        article.fetched_at = snapshot.fetched_at
-        article.content_sha256 = snapshot.sha256
-        article.updated_at = utcnow()
-    if outcome != "unchanged":
-        session.add(
-            Snapshot(
-                article=article,
-                url=snapshot.url,
-                status=snapshot.status,
-                headers=snapshot.headers,
-                html_gz=snapshot.html_gz,
-                sha256=snapshot.sha256,
-                encoding=snapshot.encoding,
-                hints=snapshot.hints,
+    return upsert_articles(session, [(canonical_url, fields, snapshot)])[0]
+
+
+def upsert_articles(
+    session: Session, pages: list[tuple[str, dict[str, Any], SnapshotData]]
+) -> list[tuple[Article, str]]:
+    """:func:`upsert_article` for a batch of (canonical URL, fields, snapshot): one query finds
+    the stored articles, one flush writes them all (ids assigned). Pages sharing a canonical URL
+    update one article, in order."""
+    for _, fields, _ in pages:
+        unknown = set(fields) - set(ARTICLE_FIELDS)
+        if unknown:
+            raise ValueError(f"not article fields a crawl may set: {sorted(unknown)}")
+    urls = list({canonical_url for canonical_url, _, _ in pages})
+    known = {
+        article.canonical_url: article
+        for article in session.scalars(select(Article).where(Article.canonical_url.in_(urls)))
+    }
+    results: list[tuple[Article, str]] = []
+    for canonical_url, fields, snapshot in pages:
+        article = known.get(canonical_url)
+        if article is None:
+            article = known[canonical_url] = Article(
+                canonical_url=canonical_url,
+                first_seen_at=snapshot.fetched_at,
                 fetched_at=snapshot.fetched_at,
+                updated_at=utcnow(),
+                content_sha256=snapshot.sha256,
+                **fields,
             )
-        )
+            session.add(article)
+            outcome = "new"
+        else:
+            outcome = "unchanged" if article.content_sha256 == snapshot.sha256 else "changed"
+            for name, value in fields.items():
+                setattr(article, name, value)
+            article.fetched_at = snapshot.fetched_at
+            article.content_sha256 = snapshot.sha256
+            article.updated_at = utcnow()
+        if outcome != "unchanged":
+            session.add(
+                Snapshot(
+                    article=article,
+                    url=snapshot.url,
+                    status=snapshot.status,
+                    headers=snapshot.headers,
+                    html_gz=snapshot.html_gz,
+                    sha256=snapshot.sha256,
+                    encoding=snapshot.encoding,
+                    hints=snapshot.hints,
+                    fetched_at=snapshot.fetched_at,
+                )
+            )
+        results.append((article, outcome))
     session.flush()
-    return article, outcome
+    return results
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One fetch of a URL to remember: its status, validators and the article it gave."""
+
+    url_key: str
+    source: str
+    status: int | None
+    fetched_at: datetime
+    article_id: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+    # 304 Not Modified (or a canonical URL seen through another URL): validators stay.
+    keep_validators: bool = False
 
 
 def mark_seen(
@@ -128,20 +160,37 @@ def mark_seen(
     keep_validators: bool = False,
 ) -> SeenUrl:
     """Remember that ``url_key`` was fetched (or answered 304 when ``keep_validators``)."""
-    seen = session.scalars(select(SeenUrl).where(SeenUrl.url_key == url_key)).one_or_none()
-    if seen is None:
-        seen = SeenUrl(url_key=url_key, source=source)
-        session.add(seen)
-    seen.status = status
-    seen.last_fetched_at = fetched_at
-    if article_id is not None:
-        seen.article_id = article_id
-    if not keep_validators:
-        seen.etag = etag
-        seen.last_modified = last_modified
-        seen.sha256 = sha256
+    fetch = Fetch(
+        url_key, source, status, fetched_at, article_id, etag, last_modified, sha256,
+        keep_validators,
+    )  # fmt: skip
+    return mark_seen_many(session, [fetch])[0]
+
+
+def mark_seen_many(session: Session, fetches: list[Fetch]) -> list[SeenUrl]:
+    """:func:`mark_seen` for a batch: one query finds the remembered URLs, one flush writes."""
+    keys = list({fetch.url_key for fetch in fetches})
+    known = {
+        seen.url_key: seen
+        for seen in session.scalars(select(SeenUrl).where(SeenUrl.url_key.in_(keys)))
+    }
+    results: list[SeenUrl] = []
+    for fetch in fetches:
+        seen = known.get(fetch.url_key)
+        if seen is None:
+            seen = known[fetch.url_key] = SeenUrl(url_key=fetch.url_key, source=fetch.source)
+            session.add(seen)
+        seen.status = fetch.status
+        seen.last_fetched_at = fetch.fetched_at
+        if fetch.article_id is not None:
+            seen.article_id = fetch.article_id
+        if not fetch.keep_validators:
+            seen.etag = fetch.etag
+            seen.last_modified = fetch.last_modified
+            seen.sha256 = fetch.sha256
+        results.append(seen)
     session.flush()
-    return seen
+    return results
 
 
 def load_seen(session: Session, sources: Iterable[str] | None = None) -> dict[str, SeenInfo]:
