@@ -92,7 +92,8 @@ class LexborPageReader(PageReader):
     them, else its decoded text."""
 
     def __init__(self, doc: Document) -> None:
-        self.parser = LexborHTMLParser(doc.utf8 if doc.utf8 is not None else doc.text)
+        utf8 = getattr(doc, "utf8", None)
+        self.parser = LexborHTMLParser(utf8 if utf8 is not None else doc.text)
         self._text: PageText | None = None
 
     def head_metas(self) -> list[Attributes]:
@@ -163,10 +164,13 @@ def _in_media(node: Any) -> bool:
 def reader_for(doc: Document) -> PageReader:
     """The lxml tree when the page is parsed already, else a lexbor parse of its markup."""
     parsed = "tree" in getattr(doc, "__dict__", {})
-    markup = doc.utf8 if doc.utf8 is not None else doc.text
+    if parsed:
+        return LxmlPageReader(doc)
+    utf8 = getattr(doc, "utf8", None)
+    markup = utf8 if utf8 is not None else doc.text
     # lexbor drops NUL from text and joins nodes with it (page_lexbor.py); such rare pages go
     # to lxml. Pages with their own UTF-8 bytes carry no NUL (brwatch.document checks).
-    if parsed or (doc.utf8 is None and "\0" in doc.text) or may_nest_deeper(markup):
+    if (utf8 is None and "\0" in doc.text) or may_nest_deeper(markup):
         return LxmlPageReader(doc)
     return LexborPageReader(doc)
 
