@@ -74,7 +74,8 @@ def choose_original(
     members: list[_M], claimed_origin: str | None, registry: PublisherRegistry
 ) -> _M:
     """The claimed origin's own page when it is among the copies, else the earliest published."""
-    claims = [claimed_origin] + [m.origin for m in members]
+    # Each distinct claim once, in order: a cluster's copies mostly repeat the same origin.
+    claims = dict.fromkeys([claimed_origin, *(m.origin for m in members)])
     for claim in claims:
         publisher = registry.match_name(claim) if claim else None
         if publisher is None:
@@ -159,15 +160,20 @@ def _link_cluster(
     if root_ids:
         members += _members(session, root_ids)
     original = choose_original(members, article.origin, registry)
-    former = [m.id for m in members if m.id != original.id]
-    # Every other member, and every copy pointing at a former original, follows the original.
+    others = [m.id for m in members if m.id != original.id]
+    # Every other member follows the original, and so does every copy pointing at a former
+    # original (two statements: each one an index lookup, where one OR of both scans).
+    former_roots = [m.id for m in members if m.id != original.id and m.reprint_of_id is None]
+    moved = or_(Article.reprint_of_id.is_(None), Article.reprint_of_id != original.id)
     session.execute(
-        update(Article)
-        .where(or_(Article.id.in_(former), Article.reprint_of_id.in_(former)))
-        .where(Article.id != original.id)
-        .where(or_(Article.reprint_of_id.is_(None), Article.reprint_of_id != original.id))
-        .values(reprint_of_id=original.id)
+        update(Article).where(Article.id.in_(others), moved).values(reprint_of_id=original.id)
     )
+    if former_roots:
+        session.execute(
+            update(Article)
+            .where(Article.reprint_of_id.in_(former_roots), Article.id != original.id)
+            .values(reprint_of_id=original.id)
+        )
     if original.reprint_of_id is not None:
         session.execute(update(Article).where(Article.id == original.id).values(reprint_of_id=None))
     return None if original.id == article_id else original.id
