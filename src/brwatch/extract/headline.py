@@ -90,28 +90,28 @@ def _lines_above_article(
     anchor = squash(first_line)[:12]
     if not anchor:
         return []
-    pieces: list[tuple[str, etree._Element, int]] = []
-    squashed: list[str] = []
+    # Text nodes under <body> always have an element above them (a tail's owner is its
+    # element's parent, <body> at the highest), so only empty pieces are left out.
+    pieces = [
+        (piece, squashed)
+        for piece in (visible() if visible is not None else VISIBLE_PIECES(tree))
+        if (squashed := squash(piece))
+    ]
+    # Inline markup splits a paragraph into pieces, so search the joined text.
+    start = "".join(squashed for _, squashed in pieces).find(anchor)
+    if start < 0:
+        return []  # the article start was not found: no reliable "above"
+    above: list[tuple[str, etree._Element]] = []
     offset = 0
-    for piece in visible() if visible is not None else VISIBLE_PIECES(tree):
-        line = clean_space(piece)
+    for piece, squashed in pieces:
+        offset += len(squashed)
+        if offset > start:
+            break
         owner = piece.getparent()
         if piece.is_tail and owner is not None:
             owner = owner.getparent()
-        if not line or owner is None:
-            continue
-        pieces.append((line, owner, offset))
-        squashed.append(squash(line))
-        offset += len(squashed[-1])
-    # Inline markup splits a paragraph into pieces, so search the joined text.
-    start = "".join(squashed).find(anchor)
-    if start < 0:
-        return []  # the article start was not found: no reliable "above"
-    above = [
-        (line, owner)
-        for (line, owner, at), squashed_line in zip(pieces, squashed, strict=True)
-        if at + len(squashed_line) <= start
-    ]
+        if owner is not None:
+            above.append((clean_space(piece), owner))
     return above[::-1]
 
 
