@@ -8,7 +8,7 @@ Per page, interleaved so all share the same cache and machine load:
   3. verdict_for(doc) on that already-parsed Document, read from its lxml tree (the crawler);
   4. the same verdict on the same Document read by a lexbor parse of its markup instead;
   5. from raw HTML: decode + verdict_for on a Document nobody has parsed (lexbor reader: what
-     `brwatch check` on a file and library calls with bytes pay);
+     library calls with bytes and `brwatch recheck` pay);
   and, for scale, lexbor's parse alone.
 Prints pages/s per core for each, the time 3 (and 4) adds to lxml's parse (target: at most
 10%), the raw-HTML rate as a share of lxml's (target: at least 50%), CPU seconds of the process,

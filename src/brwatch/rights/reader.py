@@ -1,10 +1,12 @@
 """What the rights engine reads from a page's markup, behind one interface with two parsers.
 
-A page the crawler already parsed is read from its lxml tree (parsing it again would cost more
-than reading it); a page nobody has parsed yet (``brwatch check`` on a file, a library call
-with bytes) is parsed with lexbor, about three times faster than lxml. Both readers return the
-same things for the same page, so the verdict does not depend on who parsed it
-(tests/test_rights_backends.py).
+A page the crawler already parsed is read from its lxml tree, the one extraction read; a page
+nobody has parsed yet (a library call with bytes, ``brwatch recheck``) is parsed with
+lexbor, about twice as fast as lxml, except markup lexbor handles badly (NUL, deep nesting).
+Both readers return the same things for the same page, so the verdict does not depend on who
+parsed it (tests/test_rights_backends.py). Measured, a fresh lexbor parse is even a little
+cheaper than reading the crawler's lxml tree (benchmarks/rights.md); dropping the ``parsed``
+test in reader_for would send every page to lexbor.
 """
 
 from __future__ import annotations
