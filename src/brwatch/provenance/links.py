@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import numpy as np
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, or_, select, update
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
@@ -53,21 +53,32 @@ class _Member(Protocol):
 
 _M = TypeVar("_M", bound=_Member)
 
-# Choosing the original needs URLs, dates and origins, never the (long) texts.
-_MEMBER_COLUMNS = (
-    Article.id,
-    Article.url,
-    Article.canonical_url,
-    Article.origin,
-    Article.published,
-    Article.first_seen_at,
-    Article.reprint_of_id,
+# Choosing the original needs URLs, dates and origins, never the (long) texts. Core columns,
+# run on the session's connection: no ORM objects or bookkeeping for rows only read.
+_ARTICLES = Article.__table__
+_FINGERPRINTS = Fingerprint.__table__
+_MEMBER_COLUMNS = tuple(
+    _ARTICLES.c[name]
+    for name in (
+        "id",
+        "url",
+        "canonical_url",
+        "origin",
+        "published",
+        "first_seen_at",
+        "reprint_of_id",
+    )
 )
 
 
-def _members(session: Session, ids: Iterable[int]) -> list[Any]:
-    rows = session.execute(select(*_MEMBER_COLUMNS).where(Article.id.in_(list(ids))))
-    return list(rows)
+def _members(connection: Connection, ids: Iterable[int]) -> list[Any]:
+    """Cluster members with their stored signatures (None: not fingerprinted)."""
+    query = (
+        select(*_MEMBER_COLUMNS, _FINGERPRINTS.c.minhash)
+        .select_from(_ARTICLES.outerjoin(_FINGERPRINTS))
+        .where(_ARTICLES.c.id.in_(list(ids)))
+    )
+    return list(connection.execute(query))
 
 
 def choose_original(
@@ -133,78 +144,73 @@ def link_batch(
     originals: dict[int, int | None] = {}
     with db.session() as session:
         save_fingerprints(session, fingerprints)
+        connection = session.connection()
         for article_id, data in fingerprints.items():
             values = values_from_bytes(data)
             index.add_values(article_id, values)
             similar = [key for key, _ in index.similar_values(values, exclude=article_id)]
-            confirmed = _confirm(session, index, values, similar)
-            originals[article_id] = _link_cluster(session, article_id, confirmed, registry)
+            members = _confirmed_members(connection, index, article_id, values, similar)
+            originals[article_id] = _link_cluster(connection, article_id, members, registry)
     return originals
 
 
-def _link_cluster(
-    session: Session, article_id: int, copies: list[int], registry: PublisherRegistry
-) -> int | None:
-    members = _members(session, [article_id, *copies])
-    article = next((m for m in members if m.id == article_id), None)
-    if article is None:
+def _confirmed_members(
+    connection: Connection,
+    index: ReprintIndex,
+    article_id: int,
+    values: np.ndarray,
+    candidates: list[int],
+) -> list[Any]:
+    """The article and the candidates whose *stored* fingerprints are still similar. The
+    in-memory index may lag behind the table (articles deleted or re-fingerprinted by another
+    process); the table decides, and the index is corrected on the way."""
+    rows = {row.id: row for row in _members(connection, [article_id, *candidates])}
+    if article_id not in rows:
         raise LookupError(f"article {article_id} does not exist")
+    members = [rows[article_id]]
+    for key in candidates:
+        row = rows.get(key)
+        if row is None or row.minhash is None:
+            index.remove(key)  # deleted since it was indexed
+            continue
+        current = values_from_bytes(row.minhash)
+        if np.count_nonzero(current == values) / len(values) < index.threshold:
+            index.add_values(key, current)  # the in-memory signature was stale
+            continue
+        members.append(row)
+    return members
+
+
+def _set_original(connection: Connection, where: Any, original_id: int | None) -> None:
+    connection.execute(update(_ARTICLES).where(where).values(reprint_of_id=original_id))
+
+
+def _link_cluster(
+    connection: Connection, article_id: int, members: list[Any], registry: PublisherRegistry
+) -> int | None:
+    article = members[0]
     if len(members) == 1:
         if article.reprint_of_id is not None:
-            session.execute(
-                update(Article).where(Article.id == article_id).values(reprint_of_id=None)
-            )
+            _set_original(connection, _ARTICLES.c.id == article_id, None)
         return None
     # A copy already linked elsewhere brings its original into the cluster.
     root_ids = {m.reprint_of_id for m in members if m.reprint_of_id} - {m.id for m in members}
     if root_ids:
-        members += _members(session, root_ids)
+        members += _members(connection, root_ids)
     original = choose_original(members, article.origin, registry)
+    reprint_of = _ARTICLES.c.reprint_of_id
     others = [m.id for m in members if m.id != original.id]
     # Every other member follows the original, and so does every copy pointing at a former
     # original (two statements: each one an index lookup, where one OR of both scans).
     former_roots = [m.id for m in members if m.id != original.id and m.reprint_of_id is None]
-    moved = or_(Article.reprint_of_id.is_(None), Article.reprint_of_id != original.id)
-    session.execute(
-        update(Article).where(Article.id.in_(others), moved).values(reprint_of_id=original.id)
-    )
+    moved = or_(reprint_of.is_(None), reprint_of != original.id)
+    _set_original(connection, _ARTICLES.c.id.in_(others) & moved, original.id)
     if former_roots:
-        session.execute(
-            update(Article)
-            .where(Article.reprint_of_id.in_(former_roots), Article.id != original.id)
-            .values(reprint_of_id=original.id)
-        )
+        not_original = _ARTICLES.c.id != original.id
+        _set_original(connection, reprint_of.in_(former_roots) & not_original, original.id)
     if original.reprint_of_id is not None:
-        session.execute(update(Article).where(Article.id == original.id).values(reprint_of_id=None))
+        _set_original(connection, _ARTICLES.c.id == original.id, None)
     return None if original.id == article_id else original.id
-
-
-def _confirm(
-    session: Session, index: ReprintIndex, values: np.ndarray, candidates: list[int]
-) -> list[int]:
-    """The candidates whose *stored* fingerprints are still similar. The in-memory index may
-    lag behind the table (articles deleted or re-fingerprinted by another process); the table
-    decides, and the index is corrected on the way."""
-    if not candidates:
-        return []
-    rows = session.execute(
-        select(Fingerprint.article_id, Fingerprint.minhash).where(
-            Fingerprint.article_id.in_(candidates)
-        )
-    )
-    stored = {article_id: data for article_id, data in rows}
-    confirmed = []
-    for key in candidates:
-        data = stored.get(key)
-        if data is None:
-            index.remove(key)  # deleted since it was indexed
-            continue
-        current = values_from_bytes(data)
-        if np.count_nonzero(current == values) / len(values) < index.threshold:
-            index.add_values(key, current)  # the in-memory signature was stale
-            continue
-        confirmed.append(key)
-    return confirmed
 
 
 def _url_variants(url: str) -> set[str]:
