@@ -65,6 +65,8 @@ CONCURRENT_ITEMS = 8
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read
     "crawler.middlewares.RetryBackoffMiddleware": 560,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,  # Scrapy's own slot
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,

@@ -514,3 +514,23 @@ def test_a_stop_that_cannot_finish_gives_up_after_the_grace_period(
     run = runs(db_url)["stall"]
     assert run.status == "killed"
     assert "did not stop within 1s" in (run.log_tail or "")
+
+
+def test_a_meta_refresh_is_followed_and_plain_pages_are_not_decoded_for_it(
+    brwatch: Callable[..., Any], serve_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    site = serve_site("127.0.0.16", {})
+    site.pages.update({
+        "/list": Page("<html><body><a href='/news/moved.html'>moved</a>"
+                      "<a href='/news/plain.html'>plain</a></body></html>"),
+        "/news/moved.html": Page("<html><head><META HTTP-EQUIV='Refresh' "
+                                 "content='0; url=/news/real.html'></head><body></body></html>"),
+        "/news/real.html": Page(article("Where it moved")),
+        "/news/plain.html": Page(article("Plain page")),
+    })  # fmt: skip
+    sources = write_sources(
+        tmp_path, {"name": "moving", "start_urls": [site.url("/list")], "allow": ["/news/"]}
+    )
+    db_url = f"sqlite:///{tmp_path / 'moving.db'}"
+    crawl(brwatch, sources, db_url)
+    assert set(articles(db_url)) == {site.url("/news/real.html"), site.url("/news/plain.html")}
