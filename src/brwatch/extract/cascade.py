@@ -10,17 +10,19 @@ own functions, in the same order, and skips only what cannot change the result:
   call a Python regex for every element; they can only match when some class or id of the page
   matches that regex, which one search over all class and id values tells first; comment
   sections, found on half the pages, are then selected by a loop over the candidate tags;
-- trafilatura copies the page three times (to prune it, to clean it, and the cleaned tree as
-  a backup for its wild-text recovery); here it is copied once, and the pruned or cleaned tree
-  is rebuilt on the pages whose extraction comes up short and needs it;
+- trafilatura copies the page four times (to prune it, to clean it, the cleaned tree as a
+  backup that only the non-fast comparison reads, and again as a backup for its wild-text
+  recovery); here it is copied once, and the pruned or cleaned tree is rebuilt on the pages
+  whose extraction comes up short and needs it;
 - the recall escalation compares the extracted length with the page's text length
   (`html2txt`, a copy of the page and another regex per element); a cheap upper bound of
   that length settles the comparison on most pages, and the exact length is computed only
   when it cannot, its cookie-banner regex only when a class or id can match it.
 
-The text is exactly what `bare_extraction` returns; `tests/test_extract_units.py` compares
-both on every page of the extraction corpora. Another trafilatura version, or options this
-module does not cover (fallback extractors, comments), go through `bare_extraction` itself.
+The text is exactly what `bare_extraction` returns; `tests/test_extract_cascade.py` compares
+both on the article and Chinese corpora and checks each shortcut on its own. Another
+trafilatura version, changed prune expressions, or options this module does not cover
+(fallback extractors, comments) go through `bare_extraction` itself.
 """
 
 from __future__ import annotations
@@ -66,18 +68,27 @@ _PRUNE_HINTS: dict[str, re.Pattern[str]] = {
     RAW_TREE_PRUNE_XPATH[1].path: re.compile(r"elementor-share-buttons"),
     REMOVE_COMMENTS_AND_LISTS_XPATH[0].path: _COMMENTS_HINT,
 }
-# The expressions the hints were written for; any other text means trafilatura changed them.
-_HINTED_PATHS = (
-    "re:test(@id, 'mvp-post-add-(?:box|wrap)|infinite-?scroll') or\n"
-    "        re:test(@class, 'mvp-post-add-(?:box|wrap)|infinite-?scroll')]",
-    "[contains(@class, 'elementor-share-buttons')]",
-    "re:test(@id, '^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)') or\n"
-    "        re:test(@class, '^[Cc]omment(?!ary)|(?:article|post)-comments')]",
+# The expressions the hints (and the comment-section loop below) were written for, whitespace
+# collapsed; any other text means trafilatura changed them, and bare_extraction runs instead.
+_FOLLOWED_PRUNES = (
+    ".//*[self::div or self::section or self::aside]["
+    " re:test(@id, 'mvp-post-add-(?:box|wrap)|infinite-?scroll') or"
+    " re:test(@class, 'mvp-post-add-(?:box|wrap)|infinite-?scroll')]["
+    " not(.//h1) or re:test(@id, 'mvp-post-add-(?:box|wrap)')"
+    " or re:test(@class, 'mvp-post-add-(?:box|wrap)')]",
+    ".//*[self::div or self::section or self::aside][contains(@class, 'elementor-share-buttons')]",
+    ".//*[self::div or self::list or self::section or self::details or self::ol or self::ul]["
+    " re:test(@id, '^(?:[Cc]omment(?!ary)|comol|disqus_thread|dsq-comments)') or"
+    " re:test(@class, '^[Cc]omment(?!ary)|(?:article|post)-comments')]["
+    " not(self::ol or self::ul) or re:test(@id, '^(?:[Cc]omment(?!ary)|comol)')"
+    " or re:test(@class, '^[Cc]omment(?!ary)|(?:article|post)-comments')]",
 )
 HINTS_MATCH = (
-    all(hinted in path for hinted, path in zip(_HINTED_PATHS, _PRUNE_HINTS, strict=True))
-    and len(RAW_TREE_PRUNE_XPATH) == 2
-    and len(REMOVE_COMMENTS_AND_LISTS_XPATH) == 1
+    tuple(
+        " ".join(expression.path.split())
+        for expression in (*RAW_TREE_PRUNE_XPATH, *REMOVE_COMMENTS_AND_LISTS_XPATH)
+    )
+    == _FOLLOWED_PRUNES
 )
 
 
@@ -175,11 +186,12 @@ _SELECTORS = {REMOVE_COMMENTS_AND_LISTS_XPATH[0].path: _comment_sections}
 class _Cascade:
     """trafilatura_sequence for fast=True and comments off, on the caller's intact tree.
 
-    trafilatura copies the page three times: once to prune it, once more to clean it (the
-    pruned tree is kept for the baseline and the escalation), and the cleaned tree again as a
-    backup for the wild-text recovery. Here the page is copied once and pruned and cleaned in
-    place; the pruned or cleaned tree is rebuilt from the page, by the same deterministic
-    steps, on the pages whose extraction comes up short and needs it.
+    trafilatura copies the page four times: once to prune it, once more to clean it (the
+    pruned tree is kept for the baseline and the escalation), the cleaned tree as a backup for
+    the non-fast comparison, and again as a backup for the wild-text recovery. Here the page
+    is copied once and pruned and cleaned in place; the pruned or cleaned tree is rebuilt from
+    the page, by the same deterministic steps, on the pages whose extraction comes up short
+    and needs it.
     """
 
     def __init__(self, page: HtmlElement, options: Extractor, url: str | None) -> None:
