@@ -139,6 +139,11 @@ def main_text(tree: HtmlElement, url: str | None, template: Extractor) -> str | 
     options.source = url and url.encode("utf-8", "replace").decode("utf-8")
     try:
         text_body, text = _Cascade(tree, options, url).run()
+        if options.max_tree_size:  # unset in trafilatura's default configuration
+            if len(text_body) > options.max_tree_size:
+                etree.strip_tags(text_body, "hi")
+            if len(text_body) > options.max_tree_size:
+                return None
         if len(text) < options.min_output_size and options.min_output_comm_size > 0:
             return None
     except (TypeError, ValueError):
