@@ -76,6 +76,8 @@ def extract_body(
 
 @cache
 def _options(settings: BodySettings) -> Extractor:
+    # Built once: the constructor reads trafilatura's configuration on every call. Its date
+    # settings (today's date) only serve metadata extraction, which brwatch does not ask for.
     return cascade.make_options(
         favor_precision=settings.favor_precision,
         favor_recall=settings.favor_recall,
