@@ -14,6 +14,8 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import threading
+import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -40,7 +42,11 @@ _PRELOAD = (
 )
 
 
-def _start_worker() -> None:
+# How often a worker checks that the crawl process it serves is still there.
+_ORPHAN_CHECK_SECONDS = 1.0
+
+
+def _start_worker(crawl_pid: int) -> None:
     """Import every stage before the first page arrives; leave stopping to the crawl process.
 
     Workers share the caller's process group: without this, Ctrl-C (or the scheduler's
@@ -50,7 +56,36 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
+    threading.Thread(target=_exit_when_gone, args=(crawl_pid,), daemon=True).start()
     stages()
+
+
+def _exit_when_gone(crawl_pid: int) -> None:
+    """Leave once the crawl process has died (SIGKILL, a forced exit): a worker is the fork
+    server's child, not the crawl's, and would otherwise wait for work forever."""
+    while True:
+        time.sleep(_ORPHAN_CHECK_SECONDS)
+        if not _running(crawl_pid):
+            os._exit(0)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process runs: a killed crawl stays a zombie until `brwatch crawl` reaps it,
+    and a zombie still answers signal 0, so /proc's state is read where there is one."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                return stat.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        except OSError:
+            return False
+    # No /proc: signal 0 is the best test there is.
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's: a reused pid, rare
+    return True
 
 
 def kill_workers() -> None:
@@ -116,7 +151,12 @@ class BrwatchPipeline:
         # first workers retire. Worker memory levels off without it.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(list(_PRELOAD))
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=_start_worker)
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
 
     def _replace_pool(self) -> None:
         """A new pool; the old one's workers are stopped (a stuck one would never return)."""

@@ -534,3 +534,64 @@ def test_a_meta_refresh_is_followed_and_plain_pages_are_not_decoded_for_it(
     db_url = f"sqlite:///{tmp_path / 'moving.db'}"
     crawl(brwatch, sources, db_url)
     assert set(articles(db_url)) == {site.url("/news/real.html"), site.url("/news/plain.html")}
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of a process, from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if fields[0] != "Z":
+                    parents[int(entry.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+def test_workers_do_not_outlive_a_killed_crawl_process(
+    serve_site: Callable[..., Site], tmp_path: Path
+) -> None:
+    released = threading.Event()
+    site = serve_site("127.0.0.17", {"/a": lambda _r: released.wait(30) and Page(article("Late"))})
+    site.pages.update({"/b": Page(article("In time")), "/feed.xml": rss(site, ["/b", "/a"])})
+    sources = write_sources(tmp_path, {"name": "killed", "feeds": [site.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'killed.db'}"
+    argv = [sys.executable, "-m", "brwatch.cli", "--sources", str(sources), "crawl", *FAST,
+            "--set", "DOWNLOAD_TIMEOUT=30"]  # fmt: skip
+    cli = subprocess.Popen(
+        argv, env={**os.environ, "BRWATCH_DB_URL": db_url}, cwd=tmp_path,
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and site.url("/b") not in _stored_urls(db_url):
+            time.sleep(0.1)
+        [crawl_pid] = [pid for pid in _children(cli.pid) if b"-m\0crawler.run" in _cmdline(pid)]
+        helpers = _children(crawl_pid)
+        assert len(helpers) >= 2, "expected the fork server and a worker"
+        os.kill(crawl_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(map(_alive, helpers)):
+            time.sleep(0.2)
+        assert not [pid for pid in helpers if _alive(pid)], "workers outlived the crawl"
+    finally:
+        released.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(cli.pid, signal.SIGKILL)
+        cli.wait(10)
+
+
+def _cmdline(pid: int) -> bytes:
+    with contextlib.suppress(OSError):
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    return b""
