@@ -121,7 +121,10 @@ def scrapy_variant(sitemap: str, extract: bool) -> None:
 # -- measuring -----------------------------------------------------------------------------
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-_SAMPLE_S = 0.1
+# Reading smaps_rollup walks each process's page tables: sampled every 0.1 s it cost the
+# measuring process ~20% of a core, taken from the two cores (c) needs and not from (b),
+# which uses one. Memory grows smoothly over a crawl, so once a second finds the peak.
+_SAMPLE_S = 1.0
 
 
 def tree_usage(pid: int, cpu: dict[int, float]) -> tuple[int, int]:
