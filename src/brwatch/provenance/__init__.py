@@ -9,7 +9,7 @@ from brwatch.provenance.index import (
     signature,
     to_bytes,
 )
-from brwatch.provenance.links import Copy, copies_of, find_article, link_reprints
+from brwatch.provenance.links import Copy, copies_of, find_article, link_batch, link_reprints
 from brwatch.provenance.rights import combine_rights, effective_rights, stricter
 from brwatch.provenance.shingles import shingles
 
@@ -21,6 +21,7 @@ __all__ = [
     "effective_rights",
     "find_article",
     "from_bytes",
+    "link_batch",
     "link_reprints",
     "reset_shared_indexes",
     "save_fingerprint",
