@@ -304,3 +304,18 @@ def test_refresh_adds_only_what_other_processes_stored(db) -> None:
     assert first in loaded and loaded.refresh(db) == 0  # nothing new: nothing re-added
     save_fingerprint(db, second, signature(EN_COPY))  # another process stores a fingerprint
     assert loaded.refresh(db) == 1 and second in loaded
+
+
+def test_copies_of_a_former_original_follow_it_even_when_not_similar_themselves(db) -> None:
+    # A translation linked to its original by hand shares no shingles with the new earliest
+    # copy; it must still follow the cluster's original when that changes.
+    with db.session() as s:
+        former = _article(s, "https://a.example.com/1", EN, "2026-05-02T00:00")
+        translated = _article(s, "https://b.example.com/1", EN_OTHER, "2026-05-03T00:00")
+        s.get(Article, translated).reprint_of_id = former  # type: ignore[union-attr]
+        earliest = _article(s, "https://c.example.com/1", EN_COPY, "2026-05-01T00:00")
+    index = ReprintIndex()
+    link_reprints(db, former, index)
+    assert _reprint_of(db)[translated] == former
+    assert link_reprints(db, earliest, index) is None
+    assert _reprint_of(db) == {former: earliest, translated: earliest, earliest: None}

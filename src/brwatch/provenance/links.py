@@ -71,10 +71,20 @@ _MEMBER_COLUMNS = tuple(
 )
 
 
+_COPIES = _ARTICLES.alias("copies")
+# Whether any article points at this one: only then must copies follow it to a new original.
+_HAS_COPIES = (
+    select(_COPIES.c.id)
+    .where(_COPIES.c.reprint_of_id == _ARTICLES.c.id)
+    .exists()
+    .label("has_copies")
+)
+
+
 def _members(connection: Connection, ids: Iterable[int]) -> list[Any]:
     """Cluster members with their stored signatures (None: not fingerprinted)."""
     query = (
-        select(*_MEMBER_COLUMNS, _FINGERPRINTS.c.minhash)
+        select(*_MEMBER_COLUMNS, _HAS_COPIES, _FINGERPRINTS.c.minhash)
         .select_from(_ARTICLES.outerjoin(_FINGERPRINTS))
         .where(_ARTICLES.c.id.in_(list(ids)))
     )
@@ -198,16 +208,15 @@ def _link_cluster(
     if root_ids:
         members += _members(connection, root_ids)
     original = choose_original(members, article.origin, registry)
-    reprint_of = _ARTICLES.c.reprint_of_id
-    others = [m.id for m in members if m.id != original.id]
-    # Every other member follows the original, and so does every copy pointing at a former
-    # original (two statements: each one an index lookup, where one OR of both scans).
-    former_roots = [m.id for m in members if m.id != original.id and m.reprint_of_id is None]
-    moved = or_(reprint_of.is_(None), reprint_of != original.id)
-    _set_original(connection, _ARTICLES.c.id.in_(others) & moved, original.id)
+    # Every other member follows the original (most already do: only the rest are written),
+    # and so does every copy pointing at a former original.
+    moved = [m.id for m in members if m.id != original.id and m.reprint_of_id != original.id]
+    if moved:
+        _set_original(connection, _ARTICLES.c.id.in_(moved), original.id)
+    former_roots = [m.id for m in members if m.id != original.id and m.has_copies]
     if former_roots:
-        not_original = _ARTICLES.c.id != original.id
-        _set_original(connection, reprint_of.in_(former_roots) & not_original, original.id)
+        following = _ARTICLES.c.reprint_of_id.in_(former_roots) & (_ARTICLES.c.id != original.id)
+        _set_original(connection, following, original.id)
     if original.reprint_of_id is not None:
         _set_original(connection, _ARTICLES.c.id == original.id, None)
     return None if original.id == article_id else original.id
