@@ -28,8 +28,6 @@ from brwatch.pipeline.stages import STAGES, stages
 from brwatch.storage import open_database
 
 log = logging.getLogger(__name__)
-# Pipelines between open_spider and close_spider, so a forced exit can stop their workers.
-_open_pipelines: set[BrwatchPipeline] = set()
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
 # the main module (crawler.run) as "__mp_main__": with its imports (Scrapy) preloaded, that
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
@@ -91,13 +89,19 @@ def _running(pid: int) -> bool:
 def kill_workers() -> None:
     """Kill every worker and the fork server: the crawl is leaving without a clean stop, and
     they would otherwise outlive it holding its output pipes open."""
-    for pipeline in list(_open_pipelines):
-        pipeline.kill_workers()
+    _kill_children()
     server = getattr(multiprocessing.forkserver, "_forkserver", None)
     pid = getattr(server, "_forkserver_pid", None)
     if pid:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+
+
+def _kill_children() -> None:
+    """Kill every worker this process started (multiprocessing tracks them, although the fork
+    server is their parent); kill, not terminate: workers ignore SIGTERM (see _start_worker)."""
+    for worker in multiprocessing.active_children():
+        worker.kill()
 
 
 class BrwatchPipeline:
@@ -129,7 +133,6 @@ class BrwatchPipeline:
     async def open_spider(self) -> None:
         self.db = open_database(self.db_url)
         self.pool = self._new_pool()
-        _open_pipelines.add(self)
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
         # Workers start before the first request goes out, and off the reactor thread: the
         # first waits seconds for the fork server to import every stage, and a reactor blocked
@@ -164,9 +167,7 @@ class BrwatchPipeline:
         old.shutdown(wait=False, cancel_futures=True)
         # The new pool starts its workers on first use, so the children alive now are the old
         # pool's (ProcessPoolExecutor has no public way to stop a busy worker).
-        # kill, not terminate: workers ignore SIGTERM (see _start_worker).
-        for worker in multiprocessing.active_children():
-            worker.kill()
+        _kill_children()
 
     async def close_spider(self) -> None:
         self.closing = True
@@ -178,12 +179,6 @@ class BrwatchPipeline:
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
-        _open_pipelines.discard(self)
-
-    def kill_workers(self) -> None:
-        # kill, not terminate: workers ignore SIGTERM (see _start_worker).
-        for worker in list((getattr(self.pool, "_processes", None) or {}).values()):
-            worker.kill()
 
     async def _flush_periodically(self) -> None:
         while not self.closing:
