@@ -127,6 +127,20 @@ _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _SAMPLE_S = 1.0
 
 
+# What each measured process is (for the CPU split), by pid.
+_KINDS: dict[int, str] = {}
+
+
+def _kind(cmdline: bytes) -> str:
+    if b"-m\0crawler.run" in cmdline:
+        return "crawl process"
+    if b"forkserver" in cmdline:
+        return "fork server + workers"
+    if b"-m\0brwatch.cli" in cmdline:
+        return "brwatch crawl (CLI)"
+    return "other"
+
+
 def tree_usage(pid: int, cpu: dict[int, float]) -> tuple[int, int]:
     """(RSS, PSS) bytes of ``pid`` and all its descendants; records each one's CPU seconds.
 
@@ -145,6 +159,8 @@ def tree_usage(pid: int, cpu: dict[int, float]) -> tuple[int, int]:
             pss += int(re.search(r"^Pss:\s+(\d+)", rollup, re.M).group(1)) * 1024  # type: ignore[union-attr]
             stat = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             cpu[current] = (int(stat[11]) + int(stat[12])) / _CLOCK_TICKS  # utime + stime
+            if current not in _KINDS:
+                _KINDS[current] = _kind(Path(f"/proc/{current}/cmdline").read_bytes())
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (FileNotFoundError, ProcessLookupError, PermissionError, AttributeError):
@@ -175,6 +191,10 @@ def measure(argv: list[str], env: dict[str, str]) -> dict[str, float]:
         "wall_s": wall,
         # Each process's last sample: misses at most its final _SAMPLE_S of work.
         "cpu_s": sum(cpu.values()),
+        "cpu_by_kind": {
+            kind: sum(seconds for pid, seconds in cpu.items() if _KINDS.get(pid) == kind)
+            for kind in sorted({_KINDS.get(pid, "other") for pid in cpu})
+        },
         "rss_mb": peak_rss / 2**20,
         "pss_mb": peak_pss / 2**20,
         "stdout": stdout,
@@ -301,6 +321,12 @@ def report(variant: str, result: dict[str, float]) -> None:
         f"  peak RSS {result['rss_mb']:4.0f} MB, PSS {result['pss_mb']:4.0f} MB",
         flush=True,
     )
+    if variant == "brwatch":
+        split = ", ".join(
+            f"{kind} {seconds / pages * 1000:.1f}"
+            for kind, seconds in result["cpu_by_kind"].items()  # type: ignore[union-attr]
+        )
+        print(f"{'':26} CPU ms/page by process: {split}", flush=True)
 
 
 if __name__ == "__main__":
