@@ -536,26 +536,32 @@ def test_a_meta_refresh_is_followed_and_plain_pages_are_not_decoded_for_it(
     assert set(articles(db_url)) == {site.url("/news/real.html"), site.url("/news/plain.html")}
 
 
-def _children(pid: int) -> set[int]:
-    """Every live descendant of a process, from /proc."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if fields[0] != "Z":
-                    parents[int(entry.name)] = int(fields[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
+def _state_and_parent(pid: int | str) -> tuple[str, int] | None:
+    """(state, parent pid) of a process from /proc; None once it is gone."""
+    with contextlib.suppress(OSError, IndexError):
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    return None
 
 
 def _alive(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return False
+    found = _state_and_parent(pid)
+    return found is not None and found[0] != "Z"
+
+
+def _children(pid: int) -> set[int]:
+    """Every live descendant of a process, from /proc."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        found = _state_and_parent(entry.name) if entry.name.isdigit() else None
+        if found is not None and found[0] != "Z":
+            parents[int(entry.name)] = found[1]
+    descendants, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier}
+        frontier -= descendants
+        descendants |= frontier
+    return descendants
 
 
 def test_workers_do_not_outlive_a_killed_crawl_process(
