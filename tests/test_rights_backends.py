@@ -25,8 +25,7 @@ from tests.conftest import CORPORA
 LABELS = Path(__file__).parent / "data" / "rights"
 FIELDS = ("status", "license", "requires_link", "credit", "origin", "obligations", "conflict")
 # libxml2 loses most of this page's <body> (its text: 62 characters, lexbor's: 858), footer
-# notice "版权所有：中国政府网" included; only lexbor's reading sees it. (Its label, "no notice",
-# was written from the lxml reading.)
+# notice "版权所有：中国政府网" included; only lexbor's reading sees it, and its label says so.
 LXML_LOSES_THE_BODY = "gne-test-pages/html/other/1.html.gz"
 
 
