@@ -214,10 +214,6 @@ class Ruleset:
     by_index: tuple[tuple[CompiledRule, Any], ...]
     files: tuple[Path, ...]
     by_id: dict[str, Rule] = field(default_factory=dict)
-    # (re2.Set, pattern index of each of its patterns) for the patterns no filter can screen
-    # (they hold no literal of three bytes, as "©" alone): one pass tells which really match,
-    # where each would otherwise scan every page in full.
-    screen: tuple[Any, tuple[int, ...]] | None = None
 
     def get(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -227,10 +223,6 @@ class Ruleset:
         found: list[int] = []
         for prefilter, indexes in self.prefilters:
             found += (indexes[i] for i in prefilter.Match(data, potential=True) or ())
-        if self.screen is not None:
-            screen, screened = self.screen
-            found = [i for i in found if i not in screened]
-            found += (screened[i] for i in screen.Match(data) or ())
         return sorted(found)
 
 
@@ -323,27 +315,7 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
         prefilter.Compile()
     prefilters = tuple((prefilter, tuple(indexes)) for prefilter, indexes in groups.values())
     by_id = {rule.id: rule for rule in rules}
-    screen = _screen(prefilters, by_index)
-    return Ruleset(
-        tuple(compiled_rules), version, prefilters, tuple(by_index), files, by_id, screen
-    )
-
-
-def _screen(
-    prefilters: tuple[tuple[Any, tuple[int, ...]], ...], by_index: list[tuple[CompiledRule, Any]]
-) -> tuple[Any, tuple[int, ...]] | None:
-    """An RE2 set of the patterns the filters pass on every text (those with no atoms)."""
-    # A filter passes its unscreened patterns even on an empty text.
-    unscreened = sorted(
-        indexes[i] for prefilter, indexes in prefilters for i in prefilter.Match(b"", True) or ()
-    )
-    if not unscreened:
-        return None
-    screen = re2.Set.SearchSet(_options())
-    for index in unscreened:
-        screen.Add(by_index[index][1].pattern)
-    screen.Compile()
-    return screen, tuple(unscreened)
+    return Ruleset(tuple(compiled_rules), version, prefilters, tuple(by_index), files, by_id)
 
 
 @cache
