@@ -333,27 +333,3 @@ def test_text_nodes_found_walking_back_match_the_positional_query(monkeypatch) -
         ("div", False), ("b", True), (etree.Comment, True), ("a", False), ("a", True),
         ("span", True),
     ]  # fmt: skip
-
-
-def test_markup_hints_read_only_what_the_page_names() -> None:
-    """The byte scans that gate the slower signal readers: true exactly when the markup has
-    such a signal, also when the licence link comes after many other mentions of "license"."""
-    from brwatch.rights.signals import markup_hints
-
-    def hints(markup: str) -> tuple[bool, bool, bool]:
-        found = markup_hints(markup.encode())
-        return found.licenses, found.jsonld_rights, found.microdata_rights
-
-    assert hints('<a rel="nofollow" href="/x">license terms</a>') == (False, False, False)
-    assert hints('<a REL="License" href="/terms">terms</a>') == (True, False, False)
-    assert hints('<a href="https://creativecommons.org/licenses/by/4.0/">CC</a>') == (
-        True, False, False,
-    )  # fmt: skip
-    jsonld = '<script type="application/ld+json">{{"@type": "NewsArticle"{}}}</script>'
-    assert hints(jsonld.format("")) == (False, False, False)
-    assert hints(jsonld.format(', "copyrightHolder": "X"')) == (False, True, False)
-    assert hints('<span itemprop="author">A</span>') == (False, False, False)
-    assert hints("<span itemprop='copyrightHolder'>A</span>") == (False, False, True)
-    many = "<p>license</p>" * 60
-    assert hints(many) == (False, False, False)
-    assert hints(many + '<link rel="license" href="/l">') == (True, False, False)

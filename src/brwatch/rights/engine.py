@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from brwatch.document import Document
+from brwatch.rights.hints import markup_hints
 from brwatch.rights.matcher import find_notices
 from brwatch.rights.model import Evidence, Verdict
 from brwatch.rights.page import PageText, scope_of
@@ -14,7 +15,6 @@ from brwatch.rights.rules import Ruleset, default_ruleset
 from brwatch.rights.signals import (
     header_signals,
     link_signals,
-    markup_hints,
     meta_signals,
     rights_text,
     structured_signals,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from itertools import accumulate, compress, count, filterfalse
 from operator import add, not_
 from typing import Any
@@ -66,6 +67,17 @@ _ARTICLE_WORDS = frozenset(
 
 def _marker_kind(marker: str) -> str | None:
     """What a class/id/itemprop value marks: skip, caption, footer, article, or nothing."""
+    # Class names repeat on every page of a site, and a worker reads many pages of each site;
+    # a hostile page's huge attribute values are not worth keeping.
+    if len(marker) <= _CACHED_MARKER_CHARS:
+        return _cached_marker_kind(marker)
+    return _classify_marker(marker)
+
+
+_CACHED_MARKER_CHARS = 200
+
+
+def _classify_marker(marker: str) -> str | None:
     words = set(marker.lower().replace("-", " ").replace("_", " ").split())
     if words & _SKIP_WORDS:
         return "skip"
@@ -78,6 +90,9 @@ def _marker_kind(marker: str) -> str | None:
     if words & _ARTICLE_WORDS or any(w.startswith("articlebody") for w in words):
         return "article"
     return None
+
+
+_cached_marker_kind = lru_cache(maxsize=8192)(_classify_marker)
 
 
 # A hit after this share of the page's text, outside any article container, is site chrome.

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-import re2
 from extruct.jsonld import JsonLdExtractor
 from extruct.w3cmicrodata import LxmlMicrodataExtractor
 
+from brwatch.rights.hints import MarkupHints
 from brwatch.rights.licenses import obligations_for_spdx, spdx_from_url, status_for_spdx
 from brwatch.rights.matcher import clean_name, find_notices
 from brwatch.rights.model import GENERIC_STATUS, Evidence
@@ -50,19 +49,6 @@ _ROBOTS_META = frozenset({"robots", "googlebot", "googlebot-news", "bingbot"})
 _TDM_META = frozenset({"tdm-reservation", "tdm-policy"})
 _META_NAMES = _COPYRIGHT_META | _LICENSE_META | _HOLDER_META | _ROBOTS_META | _TDM_META
 _ROBOTS_DIRECTIVES = {"noarchive": "no_archive", "nosnippet": "no_snippet"}
-# A rel attribute naming a licence, somewhere in the markup: the cheap test before the XPath.
-_LICENSE_REL = re2.compile(r"(?i)(?:rel|property)\s*=\s*[\"']?[^\"'>]{0,80}license")
-_LICENSE_REL_REACH = 200  # bytes before "license" _LICENSE_REL spans (97 + spaces around "=")
-_JSONLD_TYPE = b"application/ld+json"
-_SCRIPT_END = re2.compile(r"(?i)</script")
-_RIGHTS_PROPERTIES = re2.compile(
-    r"(?i)license|copyright|creditText|acquireLicensePage|usageInfo|isAccessibleForFree"
-)
-_MICRODATA_RIGHTS = re2.compile(
-    r"(?i)itemprop=[\"']?(?:license|copyright\w*|creditText|acquireLicensePage|usageInfo|isAccessibleForFree)"
-)
-_LICENSE_WORD = re2.compile(r"(?i)license")
-_MAX_LICENSE_WORDS = 50  # beyond this many, one scan of the whole markup is cheaper
 # Rights of embedded media are the photographer's, not the article's.
 _MEDIA_TYPES = frozenset({"ImageObject", "VideoObject", "AudioObject", "MediaObject", "Photograph"})
 
@@ -203,49 +189,6 @@ def header_signals(headers: dict[str, str]) -> list[Evidence]:
             if found:
                 findings.append(found)
     return findings
-
-
-@dataclass(slots=True)
-class MarkupHints:
-    """Which markup signals a page may carry, so that only those are read from its tree."""
-
-    licenses: bool = False  # a rel/property naming a licence, or a creativecommons.org URL
-    jsonld_rights: bool = False  # a JSON-LD script naming a rights property
-    microdata_rights: bool = False  # an itemprop naming a rights property
-
-
-def markup_hints(source: bytes) -> MarkupHints:
-    """The hints, each from a scan RE2 or bytes.find runs at memory speed: literals, or
-    patterns that begin with one; slower tests read only the bytes around those words."""
-    jsonld_rights = False
-    start = source.find(_JSONLD_TYPE)
-    while start >= 0 and not jsonld_rights:
-        jsonld_rights = _jsonld_names_rights(source, start)
-        start = source.find(_JSONLD_TYPE, start + 1)
-    return MarkupHints(
-        licenses=b"creativecommons.org" in source or _names_license_rel(source),
-        jsonld_rights=jsonld_rights,
-        microdata_rights=bool(_MICRODATA_RIGHTS.search(source)),
-    )
-
-
-def _names_license_rel(source: bytes) -> bool:
-    """Whether _LICENSE_REL matches in the markup, reading only the bytes before each "license"
-    (it stops at every rel= and property= of the markup when run over all of it)."""
-    for count, word in enumerate(_LICENSE_WORD.finditer(source)):
-        if count >= _MAX_LICENSE_WORDS:
-            return bool(_LICENSE_REL.search(source))
-        end = word.end()
-        if _LICENSE_REL.search(source[max(0, end - _LICENSE_REL_REACH) : end]):
-            return True
-    return False
-
-
-def _jsonld_names_rights(source: bytes, start: int) -> bool:
-    """Whether the markup from an "application/ld+json" to the next </script> (the script's
-    text, perhaps a little more) names a rights property."""
-    end = _SCRIPT_END.search(source, start)
-    return bool(_RIGHTS_PROPERTIES.search(source[start : end.start() if end else len(source)]))
 
 
 def link_signals(links: list[tuple[dict[str, Any], bool]]) -> list[Evidence]:
