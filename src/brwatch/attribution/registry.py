@@ -20,9 +20,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
+from brwatch.rules_location import rules_path
 
-# rules/ sits at the project root, next to src/.
-DEFAULT_PUBLISHERS_FILE = Path(__file__).resolve().parents[3] / "rules" / "publishers.yaml"
+DEFAULT_PUBLISHERS_FILE = rules_path("publishers.yaml")
 PUBLISHERS_ENV = "BRWATCH_PUBLISHERS"
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{1,62}$")

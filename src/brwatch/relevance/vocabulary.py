@@ -17,7 +17,9 @@ from typing import Any
 import re2
 import yaml
 
-DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[3] / "rules" / "topics.yaml"
+from brwatch.rules_location import rules_path
+
+DEFAULT_TOPICS_FILE = rules_path("topics.yaml")
 FIELDS = ("title", "description", "text")
 # Scripts whose words are space-separated and uninflected by clitics: match whole words there.
 _WORD_SCRIPT = re.compile(r"[A-Za-z0-9\u00c0-\u024f\u0400-\u04ff]")

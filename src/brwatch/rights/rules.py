@@ -18,9 +18,11 @@ import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from brwatch.rules_location import rules_path
+
 # Bump when the engine's reading of rules changes, so stored verdicts are re-checked.
 ENGINE_VERSION = "1"
-DEFAULT_RULES_DIR = Path(__file__).resolve().parents[3] / "rules" / "rights"
+DEFAULT_RULES_DIR = rules_path("rights")
 RULES_DIR_ENV = "BRWATCH_RIGHTS_RULES"
 TEXT_SCOPES = ("body", "tail", "footer", "meta", "jsonld", "feed")
 # Between two CJK characters a page may put spaces ("版 权 所 有"), full-width or not.
