@@ -333,3 +333,18 @@ def test_text_nodes_found_walking_back_match_the_positional_query(monkeypatch) -
         ("div", False), ("b", True), (etree.Comment, True), ("a", False), ("a", True),
         ("span", True),
     ]  # fmt: skip
+
+
+def test_script_and_style_text_is_never_page_text_but_their_tails_are() -> None:
+    doc = parse_document(
+        "<html><head><script>var inHead = 1;</script></head><body>"
+        "<p>Story<script>var notice = '版权所有';</script>未经授权禁止转载</p>"
+        "<style>p::after { content: '© 2024 X'; }</style><div>Tail</div></body></html>",
+        "",
+    )
+    text = page_text(doc.tree)
+    assert text.strings == ["Story", "未经授权禁止转载", "Tail"]
+    # The lines still lead back to their nodes: the second is the script's tail.
+    (node,) = text.nodes_at([text.text.index("未经")])
+    assert (node[0].tag, node[1]) == ("script", True)
+    assert verdict_for(doc).status == "prohibited"

@@ -18,10 +18,12 @@ from typing import Any
 
 from lxml import etree
 
-# Outside scripts and styles; comments and processing instructions are not text nodes.
-# One step with a predicate, so a positional filter can be appended to it (see nodes_at).
-# An absolute path: "//body" would first walk the whole tree looking for every <body>.
-_TEXT_XPATH = "/html/body/descendant::text()[not(parent::script or parent::style)]"
+# Every text node of <body>, once its scripts and styles are emptied (LxmlPageText): a query
+# with no predicate of its own runs in about 2/3 of the time of one that tests each node's
+# parent. Comments and processing instructions are not text nodes. One step, so a positional
+# filter can be appended to it (see nodes_at). An absolute path: "//body" would first walk the
+# whole tree looking for every <body>.
+_TEXT_XPATH = "/html/body/descendant::text()"
 _NO_TEXT_PARENTS = frozenset({"script", "style"})
 # Hits among the last this many text nodes (site footers, where most notices sit) are found by
 # walking back from the end of <body>; earlier ones by one positional XPath over the page.
@@ -233,11 +235,20 @@ TextNode = tuple[Any, bool]
 
 
 class LxmlPageText(PageText):
-    """The page text of an lxml tree (the one the crawler parsed): one XPath in C."""
+    """The page text of an lxml tree (the one the crawler parsed): one XPath in C.
+
+    It empties the tree's scripts and styles first: their text is never page text, and the
+    engine reads JSON-LD and everything else from the markup before the page text
+    (PageReader).
+    """
 
     __slots__ = ("tree",)
 
     def __init__(self, tree: Any) -> None:
+        body = tree.find("body")
+        if body is not None:
+            for element in body.iter(*_NO_TEXT_PARENTS):
+                element.text = None
         super().__init__(_TEXT_STRINGS(tree))
         self.tree = tree
 
@@ -287,7 +298,7 @@ def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
 
 
 def page_text(tree: Any) -> LxmlPageText:
-    """The page text of an already-parsed lxml tree."""
+    """The page text of an already-parsed lxml tree (its scripts and styles are emptied)."""
     return LxmlPageText(tree)
 
 
