@@ -100,10 +100,10 @@ class HyperscanScanner:
             scratch = self._local.scratch = self._prototype.clone()
         jsonld_ends: list[int] = []
         license_ends: list[int] = []
-        seen = [False, False, False, False]
+        seen: set[int] = set()
 
         def on_match(kind: int, _start: int, end: int, _flags: int, _context: object) -> bool:
-            seen[kind] = True
+            seen.add(kind)
             if kind == self._JSONLD:
                 jsonld_ends.append(end)
             elif kind == self._LICENSE:
@@ -117,9 +117,9 @@ class HyperscanScanner:
             return scan_with_re2(source)
         starts = (end - len(_JSONLD_TYPE) for end in jsonld_ends)
         return MarkupHints(
-            licenses=seen[self._CC] or _names_license_rel(source, iter(license_ends)),
+            licenses=self._CC in seen or _names_license_rel(source, iter(license_ends)),
             jsonld_rights=any(_jsonld_names_rights(source, start) for start in starts),
-            microdata_rights=seen[self._MICRODATA],
+            microdata_rights=self._MICRODATA in seen,
         )
 
 

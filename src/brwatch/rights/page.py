@@ -67,16 +67,16 @@ _ARTICLE_WORDS = frozenset(
 )
 
 
+# Class names repeat on every page of a site, and a worker reads many pages of each site, so
+# what they mark is remembered; a hostile page's huge attribute values are not.
+_CACHED_MARKER_CHARS = 200
+
+
 def _marker_kind(marker: str) -> str | None:
     """What a class/id/itemprop value marks: skip, caption, footer, article, or nothing."""
-    # Class names repeat on every page of a site, and a worker reads many pages of each site;
-    # a hostile page's huge attribute values are not worth keeping.
     if len(marker) <= _CACHED_MARKER_CHARS:
         return _cached_marker_kind(marker)
     return _classify_marker(marker)
-
-
-_CACHED_MARKER_CHARS = 200
 
 
 def _classify_marker(marker: str) -> str | None:
@@ -275,8 +275,8 @@ class LxmlPageText(PageText):
 
 
 def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
-    """Every text node under ``body`` outside scripts and styles, last first (an explicit stack:
-    hostile pages nest deeper than Python's recursion limit)."""
+    """Every text node under ``body`` (whose scripts and styles LxmlPageText emptied), last
+    first (an explicit stack: hostile pages nest deeper than Python's recursion limit)."""
     # ("tree", element): the element's subtree; ("text", element) / ("tail", child): one node.
     stack: list[tuple[str, Any]] = [("tree", body)]
     while stack:
@@ -284,12 +284,11 @@ def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
         if what == "tree":
             if not isinstance(element.tag, str):
                 continue  # comments and processing instructions hold no text nodes
-            keeps_text = element.tag not in _NO_TEXT_PARENTS
-            if keeps_text and element.text:
+            if element.text:
                 stack.append(("text", element))
             for child in element:
                 stack.append(("tree", child))
-                if keeps_text and child.tail:
+                if child.tail:
                     stack.append(("tail", child))
         elif what == "text":
             yield element.text, (element, False)
