@@ -16,6 +16,10 @@ Prints pages/s per core for each; the time the verdict adds to the crawler's per
 (6: target at most 10%) and, the strictest reading of that target, to lxml's parse alone
 (3 and 4); the raw-HTML rate as a share of lxml's (target: at least 50%); CPU seconds of the
 process; and whether both readers gave the same verdicts.
+
+    python benchmarks/rights.py --steps [--limit N]
+
+runs only step 6 and prints where the verdict's time goes inside it, step by step.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import gc
 import gzip
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
@@ -33,8 +38,9 @@ from selectolax.lexbor import LexborHTMLParser
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline import process
 from brwatch.pipeline.stages import stages
-from brwatch.rights import verdict_for
-from brwatch.rights.reader import LexborPageReader
+from brwatch.rights import engine, verdict_for
+from brwatch.rights.page import PageText
+from brwatch.rights.reader import LexborPageReader, LxmlPageReader
 from brwatch.rights.rules import default_ruleset
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
@@ -42,28 +48,67 @@ _FIELDS = ("status", "license", "requires_link", "credit", "origin")
 STEPS = ("lxml", "lexbor", "document", "verdict_lxml", "verdict_lexbor", "raw", "crawler")
 
 
-class CrawlerVerdictClock:
-    """process_page's verdict stage, timed: the crawler's rights verdict as it really runs
-    (after extraction, on the tree extraction parsed, with the extracted article)."""
+def timed(
+    name: str, function: Callable[..., object], spent: dict[str, float]
+) -> Callable[..., object]:
+    """``function``, adding the seconds each call takes to ``spent[name]``."""
 
-    def __init__(self) -> None:
-        self.extract, self.score, self.judge = stages()
-        self.seconds = 0.0
-
-    def stages(self) -> tuple[object, object, object]:
-        return self.extract, self.score, self.timed_judge
-
-    def timed_judge(self, document: object, article: object) -> object:
+    def run(*args: object, **kwargs: object) -> object:
         start = time.perf_counter()
         try:
-            return self.judge(document, article)  # type: ignore[misc]
+            return function(*args, **kwargs)
         finally:
-            self.seconds += time.perf_counter() - start
+            spent[name] = spent.get(name, 0.0) + time.perf_counter() - start
+
+    return run
+
+
+def time_crawler_verdict(spent: dict[str, float], first_page: bytes) -> None:
+    """From now on process_page times its verdict stage into ``spent["verdict"]``: the
+    crawler's rights verdict as it really runs (after extraction, on the tree extraction
+    parsed, with the extracted article). One page warms every stage first."""
+    extract, score, judge = stages()
+    timed_stages = (extract, score, timed("verdict", judge, spent))  # type: ignore[arg-type]
+    process.stages = lambda: timed_stages  # type: ignore[assignment]
+    process.process_page(FetchedPage("http://bench.example/", first_page))
+    spent.clear()
+
+
+# The verdict's steps, as the engine calls them: (module, attribute) wrapped by --steps.
+VERDICT_STEPS = (
+    (engine, "markup_hints"),
+    (engine, "meta_signals"),
+    (engine, "link_signals"),
+    (engine, "structured_signals"),
+    (engine, "find_notices"),
+    (engine, "scope_of"),
+    (engine, "resolve"),
+    (LxmlPageReader, "head_metas"),
+    (LxmlPageReader, "license_links"),
+    (LxmlPageReader, "jsonld_scripts"),
+    (LxmlPageReader, "page_text"),
+    (PageText, "nodes_at"),
+)
+
+
+def verdict_steps(pages: list[bytes]) -> None:
+    """CPU ms per page of each step of the verdict inside process_page (timers included)."""
+    spent: dict[str, float] = {}
+    for owner, name in VERDICT_STEPS:
+        setattr(owner, name, timed(name, getattr(owner, name), spent))
+    time_crawler_verdict(spent, pages[0])
+    for index, raw in enumerate(pages):
+        process.process_page(FetchedPage(f"http://bench.example/{index}", raw))
+    verdict = spent.pop("verdict")
+    print(f"verdict inside process_page: {verdict / len(pages) * 1000:.3f} ms/page; steps:")
+    for name, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"  {name:<20} {seconds / len(pages) * 1000:6.3f}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="only the first N pages")
+    parser.add_argument("--steps", action="store_true", help="time the verdict's steps only")
     args = parser.parse_args()
     paths = sorted(CORPORA.glob("**/*.html.gz"))[: args.limit]
     if not paths:
@@ -71,10 +116,11 @@ def main() -> int:
         return 2
     pages = [gzip.decompress(path.read_bytes()) for path in paths]
     default_ruleset()  # rules are loaded and compiled once per process, not per page
-    crawler_verdict = CrawlerVerdictClock()
-    process.stages = crawler_verdict.stages  # type: ignore[assignment]
-    process.process_page(FetchedPage("http://bench.example/", pages[0]))  # warm the stages
-    crawler_verdict.seconds = 0.0
+    if args.steps:
+        verdict_steps(pages)
+        return 0
+    crawler: dict[str, float] = {}
+    time_crawler_verdict(crawler, pages[0])
     seconds = dict.fromkeys(STEPS, 0.0)
     statuses: dict[str, int] = {}
     differing: list[str] = []
@@ -120,15 +166,16 @@ def main() -> int:
     )
     for label, step in rows:
         print(f"{label:<48} {n / seconds[step]:7.0f} pages/s  {seconds[step]:6.2f} s")
-    crawler_rest = seconds["crawler"] - crawler_verdict.seconds
+    crawler_verdict = crawler["verdict"]
+    crawler_rest = seconds["crawler"] - crawler_verdict
     for label, spent in (
         ("crawler's per-page work without the verdict", crawler_rest),
-        ("the verdict inside it (lxml reader)", crawler_verdict.seconds),
+        ("the verdict inside it (lxml reader)", crawler_verdict),
     ):
         print(f"{label:<48} {n / spent:7.0f} pages/s  {spent:6.2f} s")
     print(
         "added to the crawler's per-page work:           "
-        f"{100 * crawler_verdict.seconds / crawler_rest:6.1f}%  (target <= 10%)"
+        f"{100 * crawler_verdict / crawler_rest:6.1f}%  (target <= 10%)"
     )
     for label, step in (("lxml", "verdict_lxml"), ("lexbor", "verdict_lexbor")):
         added = 100 * seconds[step] / lxml_time

@@ -2,8 +2,8 @@
 
 Licence links, JSON-LD rights and microdata rights are rare, and reading them from a tree
 costs milliseconds, so a scan of the raw markup decides first whether they are worth reading.
-Two scanners give the same answer: Hyperscan finds all four trigger words in one pass (about
-3x faster over the corpus pages, benchmarks/rights.md); RE2 and ``bytes.find`` make one pass
+Two scanners give the same answer: Hyperscan finds all four trigger words in one pass (half
+the time inside the crawler, benchmarks/rights.md); RE2 and ``bytes.find`` make one pass
 per word and run wherever the Hyperscan wheel does not (it is built for x86-64 only).
 """
 
