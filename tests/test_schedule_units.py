@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import inspect, update
+from sqlalchemy.exc import OperationalError
 
 from brwatch.schedule.children import ChildResult, run_child
+from brwatch.schedule.daemon import JOB_TABLE, SchedulerDaemon
 from brwatch.schedule.jobs import (
     Runtime,
     command_argv,
@@ -160,6 +162,39 @@ def test_an_expired_lease_can_be_taken_over(db: Database) -> None:
     assert dead.claim("crawl:a", min_gap=0)
     assert LeaseBook(db, "alive", ttl=60).claim("crawl:a", min_gap=0)
     assert not dead.renew("crawl:a")  # the old holder learns it lost the lease
+
+
+def _daemon(db: Database, tmp_path: Path) -> SchedulerDaemon:
+    sources = tmp_path / "sources.yaml"
+    sources.write_text("sources:\n  - name: a\n    start_urls: [http://127.0.0.2/]\n")
+    return SchedulerDaemon(db, sources, SchedulerSettings())
+
+
+def test_two_schedulers_racing_to_create_the_job_table_both_go_on(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race, made certain: both checked "no table" before either created it, so the second
+    # CREATE fails (OperationalError on SQLite, ProgrammingError on PostgreSQL).
+    first, second = _daemon(db, tmp_path), _daemon(db, tmp_path)
+    for daemon in (first, second):
+        table, create = daemon.job_store.jobs_t, daemon.job_store.jobs_t.create
+        monkeypatch.setattr(table, "create", lambda bind, checkfirst, create=create: create(bind))
+    first._create_job_table()
+    second._create_job_table()
+    assert inspect(db.engine).has_table(JOB_TABLE)
+
+
+def test_a_job_table_that_cannot_be_created_is_an_error(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daemon = _daemon(sqlite_db, tmp_path)
+
+    def refuse(bind: object, checkfirst: bool) -> None:
+        raise OperationalError("CREATE TABLE apscheduler_jobs", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(daemon.job_store.jobs_t, "create", refuse)
+    with pytest.raises(OperationalError, match="disk I/O error"):
+        daemon._create_job_table()
 
 
 # --- children and run records -----------------------------------------------------------------

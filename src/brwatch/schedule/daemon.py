@@ -29,7 +29,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.util import astimezone
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 from brwatch.schedule import jobs
 from brwatch.schedule.leases import LeaseBook
@@ -233,7 +233,11 @@ class SchedulerDaemon:
         """Create APScheduler's table, tolerating another scheduler creating it at the same time."""
         try:
             self.job_store.jobs_t.create(self.db.engine, checkfirst=True)
-        except (IntegrityError, ProgrammingError):
+        except DBAPIError:
+            # The race shows as IntegrityError/ProgrammingError on PostgreSQL and as
+            # OperationalError ("already exists") on SQLite; only a table now present excuses it.
+            if not inspect(self.db.engine).has_table(JOB_TABLE):
+                raise
             log.info("job table %s was created by another scheduler meanwhile", JOB_TABLE)
 
     def _sources_file_state(self) -> tuple[int, int] | None:
