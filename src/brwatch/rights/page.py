@@ -253,13 +253,14 @@ class LxmlPageText(PageText):
         self.tree = tree
 
     def _nodes_from_start(self, indexes: set[int]) -> dict[int, TextNode]:
-        wanted = " or ".join(f"position()={i + 1}" for i in sorted(indexes))
-        # Only the few nodes a rule hit are looked up as "smart" strings.
-        found = self.tree.xpath(f"{_TEXT_XPATH}[{wanted}]")
-        return {
-            index: (node.getparent(), node.is_tail)
-            for index, node in zip(sorted(indexes), found, strict=False)
-        }
+        # One query per node, as "smart" strings: with a constant position libxml2 stops at
+        # that node, where one query for all of them ("position()=3 or …") reads every text
+        # node of the page (0.5 against 0.8 ms per page that needs it).
+        found: dict[int, TextNode] = {}
+        for index in indexes:
+            for node in self.tree.xpath(f"({_TEXT_XPATH})[{index + 1}]"):
+                found[index] = (node.getparent(), node.is_tail)
+        return found
 
     def _texts_backwards(self) -> Iterator[tuple[str, TextNode]]:
         body = self.tree.find("body")
@@ -276,24 +277,22 @@ class LxmlPageText(PageText):
 
 def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
     """Every text node under ``body`` (whose scripts and styles LxmlPageText emptied), last
-    first (an explicit stack: hostile pages nest deeper than Python's recursion limit)."""
-    # ("tree", element): the element's subtree; ("text", element) / ("tail", child): one node.
-    stack: list[tuple[str, Any]] = [("tree", body)]
+    first. Each element's children are read last first and only as far as the walk goes, so
+    a short walk back touches few elements; an explicit stack, because hostile pages nest
+    deeper than Python's recursion limit."""
+    stack = [(body, body.iterchildren(reversed=True))]
     while stack:
-        what, element = stack.pop()
-        if what == "tree":
-            if not isinstance(element.tag, str):
-                continue  # comments and processing instructions hold no text nodes
+        element, children = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
             if element.text:
-                stack.append(("text", element))
-            for child in element:
-                stack.append(("tree", child))
-                if child.tail:
-                    stack.append(("tail", child))
-        elif what == "text":
-            yield element.text, (element, False)
-        else:
-            yield element.tail, (element, True)
+                yield element.text, (element, False)
+            continue
+        if child.tail:
+            yield child.tail, (child, True)
+        if isinstance(child.tag, str):  # comments and processing instructions hold no nodes
+            stack.append((child, child.iterchildren(reversed=True)))
 
 
 def page_text(tree: Any) -> LxmlPageText:
