@@ -94,6 +94,26 @@ def test_rules_test_fails_on_a_broken_rule(brwatch, tmp_path: Path) -> None:
     assert broken.returncode == 2 and "x.yaml" in broken.stderr
 
 
+def test_rules_test_names_the_patterns_the_prefilter_cannot_screen(brwatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    # "©" and "RT" are shorter than the three bytes the prefilter needs; "reproduction" is not.
+    (rules / "x.yaml").write_text(
+        "- id: screened\n  title: Screened\n  languages: [en]\n  status: prohibited\n"
+        "  patterns: ['reproduction\\s+prohibited']\n"
+        "  examples: [{text: reproduction prohibited}]\n"
+        "- id: unscreened\n  title: Unscreened\n  languages: [en]\n  status: prohibited\n"
+        "  patterns: ['reprint\\s+banned', '(?:©|RT)\\s*\\d{4}']\n"
+        "  examples: [{text: reprint banned}, {text: © 2024}]\n",
+        encoding="utf-8",
+    )
+    result = brwatch("rules", "test", "--dir", str(rules), env={"COLUMNS": "200"})
+    assert result.returncode == 0, result
+    assert "1 patterns run over every page" in result.stdout
+    assert "unscreened, pattern 2" in result.stdout
+    assert "screened, pattern" not in result.stdout.replace("unscreened, pattern", "")
+
+
 def _store(db, url: str, html: str, ruleset: str | None) -> int:  # type: ignore[no-untyped-def]
     with db.session() as session:
         article = Article(

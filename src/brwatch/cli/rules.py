@@ -10,7 +10,7 @@ from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, print_json_line
 from brwatch.rights import RulesError, load_ruleset
-from brwatch.rights.selftest import rule_problems
+from brwatch.rights.selftest import rule_problems, unscreened_patterns
 
 EXIT_FAILED = 1
 
@@ -52,6 +52,14 @@ def run_test(args: argparse.Namespace) -> int:
             for problem in problems:
                 console.print(f"     {escape(problem)}")
     failed += _report_other_examples()
+    unscreened = unscreened_patterns(ruleset)
+    if unscreened:
+        console.print(
+            f"{len(unscreened)} patterns run over every page (no literal of three bytes for the "
+            "prefilter to look for first):"
+        )
+        for rule_id, number in unscreened:
+            console.print(f"     {escape(rule_id)}, pattern {number}")
     verdict = "[bold red]failed[/]" if failed else "[green]ok[/]"
     console.print(
         f"{len(ruleset.rules)} rules, {examples} examples: {verdict}"

@@ -1,4 +1,5 @@
-"""Every rule tests itself: its examples must match, its counterexamples must not."""
+"""Every rule tests itself: its examples must match, its counterexamples must not. And the
+patterns that the prefilter cannot screen, which therefore run over every page, are named."""
 
 from __future__ import annotations
 
@@ -44,3 +45,15 @@ def rule_problems(ruleset: Ruleset, rule: Rule) -> list[str]:
         if any(e.rule_id == rule.id for e in verdict.evidence):
             problems.append(f"{label} ({counter.scope}): the rule fires")
     return problems
+
+
+def unscreened_patterns(ruleset: Ruleset) -> list[tuple[str, int]]:
+    """(rule id, pattern number from 1) of the patterns the RE2 prefilter passes on every page:
+    those with no literal of three bytes it could look for first ("©" alone is two). Each
+    costs a scan of every page's text, so a rule writer should keep this list short."""
+    found = []
+    # Text without any literal passes exactly the patterns that have none.
+    for index in ruleset.potential(b""):
+        compiled, regex = ruleset.by_index[index]
+        found.append((compiled.rule.id, compiled.regexes.index(regex) + 1))
+    return found
