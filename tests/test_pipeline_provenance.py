@@ -8,13 +8,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from brwatch.document import FetchedPage
-from brwatch.pipeline import process_page, store_batch
-from brwatch.provenance import reset_shared_indexes
+from brwatch.pipeline import process_page, store, store_batch
+from brwatch.provenance import links, reset_shared_indexes
 from brwatch.storage import Database
-from brwatch.storage.models import Article
+from brwatch.storage.models import Article, Fingerprint
 
 STORY = (
     "The China-Europe freight train service linking Chongqing and Duisburg carried a record "
@@ -122,3 +123,59 @@ print("datasketch" in sys.modules, "scipy" in sys.modules)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[('new', 2)]", "False False"], done.stdout
+
+
+def _copies(first: datetime) -> list[Any]:
+    return [
+        process_page(page(f"http://127.0.0.{n}/a/{n}.html", f"site{n}", "", first + timedelta(n)))
+        for n in (2, 3)
+    ]
+
+
+def _fail_first(times: int, monkeypatch: Any) -> list[int]:
+    """link_batch raises a database error (as a deadlock between two crawler hosts does) on
+    its first ``times`` calls, then links for real; returns the list of calls."""
+    calls: list[int] = []
+    real = links.link_batch
+
+    def flaky(db: Database, fingerprints: Any, *args: Any) -> Any:
+        calls.append(len(fingerprints))
+        if len(calls) <= times:
+            raise OperationalError("UPDATE articles", {}, Exception("deadlock detected"))
+        return real(db, fingerprints, *args)
+
+    monkeypatch.setattr(links, "link_batch", flaky)
+    monkeypatch.setattr(store, "LINK_RETRY_SECONDS", 0.01)
+    return calls
+
+
+def test_a_batch_whose_linking_hits_a_deadlock_is_linked_on_a_retry(
+    db: Database, monkeypatch: Any
+) -> None:
+    reset_shared_indexes()
+    calls = _fail_first(2, monkeypatch)
+    store_batch(db, _copies(datetime(2026, 11, 1, tzinfo=UTC)))
+    assert calls == [2, 2, 2]
+    with db.session() as session:
+        by_url = {a.url: a for a in session.scalars(select(Article))}
+        fingerprints = session.scalar(select(func.count()).select_from(Fingerprint))
+    assert (
+        by_url["http://127.0.0.3/a/3.html"].reprint_of_id == by_url["http://127.0.0.2/a/2.html"].id
+    )
+    assert fingerprints == 2
+
+
+def test_a_batch_that_cannot_be_linked_stays_stored_and_is_named(
+    db: Database, monkeypatch: Any, caplog: Any
+) -> None:
+    reset_shared_indexes()
+    calls = _fail_first(store.LINK_ATTEMPTS, monkeypatch)
+    outcomes = store_batch(db, _copies(datetime(2026, 11, 1, tzinfo=UTC)))
+    assert outcomes == {"new": 2} and len(calls) == store.LINK_ATTEMPTS
+    with db.session() as session:
+        stored = list(session.scalars(select(Article)))
+    assert len(stored) == 2 and all(a.reprint_of_id is None for a in stored)
+    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "cannot link reprints of articles" in error.getMessage()
+    assert all(str(a.id) in error.getMessage() for a in stored)
+    assert "deadlock detected" in error.getMessage()

@@ -11,12 +11,13 @@ writing process where the index lives.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from brwatch.pipeline.process import ProcessedPage
@@ -31,6 +32,10 @@ from brwatch.storage.articles import (
 )
 
 log = logging.getLogger(__name__)
+
+# Linking a stored batch: attempts on a database error, and the pause before the n-th retry (× n).
+LINK_ATTEMPTS = 3
+LINK_RETRY_SECONDS = 0.5
 
 RunIds = Mapping[str, int] | int | None
 # New or changed articles with a text long enough to compare: article id -> fingerprint.
@@ -151,20 +156,35 @@ def store_batch(
 
 
 def _link_reprints(db: Database, stored: Stored) -> None:
-    """Provenance for freshly stored articles; a failure is logged, the articles stay stored."""
+    """Provenance for freshly stored articles; a failure is logged, the articles stay stored.
+
+    A database error is tried again: two crawler hosts linking overlapping clusters at once can
+    deadlock or time out on each other's rows, and the retry is all either needs (linking is
+    idempotent: the signatures are upserted and the links recomputed).
+    """
     if not stored:
         return
     from brwatch.provenance.links import link_batch  # numpy: only when storing
 
-    try:
-        link_batch(db, stored)
-    except Exception as exc:
-        log.error(
-            "cannot link reprints of articles %s: %s: %s",
-            ", ".join(map(str, sorted(stored))),
-            type(exc).__name__,
-            exc,
-        )
+    articles = ", ".join(map(str, sorted(stored)))
+    for attempt in range(1, LINK_ATTEMPTS + 1):
+        try:
+            link_batch(db, stored)
+            return
+        except DBAPIError as exc:
+            if attempt == LINK_ATTEMPTS:
+                failure: Exception = exc
+                break
+            log.warning(
+                "linking reprints of articles %s failed (%s); trying again", articles, exc.orig
+            )
+            time.sleep(LINK_RETRY_SECONDS * attempt)
+        except Exception as exc:
+            failure = exc
+            break
+    log.error(
+        "cannot link reprints of articles %s: %s: %s", articles, type(failure).__name__, failure
+    )
 
 
 def store_processed(db: Database, processed: ProcessedPage, run_id: int | None = None) -> str:
