@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from brwatch.accounts import disable_user, set_password
 from brwatch.storage import Database
+from brwatch.storage.models import LoginFailure
 from brwatch.web import WebSettings, create_app, security
+from brwatch.web.security import LoginThrottle
 from tests.web_data import PASSWORD, csrf_from, login, make_client, web_fixture  # noqa: F401
 
 World = tuple[FastAPI, Database, dict[str, int]]
@@ -90,6 +94,42 @@ def test_login_limit_per_client_covers_many_user_names(sqlite_db: Database) -> N
         "/login", data={"name": "edith", "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 429
+
+
+def _attempt(client: TestClient, password: str) -> int:
+    token = csrf_from(client.get("/login").text)
+    data = {"name": "edith", "password": password, "csrf_token": token}
+    return client.post("/login", data=data, follow_redirects=False).status_code
+
+
+def test_two_web_processes_on_one_database_count_the_same_failures(db: Database) -> None:
+    from tests.web_data import add_users
+
+    add_users(db)
+    settings = WebSettings(secret_key="k", login_max_failures=4)
+    first, second = (make_client(create_app(db, settings)) for _ in range(2))
+    # Three failures, spread over both; a success in one clears the name's count in both.
+    assert [_attempt(c, "guess") for c in (first, second, first)] == [401, 401, 401]
+    assert _attempt(second, PASSWORD) == 303
+    assert [_attempt(c, "guess") for c in (first, second, first, second)] == [401] * 4
+    assert _attempt(first, PASSWORD) == 429  # two failures in each, four in all
+    with db.session() as session:
+        keys = set(session.scalars(select(LoginFailure.key)))
+    assert keys == {"u:edith|testclient", "c:testclient"}
+
+
+def test_old_failures_leave_the_window_and_the_table(db: Database) -> None:
+    throttle = LoginThrottle(db, max_failures=2, max_per_client=10, window=60)
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    with db.session() as session:
+        session.add_all(LoginFailure(key="u:edith|1.2.3.4", at=long_ago) for _ in range(5))
+    assert throttle.retry_after("Edith", "1.2.3.4") == 0  # outside the window
+    throttle.failed("edith", "1.2.3.4")
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 2  # pruned
+    throttle.failed("edith", "1.2.3.4")
+    assert 55 <= throttle.retry_after("EDITH", "1.2.3.4") <= 61
+    assert throttle.retry_after("edith", "5.6.7.8") == 0  # another client
 
 
 def test_missing_and_forged_csrf_tokens_are_refused_clearly(web: World) -> None:

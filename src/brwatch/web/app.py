@@ -92,6 +92,7 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = build_environment()
     app.state.login_throttle = LoginThrottle(
+        db,
         settings.login_max_failures,
         settings.login_max_failures_per_client,
         settings.login_window_seconds,

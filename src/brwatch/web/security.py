@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 import time
-from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from brwatch.accounts import Capability, role_can, session_stamp
-from brwatch.storage.models import User
+from brwatch.storage import Database
+from brwatch.storage.models import LoginFailure, User
 from brwatch.web.errors import NotLoggedIn, WebError
 from brwatch.web.i18n import N_
 
@@ -131,45 +132,48 @@ SIGNED_IN = Access(None, signed_in=True)
 
 
 class LoginThrottle:
-    """Counts failed logins per (name, client) and per client in a sliding window, in memory.
+    """Counts failed logins per (name, client) and per client in a sliding window.
 
-    One process's memory is enough for `brwatch serve` (one worker); several workers each keep
-    their own count, which still bounds guessing to a small multiple of the limit.
+    The failures are rows in the database, so every web process serving it (several workers,
+    several hosts) counts the same attempts; old rows are pruned as new ones arrive. Blocking
+    calls: async routes run them in the thread pool.
     """
 
-    def __init__(self, max_failures: int, max_per_client: int, window: int) -> None:
+    def __init__(self, db: Database, max_failures: int, max_per_client: int, window: int) -> None:
+        self.db = db
         self.max_failures = max_failures
         self.max_per_client = max_per_client
-        self.window = window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = timedelta(seconds=window)
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
+    @staticmethod
+    def _keys(name: str, client: str) -> tuple[str, str]:
+        return f"u:{name.lower()}|{client}"[:300], f"c:{client}"[:300]
 
     def retry_after(self, name: str, client: str) -> int:
         """Seconds until another attempt is allowed, 0 when it is allowed now."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key, limit in (
-                (f"u:{name.lower()}|{client}", self.max_failures),
-                (f"c:{client}", self.max_per_client),
+        now = datetime.now(UTC)
+        waits = []
+        with self.db.session() as session:
+            for key, limit in zip(
+                self._keys(name, client), (self.max_failures, self.max_per_client), strict=True
             ):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(int(times[0] + self.window - now) + 1)
-            return max(waits, default=0)
+                count, oldest = session.execute(
+                    select(func.count(), func.min(LoginFailure.at)).where(
+                        LoginFailure.key == key, LoginFailure.at > now - self.window
+                    )
+                ).one()
+                if count >= limit:
+                    waits.append(int((oldest + self.window - now).total_seconds()) + 1)
+        return max(waits, default=0)
 
     def failed(self, name: str, client: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"u:{name.lower()}|{client}", f"c:{client}"):
-                self._recent(key, now).append(now)
+        now = datetime.now(UTC)
+        with self.db.session() as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window))
+            session.add_all(LoginFailure(key=key, at=now) for key in self._keys(name, client))
 
     def succeeded(self, name: str, client: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{name.lower()}|{client}", None)
+        with self.db.session() as session:
+            session.execute(
+                delete(LoginFailure).where(LoginFailure.key == self._keys(name, client)[0])
+            )

@@ -54,7 +54,7 @@ async def login(
 ) -> Response:
     throttle = request.app.state.login_throttle
     client = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(name, client)
+    wait = await run_in_threadpool(throttle.retry_after, name, client)
     if wait:
         raise WebError(
             429,
@@ -69,14 +69,14 @@ async def login(
 
     user = await run_in_threadpool(check)
     if user is None:
-        throttle.failed(name, client)
+        await run_in_threadpool(throttle.failed, name, client)
         return render(
             request,
             "login.html",
             {"next": local_path(next), "error": N_("Wrong user name or password."), "name": name},
             status_code=401,
         )
-    throttle.succeeded(name, client)
+    await run_in_threadpool(throttle.succeeded, name, client)
     start_session(request, user)  # type: ignore[arg-type]
     return RedirectResponse(local_path(next), status_code=303)
 
