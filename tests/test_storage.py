@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -63,6 +64,21 @@ def test_processes_opening_a_new_database_at_once_all_succeed(db_url: str) -> No
         assert child.returncode == 0, err
     with Database(db_url).session() as session:
         assert session.scalars(select(Article)).all() == []
+
+
+def test_all_pending_migrations_commit_as_one_transaction_on_sqlite(tmp_path: Path) -> None:
+    """A process that commits between migrations lets another one in to run the next one
+    again. On SQLite Alembic would commit after each unless handed our transaction (on
+    PostgreSQL, whose DDL is transactional, it runs them in one)."""
+    from sqlalchemy import event
+
+    database = Database(f"sqlite:///{tmp_path / 'new.db'}", migrate=False)
+    commits: list[str] = []
+    event.listen(database.engine, "commit", lambda connection: commits.append("commit"))
+    database.upgrade()
+    assert database.current_revision() == "0002"
+    assert commits == ["commit"]
+    database.dispose()
 
 
 def test_times_are_kept_as_the_same_moment_on_every_backend(db: Database) -> None:

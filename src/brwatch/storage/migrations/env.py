@@ -14,15 +14,19 @@ engine = config.attributes.get("engine")
 
 def run_migrations_online() -> None:
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        # Processes opening a new database at once migrate one after the other, and all pending
+        # migrations are one transaction. On SQLite the lock is taken before Alembic looks:
+        # seeing a transaction of ours, it leaves it alone. Otherwise, since it counts SQLite's
+        # DDL as not transactional, it would commit after each migration, and another process
+        # could step in between and run the next one too.
+        if sqlite:
+            connection.exec_driver_sql("BEGIN EXCLUSIVE")
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
         )
-        # Processes opening a new database at once migrate one after the other, and each
-        # migration is all or nothing (Python's sqlite3 would otherwise commit DDL one by one).
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN EXCLUSIVE")
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
