@@ -171,20 +171,19 @@ def _link_reprints(db: Database, stored: Stored) -> None:
         try:
             link_batch(db, stored)
             return
-        except DBAPIError as exc:
-            if attempt == LINK_ATTEMPTS:
-                failure: Exception = exc
-                break
+        except Exception as exc:
+            if not isinstance(exc, DBAPIError) or attempt == LINK_ATTEMPTS:
+                log.error(
+                    "cannot link reprints of articles %s: %s: %s",
+                    articles,
+                    type(exc).__name__,
+                    exc,
+                )
+                return
             log.warning(
                 "linking reprints of articles %s failed (%s); trying again", articles, exc.orig
             )
             time.sleep(LINK_RETRY_SECONDS * attempt)
-        except Exception as exc:
-            failure = exc
-            break
-    log.error(
-        "cannot link reprints of articles %s: %s: %s", articles, type(failure).__name__, failure
-    )
 
 
 def store_processed(db: Database, processed: ProcessedPage, run_id: int | None = None) -> str:
