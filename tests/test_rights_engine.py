@@ -86,7 +86,7 @@ def test_article_tail_statement_beats_the_site_wide_generic_claim() -> None:
         "<footer>© 2024 某网 版权所有</footer>"
     )
     assert result.status == "attribution_required"
-    assert result.requires_link and {"credit", "link"} <= set(result.obligations)
+    assert result.requires_link and {"credit", "link_to_original"} <= set(result.obligations)
     assert not result.conflict
 
 

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from brwatch.cli._common import CommandError, console, console_err, print_json_line
 from brwatch.document import Document, parse_document
+from brwatch.document.plain import html_from_text, input_kind
 from brwatch.extract import extract_article
 from brwatch.rights import RulesError, Verdict, verdict_for
 from brwatch.rights.page import page_text
@@ -34,6 +35,10 @@ _STATUS_STYLE = {
     "unknown": "dim",
 }
 _PAGE_SCOPES = ("body", "tail", "footer")
+_REFUSED_INPUT = {
+    "empty": "empty input: nothing to check",
+    "binary": "binary data: neither an HTML page nor text",
+}
 
 
 class TargetError(Exception):
@@ -102,7 +107,14 @@ def check_target(target: str) -> tuple[dict[str, Any], Document | None, Verdict 
         body, url, headers = _read(target)
     except TargetError as exc:
         return {"target": target, "error": str(exc)}, None, None
-    doc = parse_document(body, url, headers=headers)
+    content_type = {k.lower(): v for k, v in headers.items()}.get("content-type")
+    kind = input_kind(body, content_type)
+    if kind in _REFUSED_INPUT:
+        return {"target": target, "error": _REFUSED_INPUT[kind]}, None, None
+    if kind == "text":
+        doc = parse_document(html_from_text(body), url, headers=headers)
+    else:
+        doc = parse_document(body, url, headers=headers)
     article_fields, article = _article_part(doc)
     verdict = verdict_for(doc, article)
     result = {

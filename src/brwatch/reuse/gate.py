@@ -12,6 +12,7 @@ from typing import Any
 from brwatch.attribution.registry import Publisher, PublisherRegistry, load_publishers
 from brwatch.reuse.draft import Draft
 from brwatch.reuse.grants import is_active, url_key
+from brwatch.rights.rules import current_obligations
 from brwatch.storage.models import Grant
 
 NEEDS_PERMISSION = {"prohibited", "permission_required"}
@@ -20,7 +21,8 @@ REVIEW_ALLOWS = {"cleared", "reuse_with_attribution", "permission_granted"}
 NO_CREDIT_LICENSES = {"CC0-1.0", "CC-PDM-1.0", "CC-PDDC"}
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」")
 _OBLIGATION_NOTES = {
-    "no_modification": "the terms forbid modification: reproduce the text unchanged",
+    "no_derivatives": "the terms forbid modification: reproduce the text unchanged",
+    "keep_notice": "the terms require the original copyright notice to be kept with the text",
     "non_commercial": "the terms allow non-commercial use only",
     "share_alike": "the terms require the reuse to carry the same licence",
     "no_full_copy": "the terms allow excerpts only, not the full text",
@@ -116,9 +118,9 @@ def _credit_publisher(
         if name:
             return registry.match_name(name), name
     # Terms that ask for credit without naming anyone mean the site itself.
-    if {"credit", "credit_origin"} & set(facts.rights.get("obligations") or []) or (
-        facts.rights.get("status") == "attribution_required"
-    ):
+    if {"credit", "credit_origin"} & set(
+        current_obligations(facts.rights.get("obligations") or [])
+    ) or (facts.rights.get("status") == "attribution_required"):
         site = registry.match_domain(facts.url)
         if site is not None:
             return site, site.name
@@ -223,11 +225,11 @@ def _check_link(
 def _check_notices(facts: ArticleFacts, draft: Draft, status: str, result: GateResult) -> None:
     rights = facts.rights
     license_id = rights.get("license") or ""
-    obligations = set(rights.get("obligations") or [])
+    obligations = set(current_obligations(rights.get("obligations") or []))
     if "-NC" in license_id.upper():
         obligations.add("non_commercial")
     if "-ND" in license_id.upper():
-        obligations.add("no_modification")
+        obligations.add("no_derivatives")
     if "-SA" in license_id.upper():
         obligations.add("share_alike")
     if status == "open_license" and license_id.upper().startswith("CC-BY"):
@@ -336,10 +338,8 @@ def gate(
                     f"add a credit line such as “Source: {shown}” (any of: {', '.join(names[:6])})",
                 )
             )
-    obligations = set(rights.get("obligations") or [])
-    link_needed = bool(rights.get("requires_link")) or bool(
-        obligations & {"link", "link_to_original"}
-    )
+    obligations = set(current_obligations(rights.get("obligations") or []))
+    link_needed = bool(rights.get("requires_link")) or "link_to_original" in obligations
     if link_needed and status != "public_domain":
         _check_link(article, draft, result, credit_publisher)
     _check_notices(article, draft, status, result)

@@ -31,7 +31,7 @@ _CC_PUBLIC_DOMAIN_URL = re2.compile(
 OBLIGATIONS_BY_ELEMENT = {
     "BY": "credit",
     "NC": "non_commercial",
-    "ND": "no_modification",
+    "ND": "no_derivatives",
     "SA": "share_alike",
 }
 

@@ -14,8 +14,10 @@ from brwatch.rights.licenses import obligations_for_spdx, spdx_from_name, status
 from brwatch.rights.model import Evidence
 from brwatch.rights.rules import CompiledRule, Ruleset
 
-# A notice is a line of its own; a body paragraph longer than this is prose (a story about
-# copyright, say), where only rules marked ``in_prose`` fire.
+# A body line (paragraph) this short is a notice of its own wherever it sits. In a longer one
+# a notice is told from prose about copyright by its sentence: set off in brackets (an editor's
+# note), or speaking of the page itself ("this article", "本文", frame rules). Rules marked
+# ``in_prose`` fire in any sentence.
 MAX_NOTICE_LINE = 320
 MAX_MATCHES_PER_PATTERN = 8
 MAX_EVIDENCE_TEXT = 300
@@ -31,7 +33,10 @@ _NAME_LEAD = re2.compile(
     r"(?i)^(?:(?:©|\(c\)|copyright|版权所有|版權所有|(?:本站|本网站?|所有)?内容(?:均)?(?:为|歸|归)|"
     r"\d{4}(?:\s*[-–—~]\s*\d{4})?|[\s,.:;@-])\s*)+"
 )
-_NAME_TAIL = re2.compile(r"(?i)(?:\s*(?:版权所有|版權所有|all\s+rights.*|inc\.?$))+$")
+_NAME_TAIL = re2.compile(
+    r"(?i)(?:\s*(?:版权所有|版權所有|all\s+rights.*|inc\.?$|官网|官網|官方网站|官方網站|网站|網站"
+    r"|(?:'s\s+)?(?:official\s+)?(?:website|web\s+site)))+$"
+)
 
 
 def clean_name(value: str | None) -> str | None:
@@ -71,7 +76,7 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     start, end = match.span()
     return Evidence(
         rule_id=rule.id,
-        kind=rule.kind if rule.kind in ("origin", "negative") else "notice",
+        kind=rule.kind if rule.kind in ("origin", "negative", "term") else "notice",
         status=status,
         text=" ".join(whole.split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
@@ -121,10 +126,12 @@ def find_notices(
         return []
     findings: list[Evidence] = []
     negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
+    frames: list[tuple[int, int]] = []
+    prose_checked: list[Evidence] = []
     for index in hits:
         compiled, regex = ruleset.by_index[index]
         rule = compiled.rule
-        if scope not in rule.scopes and (not any_scope or rule.kind == "negative"):
+        if scope not in rule.scopes and (not any_scope or rule.kind in ("negative", "frame")):
             # A scope-limited negative waits for the second pass, when the scope is known.
             continue
         for count, match in enumerate(regex.finditer(data)):
@@ -133,14 +140,24 @@ def find_notices(
             start, end = match.span()
             if start == end:
                 continue
+            if rule.kind == "frame":
+                frames.append((start, end))
+                continue
             line = _line_bounds(data, start, end)
             if rule.kind == "negative":
-                cancels = line if rule.cancels == "line" else None
+                cancels = {
+                    "line": line,
+                    "sentence": _sentence_bounds(data, line, start, end),
+                }.get(rule.cancels)
                 negatives.append((_finding(compiled, match, scope), cancels))
                 continue
-            if not any_scope and scope == "body" and not rule.in_prose and _is_prose(data, line):
-                continue
-            findings.append(_finding(compiled, match, scope))
+            finding = _finding(compiled, match, scope)
+            if not any_scope and scope == "body" and not rule.in_prose:
+                prose_checked.append(finding)
+            findings.append(finding)
+    if prose_checked:
+        prose = {id(f) for f in prose_checked if not _reads_as_notice(data, f.start, f.end, frames)}
+        findings = [f for f in findings if id(f) not in prose]
     findings = [f for f in findings if not any(_cancelled(f, neg, line) for neg, line in negatives)]
     # Overlapping findings: the higher-priority rule speaks (a conditional notice over the
     # prohibition its wording contains); two patterns of one rule on the same words are one.
@@ -158,11 +175,48 @@ def find_notices(
     return kept
 
 
-def _is_prose(data: bytes, line: tuple[int, int]) -> bool:
-    length = line[1] - line[0]
-    if length <= MAX_NOTICE_LINE:
+# Where a sentence ends: ASCII terminators before a space, CJK ones anywhere, a line break.
+_SENTENCE_END = re2.compile(r"[.!?;](?:\s|$)|[。！？；]|\n")
+_OPENERS = (b"(", "（".encode(), b"[", "【".encode(), "〔".encode())
+_CLOSERS = (b")", "）".encode(), b"]", "】".encode(), "〕".encode())
+
+
+def _sentence_bounds(data: bytes, line: tuple[int, int], start: int, end: int) -> tuple[int, int]:
+    """Byte bounds of the sentence (or sentences, for a match that spans several) holding
+    ``data[start:end]`` within its line."""
+    first, last = line
+    for found in _SENTENCE_END.finditer(data, line[0], line[1]):
+        stop = found.end()
+        if stop <= start:
+            first = stop
+        elif found.start() >= end:
+            last = found.end()
+            break
+    return first, last
+
+
+def _in_brackets(data: bytes, line: tuple[int, int], start: int, end: int) -> bool:
+    """Whether the match sits inside a bracketed aside of its line: "(This article is from …)",
+    "（本文…）", "[Editor's note: …]"."""
+    before = data[line[0] : start]
+    opened = max(before.rfind(opener) for opener in _OPENERS)
+    if opened < 0 or any(closer in before[opened:] for closer in _CLOSERS):
         return False
-    return len(data[line[0] : line[1]].decode("utf-8", "replace")) > MAX_NOTICE_LINE
+    return any(closer in data[end : line[1]] for closer in _CLOSERS)
+
+
+def _reads_as_notice(data: bytes, start: int, end: int, frames: list[tuple[int, int]]) -> bool:
+    """A body finding is a notice when its paragraph is short, or its sentence is set off in
+    brackets or speaks of the page itself; otherwise it is prose that mentions copyright."""
+    line = _line_bounds(data, start, end)
+    if line[1] - line[0] <= MAX_NOTICE_LINE or (
+        len(data[line[0] : line[1]].decode("utf-8", "replace")) <= MAX_NOTICE_LINE
+    ):
+        return True
+    if _in_brackets(data, line, start, end):
+        return True
+    first, last = _sentence_bounds(data, line, start, end)
+    return any(first <= frame_start and frame_end <= last for frame_start, frame_end in frames)
 
 
 def _outranks(other: Evidence, finding: Evidence) -> bool:

@@ -309,9 +309,13 @@ def scope_of(
         return None
     if place == "footer":
         return "footer"
-    line = page.text[page.text.rfind("\n", 0, start) + 1 : end].strip()
+    line_start = page.text.rfind("\n", 0, start) + 1
     if article_text:
-        where = article_text.rfind(line[:60]) if line else -1
+        # Looked up by the start of its paragraph, or by the hit itself when the paragraph is
+        # long (a notice closing the last paragraph is the article's tail, the paragraph not).
+        near = start - line_start <= _TAIL_CHARS
+        key = page.text[line_start if near else start : end].strip()[:60]
+        where = article_text.rfind(key) if key else -1
         if where >= 0:
             return "tail" if where >= len(article_text) - _TAIL_CHARS else "body"
         if not in_article:

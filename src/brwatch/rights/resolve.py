@@ -41,18 +41,24 @@ def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
     if verdict.status == "open_license":
         winners += [f for f in explicit if f.status == "attribution_required"]
     verdict.license = _first([f.license for f in winners]) or _first([f.license for f in deciding])
-    terms = winners + [f for f in findings if f.status is None]
+    # One notice often says several things ("not without permission; credit us and link the
+    # original"): the terms of every explicit statement apply on top of the winning status.
+    terms = [*winners, *(f for f in explicit if f not in winners)]
+    terms += [f for f in findings if f.status is None]
     verdict.requires_link = any(f.requires_link for f in terms)
     credited = winners + [f for f in findings if f.kind not in ("origin",)]
-    verdict.credit = _first([f.credit for f in credited])
     verdict.origin = _first([f.origin for f in findings if f.kind == "origin"])
+    # Terms that ask for credit without naming anyone mean the publisher the page names.
+    verdict.credit = _first([f.credit for f in credited]) or (
+        verdict.origin if verdict.status != "unknown" else None
+    )
     obligations: list[str] = []
     for finding in terms:
         obligations += finding.obligations
     if verdict.status == "attribution_required":
         obligations.append("credit")
     if verdict.requires_link:
-        obligations.append("link")
+        obligations.append("link_to_original")
     if verdict.origin:
         obligations.append("credit_origin")
     verdict.obligations = sorted(set(obligations))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -33,11 +33,19 @@ Status = Literal[
 ]
 Scope = Literal["body", "tail", "footer", "meta", "jsonld", "link", "header", "feed"]
 Obligation = Literal[
-    "credit", "link", "credit_origin", "no_modification", "non_commercial", "share_alike",
-    "no_full_copy", "no_tdm", "no_archive", "no_snippet", "paywalled",
+    "credit", "link_to_original", "credit_origin", "keep_notice", "no_derivatives",
+    "non_commercial", "share_alike", "no_full_copy", "no_tdm", "no_archive", "no_snippet",
+    "paywalled",
 ]  # fmt: skip
 Capture = Literal["credit", "origin", "license"]
 OBLIGATIONS: tuple[str, ...] = Obligation.__args__  # type: ignore[attr-defined]
+# Earlier names of obligations, still read from rule files and stored verdicts.
+OBLIGATION_ALIASES = {"link": "link_to_original", "no_modification": "no_derivatives"}
+
+
+def current_obligations(names: Iterable[str]) -> list[str]:
+    """Obligation names as they are called today (stored verdicts may use earlier names)."""
+    return list(dict.fromkeys(OBLIGATION_ALIASES.get(name, name) for name in names))
 
 
 class RulesError(ValueError):
@@ -62,6 +70,11 @@ class Example(BaseModel):
         default_factory=list, description="obligations expected at least"
     )
 
+    @field_validator("obligations", mode="before")
+    @classmethod
+    def _current_obligation_names(cls, values: Any) -> Any:
+        return current_obligations(values) if isinstance(values, list) else values
+
 
 class Counterexample(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -76,11 +89,14 @@ class Rule(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$", description="stable identifier")
     title: str = Field(min_length=3, description="what the rule recognises, in plain words")
     languages: list[str] = Field(min_length=1, description="ISO 639-1 codes, or 'any'")
-    kind: Literal["notice", "origin", "license", "negative"] = Field(
+    kind: Literal["notice", "term", "origin", "license", "negative", "frame"] = Field(
         "notice",
-        description="notice: a rights statement; origin: names the source publisher; "
+        description="notice: a rights statement; term: a condition that adds obligations "
+        "(keep the notice, do not edit) whatever the status; origin: names the source publisher; "
         "license: names an open licence (mapped to SPDX); negative: text that only looks like a "
-        "notice and cancels overlapping findings",
+        "notice and cancels overlapping findings; frame: words that make a sentence in a long "
+        "body paragraph speak of the page itself ('this article', '本文'), so the notices in "
+        "that sentence count",
     )
     status: Status | None = Field(None, description="the rights status a notice indicates")
     obligations: list[Obligation] = Field(default_factory=list)
@@ -92,8 +108,10 @@ class Rule(BaseModel):
     patterns: list[str] = Field(min_length=1, description="RE2 patterns, case-insensitive")
     confidence: float = Field(0.9, ge=0, le=1)
     priority: int = Field(0, description="wins over overlapping findings of lower priority")
-    cancels: Literal["span", "line"] = Field(
-        "span", description="negative rules: cancel findings overlapping the match, or on its line"
+    cancels: Literal["span", "sentence", "line"] = Field(
+        "span",
+        description="negative rules: cancel findings overlapping the match, in its sentence, or "
+        "on its line",
     )
     in_prose: bool = Field(
         False,
@@ -110,11 +128,21 @@ class Rule(BaseModel):
         """A bare string is shorthand for ``{text: …}``."""
         return [{"text": v} if isinstance(v, str) else v for v in values or []]
 
+    @field_validator("obligations", mode="before")
+    @classmethod
+    def _current_obligation_names(cls, values: Any) -> Any:
+        return current_obligations(values) if isinstance(values, list) else values
+
     @model_validator(mode="after")
     def _check(self) -> Rule:
         if self.kind == "notice" and self.status is None:
             raise ValueError("a notice rule needs a status")
-        if self.kind in ("origin", "negative", "license") and self.status is not None:
+        if self.kind == "term" and not (self.obligations or self.requires_link):
+            raise ValueError("a term rule needs obligations or requires_link")
+        if (
+            self.kind in ("term", "origin", "negative", "license", "frame")
+            and self.status is not None
+        ):
             raise ValueError(f"a {self.kind} rule takes no status")
         groups: set[str] = set()
         for pattern in self.patterns:

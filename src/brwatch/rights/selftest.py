@@ -17,7 +17,7 @@ def rule_problems(ruleset: Ruleset, rule: Rule) -> list[str]:
     problems: list[str] = []
     for example in rule.examples:
         label = f"example {example.text!r}"
-        if rule.kind == "negative":
+        if rule.kind in ("negative", "frame"):
             if not _matches(ruleset, rule, example.text):
                 problems.append(f"{label}: the pattern does not match")
             continue
@@ -37,7 +37,7 @@ def rule_problems(ruleset: Ruleset, rule: Rule) -> list[str]:
             problems.append(f"{label}: obligations lack {sorted(missing)}")
     for counter in rule.counterexamples:
         label = f"counterexample {counter.text!r}"
-        if rule.kind == "negative":
+        if rule.kind in ("negative", "frame"):
             if _matches(ruleset, rule, counter.text):
                 problems.append(f"{label}: the pattern matches")
             continue
