@@ -8,7 +8,7 @@ import argparse
 from rich.markup import escape
 from rich.table import Table
 
-from brwatch.cli._common import CommandError, console, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line
 from brwatch.rights import RulesError, load_ruleset
 from brwatch.rights.selftest import rule_problems, unscreened_patterns
 
@@ -29,6 +29,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     listing.add_argument("--json", action="store_true", help="one JSON object per rule per line")
     listing.set_defaults(handler=run_list)
+    unmatched = actions.add_parser(
+        "unmatched",
+        help="the most frequent rights-like sentences no rule matched, across the database",
+    )
+    unmatched.add_argument("--limit", type=int, default=20, metavar="N", help="how many (20)")
+    unmatched.add_argument("--json", action="store_true", help="one JSON object per sentence")
+    unmatched.set_defaults(handler=run_unmatched)
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -105,6 +112,41 @@ def run_list(args: argparse.Namespace) -> int:
         rule = compiled.rule
         table.add_row(
             rule.id, rule.kind, rule.status or "", ",".join(rule.languages), escape(rule.title)
+        )
+    console.print(table)
+    return 0
+
+
+def run_unmatched(args: argparse.Namespace) -> int:
+    # Imported here: the other actions need no database.
+    from brwatch.rights.unmatched_store import frequent_unmatched
+
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    found = frequent_unmatched(database(args), args.limit)
+    if args.json:
+        for sentence in found:
+            print_json_line(
+                {
+                    "text": sentence.text,
+                    "articles": sentence.articles,
+                    "scopes": list(sentence.scopes),
+                    "example_url": sentence.example_url,
+                }
+            )
+        return 0
+    if not found:
+        console.print("no unmatched rights-like sentences in the database")
+        return 0
+    table = Table(title="rights-like sentences no rule matched (write a rule for them)")
+    for column in ("articles", "where", "sentence", "example"):
+        table.add_column(column)
+    for sentence in found:
+        table.add_row(
+            str(sentence.articles),
+            ",".join(sentence.scopes),
+            escape(sentence.text),
+            escape(sentence.example_url),
         )
     console.print(table)
     return 0

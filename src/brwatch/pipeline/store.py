@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
+from brwatch.rights.unmatched import has_unmatched
 from brwatch.storage import Database
 from brwatch.storage.articles import (
     Fetch,
@@ -69,6 +70,7 @@ def _article_fields(page: ProcessedPage) -> dict[str, object]:
         "rights": rights,
         "rights_status": rights.get("status") if rights else None,
         "rights_conflict": bool(rights.get("conflict")) if rights else False,
+        "rights_unmatched": has_unmatched(rights),
         "ruleset": (rights.get("ruleset") or ruleset()) if rights else None,
         "origin": rights.get("origin") if rights else None,
     }

@@ -55,7 +55,8 @@ def _add(counts: dict[str, Any], row: Any) -> None:
     _bump(counts["by_status"], status, n)
     _bump(counts["by_review_state"], state, n)
     _bump(counts["by_attribution_link"], link, n)
-    if status in FLAGGED_STATUSES or row.rights_conflict or link in FLAGGED_LINKS:
+    flagged = row.rights_conflict or row.rights_unmatched
+    if status in FLAGGED_STATUSES or flagged or link in FLAGGED_LINKS:
         counts["flagged"] += n
         counts["reviewed" if state != "pending" else "pending_review"] += n
     if row.rights_conflict:
@@ -77,6 +78,7 @@ def totals_by_source(
         Article.relevant,
         Article.rights_status,
         Article.rights_conflict,
+        Article.rights_unmatched,
         Article.review_state,
         Article.attribution_link,
     )

@@ -19,6 +19,7 @@ from brwatch.rights.signals import (
     rights_text,
     structured_signals,
 )
+from brwatch.rights.unmatched import unmatched_findings
 
 # Findings are re-scoped one by one; beyond this many per page the rest adds nothing.
 MAX_PAGE_FINDINGS = 60
@@ -28,9 +29,12 @@ def page_findings(ruleset: Ruleset, page: PageText, article_text: str | None) ->
     """Notices in the page's visible text, each placed in its scope (hard negatives dropped)."""
     # Every rule over the whole text first; then each hit's lines again in their real scope,
     # where scope-limited rules, negatives and the prose limit apply.
-    candidates = find_notices(ruleset, page.text, "footer", any_scope=True)[:MAX_PAGE_FINDINGS]
+    extras: list[Evidence] = []
+    candidates = find_notices(ruleset, page.text, "footer", any_scope=True, extras=extras)
+    candidates = candidates[:MAX_PAGE_FINDINGS]
+    unmatched = unmatched_findings(page, extras, candidates, article_text)
     if not candidates:
-        return []
+        return unmatched
     nodes = page.nodes_at([c.start for c in candidates])
     findings: list[Evidence] = []
     for candidate, node in zip(candidates, nodes, strict=True):
@@ -48,7 +52,7 @@ def page_findings(ruleset: Ruleset, page: PageText, article_text: str | None) ->
         for finding in find_notices(ruleset, line, scope, base=line_start):
             if finding.rule_id == candidate.rule_id and finding.start == candidate.start:
                 findings.append(finding)
-    return findings
+    return findings + unmatched
 
 
 def verdict_for(

@@ -76,7 +76,7 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     start, end = match.span()
     return Evidence(
         rule_id=rule.id,
-        kind=rule.kind if rule.kind in ("origin", "negative", "term") else "notice",
+        kind=rule.kind if rule.kind in ("origin", "negative", "term", "cue") else "notice",
         status=status,
         text=" ".join(whole.split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
@@ -110,12 +110,19 @@ def _to_char_offsets(data: bytes, findings: list[Evidence]) -> None:
 
 
 def find_notices(
-    ruleset: Ruleset, text: str, scope: str, base: int = 0, *, any_scope: bool = False
+    ruleset: Ruleset,
+    text: str,
+    scope: str,
+    base: int = 0,
+    *,
+    any_scope: bool = False,
+    extras: list[Evidence] | None = None,
 ) -> list[Evidence]:
     """Findings of every rule in ``text`` placed in ``scope``; offsets are shifted by ``base``.
 
     ``any_scope`` runs every rule without scope limits: the first pass over a whole page, whose
-    hits are then placed and checked again in their real scope.
+    hits are then placed and checked again in their real scope. ``extras``, when given, receives
+    the cue and negative matches too (for the unmatched-sentence check).
     """
     # Encoded once: every RE2 call on a str would encode the whole text again.
     data = text.encode("utf-8", "surrogatepass")
@@ -127,6 +134,7 @@ def find_notices(
     findings: list[Evidence] = []
     negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
     frames: list[tuple[int, int]] = []
+    cues: list[Evidence] = []
     prose_checked: list[Evidence] = []
     for index in hits:
         compiled, regex = ruleset.by_index[index]
@@ -143,6 +151,10 @@ def find_notices(
             if rule.kind == "frame":
                 frames.append((start, end))
                 continue
+            if rule.kind == "cue":
+                if extras is not None:
+                    cues.append(_finding(compiled, match, scope))
+                continue
             line = _line_bounds(data, start, end)
             if rule.kind == "negative":
                 cancels = {
@@ -152,6 +164,8 @@ def find_notices(
                 negatives.append((_finding(compiled, match, scope), cancels))
                 continue
             finding = _finding(compiled, match, scope)
+            if rule.kind == "license" and finding.license is None:
+                continue  # words around "Creative Commons" that name no licence
             if not any_scope and scope == "body" and not rule.in_prose:
                 prose_checked.append(finding)
             findings.append(finding)
@@ -165,13 +179,23 @@ def find_notices(
     for finding in findings:
         if any(_outranks(o, finding) for o in findings):
             continue
-        if any(k.rule_id == finding.rule_id and _overlaps(k, finding) for k in kept):
-            continue
-        kept.append(finding)
+        same = next(
+            (k for k in kept if k.rule_id == finding.rule_id and _overlaps(k, finding)), None
+        )
+        if same is None:
+            kept.append(finding)
+        elif (finding.credit or finding.origin) and not (same.credit or same.origin):
+            kept[kept.index(same)] = finding  # the pattern that names someone says more
+    if extras is not None:
+        kept_count = len(kept)
+        kept += cues + [negative for negative, _ in negatives]
     _to_char_offsets(data, kept)
     for finding in kept:
         finding.start += base
         finding.end += base
+    if extras is not None:
+        extras += kept[kept_count:]
+        del kept[kept_count:]
     return kept
 
 
@@ -224,6 +248,8 @@ def _outranks(other: Evidence, finding: Evidence) -> bool:
     return (
         other.priority > finding.priority
         and other.status != finding.status
+        # Only a status is silenced: an origin, a term or a condition stands beside any status.
+        and finding.status is not None
         and _overlaps(other, finding)
     )
 

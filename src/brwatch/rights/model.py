@@ -68,6 +68,11 @@ class Verdict:
     ruleset: str = ""
 
     @property
+    def unmatched(self) -> bool:
+        """True when a rights-like sentence matched no rule: a person should read the page."""
+        return any(item.kind == "unmatched" for item in self.evidence)
+
+    @property
     def restricted(self) -> bool:
         """True when reuse needs permission or is forbidden outright."""
         return self.status in ("prohibited", "permission_required")

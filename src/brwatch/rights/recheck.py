@@ -109,11 +109,13 @@ def recheck_articles(
                 if (
                     verdict.status != article.rights_status
                     or verdict.conflict != article.rights_conflict
+                    or verdict.unmatched != article.rights_unmatched
                 ):
                     summary.changed += 1
                 article.rights = verdict.to_dict()
                 article.rights_status = verdict.status
                 article.rights_conflict = verdict.conflict
+                article.rights_unmatched = verdict.unmatched
                 article.ruleset = verdict.ruleset
                 article.origin = verdict.origin[:_ORIGIN_MAX] if verdict.origin else None
         if progress:

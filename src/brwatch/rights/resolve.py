@@ -23,8 +23,32 @@ def _attribution_licence(findings: list[Evidence]) -> bool:
     return any(f.license and "-BY" in f.license for f in findings if f.status == "open_license")
 
 
+# A prohibition this close to an open licence stated in the same part of the page is one of
+# that licence's conditions ("Republish under CC BY-ND … don't republish our photos").
+_LICENCE_CONDITION_REACH = 600
+_PAGE_TEXT_SCOPES = frozenset({"body", "tail", "footer"})
+
+
+def _licence_conditions(findings: list[Evidence]) -> None:
+    """Turn prohibitions stated beside an open licence into conditions of it (status None)."""
+    licences = [
+        f
+        for f in findings
+        if f.status in _OPEN and f.kind == "notice" and f.scope in _PAGE_TEXT_SCOPES
+    ]
+    for finding in findings:
+        if finding.status == "prohibited" and any(
+            licence.scope == finding.scope
+            and abs(licence.start - finding.start) <= _LICENCE_CONDITION_REACH
+            for licence in licences
+        ):
+            finding.status = None
+            finding.kind = "condition"
+
+
 def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
     findings = sorted(findings, key=lambda f: (_SCOPE_ORDER.get(f.scope, 99), f.start))
+    _licence_conditions(findings)
     deciding = [f for f in findings if f.status and f.confidence >= MIN_DECIDING_CONFIDENCE]
     explicit = [f for f in deciding if f.status != GENERIC_STATUS]
     verdict = Verdict(evidence=findings, ruleset=ruleset)

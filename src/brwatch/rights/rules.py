@@ -34,8 +34,8 @@ Status = Literal[
 Scope = Literal["body", "tail", "footer", "meta", "jsonld", "link", "header", "feed"]
 Obligation = Literal[
     "credit", "link_to_original", "credit_origin", "keep_notice", "no_derivatives",
-    "non_commercial", "share_alike", "no_full_copy", "no_tdm", "no_archive", "no_snippet",
-    "paywalled",
+    "non_commercial", "share_alike", "no_full_copy", "no_bulk_copy", "no_tdm", "no_archive",
+    "no_snippet", "paywalled",
 ]  # fmt: skip
 Capture = Literal["credit", "origin", "license"]
 OBLIGATIONS: tuple[str, ...] = Obligation.__args__  # type: ignore[attr-defined]
@@ -89,14 +89,15 @@ class Rule(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{2,80}$", description="stable identifier")
     title: str = Field(min_length=3, description="what the rule recognises, in plain words")
     languages: list[str] = Field(min_length=1, description="ISO 639-1 codes, or 'any'")
-    kind: Literal["notice", "term", "origin", "license", "negative", "frame"] = Field(
+    kind: Literal["notice", "term", "origin", "license", "negative", "frame", "cue"] = Field(
         "notice",
         description="notice: a rights statement; term: a condition that adds obligations "
         "(keep the notice, do not edit) whatever the status; origin: names the source publisher; "
         "license: names an open licence (mapped to SPDX); negative: text that only looks like a "
         "notice and cancels overlapping findings; frame: words that make a sentence in a long "
         "body paragraph speak of the page itself ('this article', '本文'), so the notices in "
-        "that sentence count",
+        "that sentence count; cue: rights vocabulary, for sentences that read like a notice "
+        "but match no rule (kept as unmatched evidence)",
     )
     status: Status | None = Field(None, description="the rights status a notice indicates")
     obligations: list[Obligation] = Field(default_factory=list)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from brwatch.rights.engine import verdict_for_text
 from brwatch.rights.rules import Rule, Ruleset
 
+# Kinds whose examples are tested by their patterns alone: they decide no verdict.
+_PATTERN_ONLY_KINDS = ("negative", "frame", "cue")
+
 
 def _matches(ruleset: Ruleset, rule: Rule, text: str) -> bool:
     compiled = next(c for c in ruleset.rules if c.rule.id == rule.id)
@@ -17,7 +20,7 @@ def rule_problems(ruleset: Ruleset, rule: Rule) -> list[str]:
     problems: list[str] = []
     for example in rule.examples:
         label = f"example {example.text!r}"
-        if rule.kind in ("negative", "frame"):
+        if rule.kind in _PATTERN_ONLY_KINDS:
             if not _matches(ruleset, rule, example.text):
                 problems.append(f"{label}: the pattern does not match")
             continue
@@ -37,7 +40,7 @@ def rule_problems(ruleset: Ruleset, rule: Rule) -> list[str]:
             problems.append(f"{label}: obligations lack {sorted(missing)}")
     for counter in rule.counterexamples:
         label = f"counterexample {counter.text!r}"
-        if rule.kind in ("negative", "frame"):
+        if rule.kind in _PATTERN_ONLY_KINDS:
             if _matches(ruleset, rule, counter.text):
                 problems.append(f"{label}: the pattern matches")
             continue

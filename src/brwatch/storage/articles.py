@@ -35,6 +35,7 @@ ARTICLE_FIELDS = (
     "rights",
     "rights_status",
     "rights_conflict",
+    "rights_unmatched",
     "ruleset",
     "origin",
 )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -76,6 +77,7 @@ class Article(Base):
             "fetched_at",
             "rights_status",
             "rights_conflict",
+            "rights_unmatched",
             "attribution_link",
             "source",
             "lang",
@@ -91,6 +93,7 @@ class Article(Base):
             "published",
             "rights_status",
             "rights_conflict",
+            "rights_unmatched",
             "attribution_link",
         ),
     )
@@ -112,6 +115,8 @@ class Article(Base):
     rights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     rights_status: Mapped[str | None] = mapped_column(String(32), index=True)
     rights_conflict: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The verdict holds a rights-like sentence that no rule matched (evidence kind "unmatched").
+    rights_unmatched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ruleset: Mapped[str | None] = mapped_column(String(64))
     origin: Mapped[str | None] = mapped_column(String(300))
     # Attribution outcome: ok | missing | broken | wrong_target | not_required.
@@ -125,9 +130,7 @@ class Article(Base):
     review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     content_sha256: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    fetched_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, index=True
-    )
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     snapshots: Mapped[list[Snapshot]] = relationship(
@@ -180,9 +183,7 @@ class CrawlRun(Base):
     source: Mapped[str] = mapped_column(String(100), index=True)
     trigger: Mapped[str] = mapped_column(String(32), default="manual")
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
-    started_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, index=True
-    )
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     pages: Mapped[int] = mapped_column(Integer, default=0)
     items: Mapped[int] = mapped_column(Integer, default=0)
@@ -211,9 +212,7 @@ class AttributionCheck(Base):
     final_url: Mapped[str | None] = mapped_column(String(2048))
     redirects: Mapped[list[Any]] = mapped_column(JSON, default=list)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    checked_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, index=True
-    )
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
 class Fingerprint(Base):
@@ -253,9 +252,7 @@ class GateDecision(Base):
     __tablename__ = "gate_decisions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    decided_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, index=True
-    )
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     article_url: Mapped[str] = mapped_column(String(2048))
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     draft_sha256: Mapped[str] = mapped_column(String(64))

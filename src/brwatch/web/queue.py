@@ -36,6 +36,7 @@ LIST_COLUMNS = (
     Article.fetched_at,
     Article.rights_status,
     Article.rights_conflict,
+    Article.rights_unmatched,
     Article.attribution_link,
     Article.review_state,
     Article.review_version,
@@ -46,6 +47,7 @@ def flagged_clause() -> ColumnElement[bool]:
     return or_(
         Article.rights_status.in_(FLAGGED_STATUSES),
         Article.rights_conflict.is_(True),
+        Article.rights_unmatched.is_(True),
         Article.attribution_link.in_(FLAGGED_LINKS),
     )
 

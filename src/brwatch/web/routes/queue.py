@@ -36,6 +36,7 @@ def _row_dict(row: Any) -> dict[str, Any]:
         "fetched_at": row.fetched_at,
         "rights_status": row.rights_status,
         "conflict": row.rights_conflict,
+        "unmatched": row.rights_unmatched,
         "attribution_link": row.attribution_link,
         "review": {"state": row.review_state, "version": row.review_version},
     }

@@ -1,0 +1,100 @@
+"""Fail safe: sentences that read like a rights statement but that no rule matched.
+
+A notice in a phrasing nobody wrote a rule for must not pass silently as `unknown`. A sentence
+in the article's tail or the site footer that holds two different rights words (cue rules in
+``rules/rights/cues.yaml``) and overlaps no finding, negative included, becomes an ``unmatched``
+evidence item (status None): the article is flagged for review, and ``brwatch rules
+unmatched`` counts such sentences across the database so a rule writer sees new phrasings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from brwatch.rights.model import Evidence
+from brwatch.rights.page import PageText, scope_of
+
+UNMATCHED_RULE = "unmatched"
+# Longer than this, a "sentence" is a paragraph of prose the splitter could not cut.
+MAX_UNMATCHED_SENTENCE = 400
+MAX_UNMATCHED_PER_PAGE = 5
+MIN_CUE_WORDS = 2
+_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|[。！？；]|\n")
+_UNMATCHED_SCOPES = frozenset({"tail", "footer"})
+
+
+def sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Character bounds of the sentence holding ``text[start:end]`` (cut at terminators and
+    line breaks)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    first, last = line_start, line_end
+    for found in _SENTENCE_END.finditer(text, line_start, line_end):
+        if found.end() <= start:
+            first = found.end()
+        elif found.start() >= end:
+            last = found.end()
+            break
+    while first < last and text[first].isspace():
+        first += 1
+    return first, last
+
+
+def _overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(span_start < end and start < span_end for span_start, span_end in spans)
+
+
+def unmatched_findings(
+    page: PageText,
+    extras: list[Evidence],
+    candidates: list[Evidence],
+    article_text: str | None,
+) -> list[Evidence]:
+    """Rights-like sentences in the tail or footer that no finding or negative covers."""
+    cues = [e for e in extras if e.kind == "cue"]
+    if len(cues) < MIN_CUE_WORDS:
+        return []
+    covered = [(e.start, e.end) for e in candidates]
+    covered += [(e.start, e.end) for e in extras if e.kind == "negative"]
+    words: dict[tuple[int, int], set[str]] = {}
+    for cue in cues:
+        bounds = sentence_bounds(page.text, cue.start, cue.end)
+        words.setdefault(bounds, set()).add(page.text[cue.start : cue.end].casefold())
+    sentences = [
+        bounds
+        for bounds, found in words.items()
+        if len(found) >= MIN_CUE_WORDS
+        and bounds[1] - bounds[0] <= MAX_UNMATCHED_SENTENCE
+        and not _overlaps(covered, *bounds)
+    ]
+    if not sentences:
+        return []
+    unmatched: list[Evidence] = []
+    nodes = page.nodes_at([start for start, _ in sentences])
+    for (start, end), node in zip(sentences, nodes, strict=True):
+        scope = scope_of(page, node, start, end, article_text)
+        if scope in _UNMATCHED_SCOPES:
+            unmatched.append(_evidence(page.text[start:end], scope, start, end))
+        if len(unmatched) >= MAX_UNMATCHED_PER_PAGE:
+            break
+    return unmatched
+
+
+def _evidence(text: str, scope: str, start: int, end: int) -> Evidence:
+    return Evidence(
+        rule_id=UNMATCHED_RULE,
+        kind="unmatched",
+        status=None,
+        text=" ".join(text.split())[:300],
+        scope=scope,
+        start=start,
+        end=end,
+        confidence=0.0,
+    )
+
+
+def has_unmatched(rights: dict[str, Any] | None) -> bool:
+    """Whether a stored verdict carries a rights-like sentence no rule matched."""
+    return any(item.get("kind") == "unmatched" for item in (rights or {}).get("evidence") or [])
