@@ -1,9 +1,12 @@
-"""Rights engine accuracy on the labelled corpus pages and fragments in tests/data/rights/.
+"""Rights engine accuracy, beside a naive keyword list, on every labelled set.
 
-    python benchmarks/rights_accuracy.py [--misses]
+    python benchmarks/rights_accuracy.py [--only dev|test|old] [--misses]
 
-Prints, as Markdown, the headline rates against the issue's targets and precision/recall per
-status and per language: for the held-out pages alone, then for every labelled item.
+Prints, as Markdown: the unseen set's dev half and test half (real notices and pages the rules
+were not written from; tests/data/rights/unseen/README.md), then the development set the rules
+were written against (its held-out pages, then all of it). For each: the issue's headline
+measures for brwatch and the baseline, precision/recall per status and per language.
+The test half is for scoring a finished change, never for tuning rules against.
 """
 
 from __future__ import annotations
@@ -13,25 +16,50 @@ import sys
 from pathlib import Path
 
 from brwatch.rights import ruleset_version
-from brwatch.rights.evaluation import evaluate, load_labels, report_markdown, score
+from brwatch.rights.evaluation import (
+    evaluate,
+    evaluate_unseen,
+    load_labels,
+    load_unseen,
+    report_markdown,
+    score,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "rights"
+UNSEEN = LABELS / "unseen"
 CORPORA = ROOT.parent / "shared" / "corpora"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("dev", "test", "old"), help="one set only")
     parser.add_argument("--misses", action="store_true", help="list every disagreement")
     args = parser.parse_args()
-    sets = {path.stem: load_labels(path) for path in sorted(LABELS.glob("*.yaml"))}
-    outcomes = {name: evaluate(items, CORPORA) for name, items in sets.items()}
     print(f"ruleset {ruleset_version()}\n")
-    for title, chosen in (
-        ("Held-out pages (labelled blind)", outcomes["pages-heldout"]),
-        ("All labelled items", [o for group in outcomes.values() for o in group]),
-    ):
-        misses = [o for o in chosen if o.predicted != o.item.status] if args.misses else []
+    sections = []
+    unseen = load_unseen(UNSEEN)
+    for split in ("dev", "test"):
+        if args.only in (None, split):
+            chosen = [item for item in unseen if item.split == split]
+            sections.append((f"Unseen set, {split} half", evaluate_unseen(chosen, UNSEEN)))
+    if args.only in (None, "old"):
+        old = {path.stem: load_labels(path) for path in sorted(LABELS.glob("*.yaml"))}
+        outcomes = {name: evaluate(items, CORPORA) for name, items in old.items()}
+        sections.append(("Development set: held-out pages", outcomes["pages-heldout"]))
+        sections.append(
+            ("Development set: all items", [o for group in outcomes.values() for o in group])
+        )
+    for title, chosen in sections:
+        misses = []
+        if args.misses:
+            misses = [
+                o
+                for o in chosen
+                if o.predicted != o.item.status
+                or (o.item.license and o.license != o.item.license)
+                or (o.item.requires_link and not o.requires_link)
+            ]
         print(f"### {title}\n")
         print(report_markdown(score(chosen), misses))
         print()

@@ -16,13 +16,35 @@ import lxml.html
 from lxml import etree
 
 from brwatch.document.decode import DecodedText, decode_html
+from brwatch.document.nesting import flatten_nesting, may_nest_deeper
 
 # A page larger than this is cut before parsing; the crawler refuses far larger ones outright.
 MAX_PARSE_CHARS = 8_000_000
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _XML_DECLARATION_BYTES = re.compile(rb"^\s*<\?xml")
-# lxml reads UTF-8 bytes about twice as fast as a str (which it re-encodes first).
-_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+# lxml reads UTF-8 bytes about twice as fast as a str (which it re-encodes first). huge_tree
+# lifts libxml2's depth limit from 256 to 2,048 levels (deeper pages are flattened first,
+# nesting.py): past the limit libxml2 drops the rest of the page.
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+# End tags that HTML (and lexbor) read differently from libxml2: "</br>" is a line break, and
+# "</body>" or "</html>" before the end of the page closes nothing (libxml2 drops all that
+# follows: one corpus page keeps its whole article after a stray "</html>"). Rewritten as HTML
+# reads them, so both parsers build the same page.
+_END_TAGS = re.compile(r"</(br|body|html)\s*>", re.IGNORECASE)
+# <noscript> is markup to libxml2 and text to an HTML parser (which moves a head's noscript
+# text into the body); a browser running scripts shows none of it. Left out for every parser.
+_NOSCRIPT = re.compile(r"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
+_NOSCRIPT_BYTES = re.compile(rb"<noscript\b.*?</noscript\s*>", re.IGNORECASE | re.DOTALL)
+_END_TAGS_BYTES = re.compile(rb"</(br|body|html)\s*>", re.IGNORECASE)
+
+
+def _html5_end_tag(match: re.Match[Any]) -> Any:
+    is_br = match.group(1).lower() in ("br", b"br")
+    replacement = "<br>" if is_br else ""
+    return replacement.encode() if isinstance(match.group(0), bytes) else replacement
+
+
+_TEXT_PARSER = lxml.html.HTMLParser(huge_tree=True)
 
 
 @dataclass(slots=True)
@@ -72,18 +94,30 @@ class Document:
         self.hints = dict(hints or {})
 
     @cached_property
+    def markup(self) -> bytes | str:
+        """What every parser reads: the page's own UTF-8 bytes when it has them, else its text
+        without an XML declaration (lxml refuses a str that carries one; the text is decoded
+        already, so it has nothing left to say). Markup nested deeper than parsers read is
+        flattened first, so lxml and lexbor see the same, complete page."""
+        if self.utf8 is not None and not may_nest_deeper(self.utf8):
+            return _NOSCRIPT_BYTES.sub(b"", _END_TAGS_BYTES.sub(_html5_end_tag, self.utf8))
+        # NUL is no character of HTML: parsers drop it or stop at it, each its own way.
+        text = _XML_DECLARATION.sub("", self.text, count=1).replace("\0", "\ufffd")
+        text = _NOSCRIPT.sub("", _END_TAGS.sub(_html5_end_tag, text))
+        return flatten_nesting(text) if may_nest_deeper(text) else text
+
+    @cached_property
     def tree(self) -> etree._Element:
         """The lxml tree of the page; an empty <html> for input lxml cannot parse at all."""
-        # lxml refuses a str that carries an XML encoding declaration (XHTML pages); the text
-        # is already decoded, so the declaration has nothing left to say.
-        text = _XML_DECLARATION.sub("", self.text, count=1)
+        markup = self.markup
         try:
             # (isspace, not strip: strip copies the whole page)
-            blank = not text or text.isspace()
-            if self.utf8 is not None and not blank:
-                root = lxml.html.document_fromstring(self.utf8, parser=_UTF8_PARSER)
+            if not markup or markup.isspace():
+                root = None
+            elif isinstance(markup, bytes):
+                root = lxml.html.document_fromstring(markup, parser=_UTF8_PARSER)
             else:
-                root = lxml.html.document_fromstring(text) if not blank else None
+                root = lxml.html.document_fromstring(markup, parser=_TEXT_PARSER)
         except (etree.ParserError, ValueError):
             root = None
         if root is None:

@@ -94,6 +94,13 @@ _NAME_ELEMENTS = tuple(
     (re2.compile("(?i)" + "|".join(names)), element) for element, names in _ELEMENT_NAMES.items()
 )
 _VERSION = re2.compile(r"([1-4]\.[0-5])")
+# A ported licence names its jurisdiction after the version: "3.0 DE", "3.0 Germany", "IGO".
+_PORT = re2.compile(r"[1-4]\.[0-5]\s*(?:\(?\s*)([A-Za-z]{2,11})\b")
+_PORT_NAMES = {
+    "germany": "DE", "deutschland": "DE", "austria": "AT", "österreich": "AT",
+    "australia": "AU", "netherlands": "NL", "nederland": "NL", "igo": "IGO",
+    "us": "US", "united": "US", "japan": "JP", "france": "FR", "uk": "UK",
+}  # fmt: skip
 
 
 def spdx_from_name(name: str) -> str | None:
@@ -105,7 +112,12 @@ def spdx_from_name(name: str) -> str | None:
         return "CC-PDM-1.0"
     elements = {element for pattern, element in _NAME_ELEMENTS if pattern.search(name)}
     version = _VERSION.search(name)
-    return spdx_from_elements(elements, version.group(1) if version else "4.0")
+    port = _PORT.search(name) if version else None
+    code = port.group(1) if port else ""
+    port_code = _PORT_NAMES.get(code.lower()) or (
+        code if code.isupper() and len(code) == 2 else None
+    )
+    return spdx_from_elements(elements, version.group(1) if version else "4.0", port_code)
 
 
 def status_for_spdx(spdx: str) -> str:

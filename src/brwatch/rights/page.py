@@ -25,6 +25,10 @@ from lxml import etree
 # whole tree looking for every <body>.
 _TEXT_XPATH = "/html/body/descendant::text()"
 _NO_TEXT_PARENTS = frozenset({"script", "style"})
+# Never shown as the page's text, and parsed differently by libxml2 and an HTML5 parser
+# (template contents, noscript as markup or as text, a <title> misplaced in the body): both
+# readers leave them out.
+NO_TEXT_ELEMENTS = frozenset({"template", "noscript", "title"})
 # Hits among the last this many text nodes (site footers, where most notices sit) are found by
 # walking back from the end of <body>; earlier ones by one positional XPath over the page.
 # Walking is done in Python (an element proxy per step), the query in C over the whole page, so
@@ -57,8 +61,11 @@ _SKIP_WORDS = frozenset({"cookie", "cookies", "consent", "gdpr"})
 # Share bars and comment threads are skipped too, unless they sit in the site footer.
 _WIDGET_WORDS = frozenset({"share", "sharing", "social", "comments"})
 _CAPTION_WORDS = frozenset(
-    {"caption", "figcaption", "credit", "credits", "photocredit", "photo", "img"}
-)
+    {
+        "caption", "figcaption", "credit", "credits", "photocredit", "photo", "photos", "img",
+        "image", "images", "picture", "pictures", "bild", "bilder", "foto", "fotos",
+    }
+)  # fmt: skip
 _FOOTER_WORDS = frozenset(
     {"copyright", "copyrights", "bottom", "colophon", "siteinfo", "legal", "ft", "copy", "banquan"}
 )
@@ -119,8 +126,10 @@ class PageText(ABC):
         # The text nodes' strings in document order: every one, or every one but those a
         # backend leaves out as blank (see _whole_text_starts).
         self.nodes = nodes
-        # The lines of ``text``: the nodes that hold more than whitespace.
-        self.strings = list(filterfalse(str.isspace, nodes))
+        # The lines of ``text``: the nodes that hold more than whitespace, each with its runs
+        # of whitespace (line breaks of the markup included) made one space, so a notice
+        # wrapped in the page's source reads as one line, whichever parser read it.
+        self.strings = [" ".join(node.split()) for node in filterfalse(str.isspace, nodes)]
         self.text = "\n".join(self.strings)
         self._starts: list[int] = []
         self._positions: list[int] = []  # line index -> node index
@@ -249,6 +258,8 @@ class LxmlPageText(PageText):
         if body is not None:
             for element in body.iter(*_NO_TEXT_PARENTS):
                 element.text = None
+            for element in list(body.iter(*NO_TEXT_ELEMENTS)):
+                element.clear(keep_tail=True)
         super().__init__(_TEXT_STRINGS(tree))
         self.tree = tree
 
@@ -273,6 +284,20 @@ class LxmlPageText(PageText):
         while element is not None:
             yield (element.tag if isinstance(element.tag, str) else ""), element.get
             element = element.getparent()
+
+
+def _drop_keeping_tail(element: Any) -> None:
+    """Remove an element and everything in it; the text after it stays where it was."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
 def _texts_backwards(body: Any) -> Iterator[tuple[str, TextNode]]:
@@ -307,6 +332,7 @@ def scope_of(
     place, in_article = page.place(node)
     if place in ("skip", "caption"):
         return None
+
     if place == "footer":
         return "footer"
     line_start = page.text.rfind("\n", 0, start) + 1

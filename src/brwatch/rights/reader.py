@@ -1,25 +1,25 @@
 """What the rights engine reads from a page's markup, behind one interface with two parsers.
 
-A page the crawler already parsed is read from its lxml tree, the one extraction read; a page
-nobody has parsed yet (a library call with bytes, ``brwatch recheck``) is parsed with
-lexbor, about twice as fast as lxml, except markup lexbor handles badly (NUL, deep nesting).
-Both readers return the same things for the same page, so the verdict does not depend on who
-parsed it (tests/test_rights_backends.py). Measured, a fresh lexbor parse is even a little
-cheaper than reading the crawler's lxml tree (benchmarks/rights.md); dropping the ``parsed``
-test in reader_for would send every page to lexbor.
+lexbor (selectolax) parses the raw markup; lxml reads the tree the crawler parsed for
+extraction. One is chosen once per process by ``BRWATCH_RIGHTS_READER`` (lexbor unless set:
+measured, a fresh lexbor parse costs less than reading the crawler's lxml tree). Both read the
+same markup (``Document.markup``: NUL replaced, deep nesting flattened) and leave out the same
+elements, so they return the same text and signals for every page and the verdict does not
+depend on the choice (tests/test_rights_backends.py compares them over every corpus page).
 """
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from functools import cache
 from typing import Any
 
-import numpy as np
 from lxml import etree
 from selectolax.lexbor import LexborHTMLParser
 
 from brwatch.document import Document
-from brwatch.rights.page import LxmlPageText, PageText
+from brwatch.rights.page import NO_TEXT_ELEMENTS, LxmlPageText, PageText
 from brwatch.rights.page_lexbor import LexborPageText
 
 # A hostile page may carry thousands of licence links; the first ones decide.
@@ -27,17 +27,12 @@ MAX_LICENSE_LINKS = 30
 _MEDIA_TAGS = frozenset({"figure", "figcaption"})
 _LINK_TAGS = frozenset({"a", "link", "area"})
 _JSONLD_TYPE = "application/ld+json"
-# lexbor's tree builder slows down with the square of the nesting depth (20,000 nested <div>s
-# take seconds; lxml stops at depth 256), so markup that may nest deeper than this is read with
-# lxml. The estimate (may_nest_deeper) peaks at ~2,900 on the corpus pages.
-MAX_LEXBOR_NESTING = 4000
-_NESTING_CHUNK = 16384
-_LT = ord("<")
 # Attributes, in order, of a meta tag; (attributes, inside a figure) of a licence link.
 Attributes = dict[str, Any]
 LicenseLink = tuple[Attributes, bool]
 
-_HEAD_METAS = etree.XPath("/html/head/meta[@content]")
+# Some CMSs write value= where HTML has content= (<meta name="dcterms.rightsHolder" value=…>).
+_HEAD_METAS = etree.XPath("/html/head/meta[@content or @value]")
 _LICENSE_LINKS = etree.XPath(
     "//*[(self::a or self::link or self::area) and @href and (contains(@rel, 'icense') or "
     "contains(@rel, 'ICENSE') or contains(@href, 'creativecommons.org/'))]"
@@ -45,6 +40,7 @@ _LICENSE_LINKS = etree.XPath(
     " | //*[contains(@property, 'icense') and (@resource or @href or @content)]"
 )
 _JSONLD_SCRIPTS = etree.XPath(f'//script[@type="{_JSONLD_TYPE}"]')
+_NO_TEXT_SELECTOR = ", ".join(("script", "style", *sorted(NO_TEXT_ELEMENTS)))
 
 
 class PageReader(ABC):
@@ -53,7 +49,7 @@ class PageReader(ABC):
 
     @abstractmethod
     def head_metas(self) -> list[Attributes]:
-        """Attributes of every <meta> with a content attribute directly under <head>."""
+        """Attributes of every <meta> with a content (or value) attribute directly under <head>."""
 
     @abstractmethod
     def license_links(self) -> list[LicenseLink]:
@@ -96,8 +92,7 @@ class LexborPageReader(PageReader):
     them, else its decoded text."""
 
     def __init__(self, doc: Document) -> None:
-        utf8 = getattr(doc, "utf8", None)
-        self.parser = LexborHTMLParser(utf8 if utf8 is not None else doc.text)
+        self.parser = LexborHTMLParser(doc.markup)
         self._text: PageText | None = None
 
     def head_metas(self) -> list[Attributes]:
@@ -107,7 +102,8 @@ class LexborPageReader(PageReader):
         return [
             attributes
             for node in head.iter()
-            if node.tag == "meta" and "content" in (attributes := node.attributes)
+            if node.tag == "meta"
+            and ("content" in (attributes := node.attributes) or "value" in attributes)
         ]
 
     def license_links(self) -> list[LicenseLink]:
@@ -136,8 +132,9 @@ class LexborPageReader(PageReader):
         if self._text is None:
             body = self.parser.body
             if body is not None:
-                # lexbor's text walk reads every text node; script and style text goes first.
-                for node in body.css("script, style"):
+                # lexbor's text walk reads every text node; script and style text goes first,
+                # and what neither reader shows (templates, noscript).
+                for node in body.css(_NO_TEXT_SELECTOR):
                     node.decompose()
             self._text = LexborPageText(body)
         return self._text
@@ -165,39 +162,23 @@ def _in_media(node: Any) -> bool:
     return False
 
 
+READER_ENV = "BRWATCH_RIGHTS_READER"
+READERS: dict[str, type[PageReader]] = {"lexbor": LexborPageReader, "lxml": LxmlPageReader}
+DEFAULT_READER = "lexbor"
+
+
+@cache
+def configured_reader() -> type[PageReader]:
+    """The page reader named by BRWATCH_RIGHTS_READER, chosen once per process: lexbor (a
+    fresh parse of the raw markup, cheaper than reading the crawler's lxml tree) unless set.
+    Both read the same text (tests/test_rights_backends.py), so the verdict does not depend
+    on the choice."""
+    name = (os.environ.get(READER_ENV) or DEFAULT_READER).strip().lower()
+    if name not in READERS:
+        raise ValueError(f"{READER_ENV}={name!r}: choose one of {', '.join(sorted(READERS))}")
+    return READERS[name]
+
+
 def reader_for(doc: Document) -> PageReader:
-    """The lxml tree when the page is parsed already, else a lexbor parse of its markup."""
-    parsed = "tree" in getattr(doc, "__dict__", {})
-    if parsed:
-        return LxmlPageReader(doc)
-    utf8 = getattr(doc, "utf8", None)
-    markup = utf8 if utf8 is not None else doc.text
-    # lexbor drops NUL from text and joins nodes with it (page_lexbor.py); such rare pages go
-    # to lxml. Pages with their own UTF-8 bytes carry no NUL (brwatch.document checks).
-    if (utf8 is None and "\0" in doc.text) or may_nest_deeper(markup):
-        return LxmlPageReader(doc)
-    return LexborPageReader(doc)
-
-
-def may_nest_deeper(markup: bytes | str, limit: int = MAX_LEXBOR_NESTING) -> bool:
-    """Whether the markup may nest elements deeper than ``limit``: start tags minus end tags,
-    summed 16 KB at a time ("<" counts both kinds, hence end tags twice). Void elements,
-    comments and "<" in scripts only raise the estimate."""
-    tag, end_tag = ("<", "</") if isinstance(markup, str) else (b"<", b"</")
-    if _count_tag_opens(markup) <= limit:
-        return False  # 94% of the corpus pages: one counting pass
-    depth = 0
-    for start in range(0, len(markup), _NESTING_CHUNK):
-        stop = start + _NESTING_CHUNK
-        depth += markup.count(tag, start, stop) - 2 * markup.count(end_tag, start, stop)  # type: ignore[arg-type]
-        if depth > limit:
-            return True
-    return False
-
-
-def _count_tag_opens(markup: bytes | str) -> int:
-    """How many "<" the markup holds; over bytes with numpy's vectorised compare, ~3x faster
-    than bytes.count."""
-    if isinstance(markup, str):
-        return markup.count("<")
-    return int(np.count_nonzero(np.frombuffer(markup, dtype=np.uint8) == _LT))
+    """The configured reader over this page."""
+    return configured_reader()(doc)

@@ -19,6 +19,23 @@ def _first(values: list[str | None]) -> str | None:
     return next((v for v in values if v), None)
 
 
+# Where a licence is named, most telling first: the article's own tail and its structured data
+# speak for this article; a body paragraph often names the licence of something else (a photo,
+# a quoted work, an article about licences).
+_LICENCE_PLACES = ("tail", "jsonld", "meta", "link", "header", "feed", "footer", "body")
+
+
+def _licences(findings: list[Evidence]) -> list[str | None]:
+    """Licences named, most telling place first; a ported licence ("CC-BY-3.0-DE") stands for
+    the same licence named without its jurisdiction elsewhere on the page."""
+    ranked = sorted(
+        findings,
+        key=lambda f: _LICENCE_PLACES.index(f.scope) if f.scope in _LICENCE_PLACES else 99,
+    )
+    named = [f.license for f in ranked if f.license]
+    return [next((o for o in named if o.startswith(f"{spdx}-")), spdx) for spdx in named]
+
+
 def _attribution_licence(findings: list[Evidence]) -> bool:
     return any(f.license and "-BY" in f.license for f in findings if f.status == "open_license")
 
@@ -64,7 +81,7 @@ def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
     winners = [f for f in deciding if f.status == verdict.status]
     if verdict.status == "open_license":
         winners += [f for f in explicit if f.status == "attribution_required"]
-    verdict.license = _first([f.license for f in winners]) or _first([f.license for f in deciding])
+    verdict.license = _first(_licences(winners)) or _first(_licences(deciding))
     # One notice often says several things ("not without permission; credit us and link the
     # original"): the terms of every explicit statement apply on top of the winning status.
     terms = [*winners, *(f for f in explicit if f not in winners)]

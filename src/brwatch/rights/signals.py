@@ -119,7 +119,7 @@ def meta_signals(ruleset: Ruleset, metas: list[dict[str, Any]]) -> list[Evidence
             .strip()
             .lower()
         )
-        content = (meta.get("content") or "").strip()
+        content = (meta.get("content") or meta.get("value") or "").strip()
         if not content:
             continue
         if name in _COPYRIGHT_META:
