@@ -73,19 +73,19 @@ def spdx_from_url(url: str) -> str | None:
 # Each licence element's name in the languages of our sources.
 _ELEMENT_NAMES = {
     "BY": (
-        r"attribution|\bby\b|署名|atribuci[oó]n|atribui[cç][aã]o|paternit[ée]|namensnennung",
+        r"attribution|\bby\b|署名|atribuci[oó]n|atribui[cç][aã]o|paternit[ée]|namensnennung|reconocimiento",
         r"атрибуция|с указанием авторства|نسب المصنف|alıntı|atıf",
     ),
     "NC": (
-        r"non-?commercial|\bnc\b|非商业|非商業|no ?comercial|n[aã]o ?comercial",
+        r"non[\s-]?commercial|\bnc\b|非商业|非商業|no ?comercial|n[aã]o ?comercial",
         r"pas d.utilisation commerciale|nicht-?kommerziell|некоммерческ|غير تجاري|gayri ?ticari",
     ),
     "ND": (
-        r"no-?deriv|\bnd\b|禁止演绎|禁止演繹|sin ?obra ?derivada|sem ?deriva|pas de modification",
+        r"no[\s-]?deriv|\bnd\b|禁止演绎|禁止演繹|sin ?obra ?derivada|sem ?deriva|pas de modification",
         r"keine ?bearbeitung|без производных|منع الاشتقاق|türetilemez",
     ),
     "SA": (
-        r"share-?alike|\bsa\b|相同方式共享|compartir ?igual|compartilha ?igual",
+        r"share[\s-]?alike|\bsa\b|相同方式共享|compartir ?igual|compartilha ?igual",
         r"partage dans les m[eê]mes conditions|weitergabe unter gleichen|на тех же условиях",
         r"الترخيص بالمثل|aynı lisansla",
     ),

@@ -108,6 +108,10 @@ _cached_marker_kind = lru_cache(maxsize=8192)(_classify_marker)
 _CHROME_TAIL_SHARE = 0.8
 # The last part of an article where source lines and reprint terms sit.
 _TAIL_CHARS = 400
+# A last paragraph this short is the article's tail as a whole.
+_SHORT_LAST_PARAGRAPH = 1000
+# How much of a hit's line, up to its end, finds it in the extracted article text.
+_KEY_CHARS = 80
 
 
 class PageText(ABC):
@@ -325,6 +329,16 @@ def page_text(tree: Any) -> LxmlPageText:
     return LxmlPageText(tree)
 
 
+def _in_tail(article_text: str, end: int) -> bool:
+    """Whether an offset of the article text lies in its tail: its last characters, or its
+    last paragraph when that is a short one (a notice of several sentences standing last)."""
+    length = len(article_text.rstrip())
+    if end >= length - _TAIL_CHARS:
+        return True
+    last_paragraph = article_text.rfind("\n", 0, length) + 1
+    return end > last_paragraph and length - last_paragraph <= _SHORT_LAST_PARAGRAPH
+
+
 def scope_of(
     page: PageText, node: Any, start: int, end: int, article_text: str | None
 ) -> str | None:
@@ -337,13 +351,13 @@ def scope_of(
         return "footer"
     line_start = page.text.rfind("\n", 0, start) + 1
     if article_text:
-        # Looked up by the start of its paragraph, or by the hit itself when the paragraph is
-        # long (a notice closing the last paragraph is the article's tail, the paragraph not).
-        near = start - line_start <= _TAIL_CHARS
-        key = page.text[line_start if near else start : end].strip()[:60]
+        # Looked up by the hit with what precedes it on its line (repeated wording elsewhere
+        # rarely shares both); a hit ending in the article's last characters is its tail, so
+        # a notice closing a long last paragraph is the tail, the paragraph not.
+        key = page.text[max(line_start, end - _KEY_CHARS) : end].strip()
         where = article_text.rfind(key) if key else -1
         if where >= 0:
-            return "tail" if where >= len(article_text) - _TAIL_CHARS else "body"
+            return "tail" if _in_tail(article_text, where + len(key)) else "body"
         if not in_article:
             return "footer"
     if not in_article and page.share_before(start) > _CHROME_TAIL_SHARE:
