@@ -33,7 +33,10 @@ STORY = (
     "scientific and technological community guided by the government, led by enterprises "
     "and promoted by the people. "
 )
-STORY_ZH = "十年来，在共建一带一路框架下开展的国际科技交流合作，形成了政府引导、企业主导、民间促进的科技共同体。"
+STORY_ZH = (
+    "十年来，在共建一带一路框架下开展的国际科技交流合作，"
+    "形成了政府引导、企业主导、民间促进的科技共同体。"
+)
 
 
 def seed_paragraphs() -> list[str]:
@@ -136,8 +139,8 @@ def test_every_part_of_a_notice_is_its_own_evidence_and_obligation() -> None:
     [
         ("This article is republished under a Creative Commons Attribution-NoDerivatives "
          "licence.", "open_license", "CC-BY-ND-4.0"),
-        ("版权声明：本文为博主原创文章，遵循 CC 4.0 BY-SA 版权协议，转载请附上原文出处链接和本声明。",
-         "open_license", "CC-BY-SA-4.0"),
+        ("版权声明：本文为博主原创文章，遵循 CC 4.0 BY-SA 版权协议，"
+         "转载请附上原文出处链接和本声明。", "open_license", "CC-BY-SA-4.0"),
         ("Contenu publié sous licence Creative Commons BY-NC.", "open_license", "CC-BY-NC-4.0"),
         ("LICENSED UNDER CC BY NC ND", "open_license", "CC-BY-NC-ND-4.0"),
         ("Republish our articles for free, online or in print, under Creative Commons license.",

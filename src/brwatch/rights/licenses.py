@@ -81,7 +81,8 @@ _ELEMENT_NAMES = {
         r"pas d.utilisation commerciale|nicht-?kommerziell|некоммерческ|غير تجاري|gayri ?ticari",
     ),
     "ND": (
-        r"no[\s-]?deriv|\bnd\b|禁止演绎|禁止演繹|sin ?obra ?derivada|sem ?deriva|pas de modification",
+        r"no[\s-]?deriv|\bnd\b|禁止演绎|禁止演繹|sin ?obra ?derivada|sem ?deriva",
+        r"pas de modification",
         r"keine ?bearbeitung|без производных|منع الاشتقاق|türetilemez",
     ),
     "SA": (
