@@ -32,7 +32,7 @@ def page_findings(ruleset: Ruleset, page: PageText, article_text: str | None) ->
     extras: list[Evidence] = []
     candidates = find_notices(ruleset, page.text, "footer", any_scope=True, extras=extras)
     candidates = candidates[:MAX_PAGE_FINDINGS]
-    unmatched = unmatched_findings(page, extras, candidates, article_text)
+    unmatched = unmatched_findings(page, ruleset, extras, candidates, article_text)
     if not candidates:
         return unmatched
     nodes = page.nodes_at([c.start for c in candidates])

@@ -76,7 +76,7 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     start, end = match.span()
     return Evidence(
         rule_id=rule.id,
-        kind=rule.kind if rule.kind in ("origin", "negative", "term", "cue") else "notice",
+        kind=rule.kind if rule.kind in ("origin", "negative", "term") else "notice",
         status=status,
         text=" ".join(whole.split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
@@ -122,7 +122,7 @@ def find_notices(
 
     ``any_scope`` runs every rule without scope limits: the first pass over a whole page, whose
     hits are then placed and checked again in their real scope. ``extras``, when given, receives
-    the cue and negative matches too (for the unmatched-sentence check).
+    the negative matches too (for the unmatched-sentence check).
     """
     # Encoded once: every RE2 call on a str would encode the whole text again.
     data = text.encode("utf-8", "surrogatepass")
@@ -134,7 +134,6 @@ def find_notices(
     findings: list[Evidence] = []
     negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
     frames: list[tuple[int, int]] = []
-    cues: list[Evidence] = []
     prose_checked: list[Evidence] = []
     for index in hits:
         compiled, regex = ruleset.by_index[index]
@@ -150,10 +149,6 @@ def find_notices(
                 continue
             if rule.kind == "frame":
                 frames.append((start, end))
-                continue
-            if rule.kind == "cue":
-                if extras is not None:
-                    cues.append(_finding(compiled, match, scope))
                 continue
             line = _line_bounds(data, start, end)
             if rule.kind == "negative":
@@ -188,7 +183,7 @@ def find_notices(
             kept[kept.index(same)] = finding  # the pattern that names someone says more
     if extras is not None:
         kept_count = len(kept)
-        kept += cues + [negative for negative, _ in negatives]
+        kept += [negative for negative, _ in negatives]
     _to_char_offsets(data, kept)
     for finding in kept:
         finding.start += base

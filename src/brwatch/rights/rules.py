@@ -245,6 +245,9 @@ class Ruleset:
     by_index: tuple[tuple[CompiledRule, Any], ...]
     files: tuple[Path, ...]
     by_id: dict[str, Rule] = field(default_factory=dict)
+    # The cue rules' patterns as one regex, run apart over the closing part of a page only
+    # (unmatched.py): one scan finds every rights word.
+    cues: Any = None
 
     def get(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -333,10 +336,14 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
     groups: dict[str, tuple[Any, list[int]]] = {}
     by_index: list[tuple[CompiledRule, Any]] = []
     compiled_rules = []
+    cues: list[str] = []
     for rule in rules:
         regexes = tuple(re2.compile(spread_cjk(p), _options()) for p in rule.patterns)
         compiled = CompiledRule(rule, regexes)
         compiled_rules.append(compiled)
+        if rule.kind == "cue":
+            cues += (f"(?:{spread_cjk(pattern)})" for pattern in rule.patterns)
+            continue
         prefilter, indexes = groups.setdefault(_writing_system(rule), (re2.Filter(), []))
         for pattern, regex in zip(rule.patterns, regexes, strict=True):
             prefilter.Add(spread_cjk(pattern), _options())
@@ -346,7 +353,10 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
         prefilter.Compile()
     prefilters = tuple((prefilter, tuple(indexes)) for prefilter, indexes in groups.values())
     by_id = {rule.id: rule for rule in rules}
-    return Ruleset(tuple(compiled_rules), version, prefilters, tuple(by_index), files, by_id)
+    cue_regex = re2.compile("|".join(cues), _options()) if cues else None
+    return Ruleset(
+        tuple(compiled_rules), version, prefilters, tuple(by_index), files, by_id, cue_regex
+    )
 
 
 @cache
