@@ -33,6 +33,7 @@ _NAME_LEAD = re2.compile(
     r"(?i)^(?:(?:©|\(c\)|copyright|版权所有|版權所有|(?:本站|本网站?|所有)?内容(?:均)?(?:为|歸|归)|"
     r"\d{4}(?:\s*[-–—~]\s*\d{4})?|[\s,.:;@-])\s*)+"
 )
+_LICENCE_VERSION = re2.compile(r"\b[1-4]\.[05]\b")
 _NAME_TAIL = re2.compile(
     r"(?i)(?:\s*(?:版权所有|版權所有|all\s+rights.*|inc\.?$|官网|官網|官方网站|官方網站|网站|網站"
     r"|(?:'s\s+)?(?:official\s+)?(?:website|web\s+site)))+$"
@@ -70,9 +71,13 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     license_id = None
     obligations = tuple(rule.obligations)
     if rule.kind == "license":
-        license_id = spdx_from_name(groups.get("license") or whole)
+        named = groups.get("license") or whole
+        license_id = spdx_from_name(named)
         status = status_for_spdx(license_id) if license_id else None
         obligations += obligations_for_spdx(license_id) if license_id else ()
+        if license_id is None and _LICENCE_VERSION.search(named):
+            # "Creative Commons 2.5": an open licence whose elements the page does not name
+            status, obligations = "open_license", (*obligations, "credit")
     start, end = match.span()
     return Evidence(
         rule_id=rule.id,
@@ -159,7 +164,7 @@ def find_notices(
                 negatives.append((_finding(compiled, match, scope), cancels))
                 continue
             finding = _finding(compiled, match, scope)
-            if rule.kind == "license" and finding.license is None:
+            if rule.kind == "license" and finding.status is None:
                 continue  # words around "Creative Commons" that name no licence
             if not any_scope and scope == "body" and not rule.in_prose:
                 prose_checked.append(finding)
