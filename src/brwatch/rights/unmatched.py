@@ -22,6 +22,11 @@ UNMATCHED_RULE = "unmatched"
 MAX_UNMATCHED_SENTENCE = 400
 MAX_UNMATCHED_PER_PAGE = 5
 MIN_CUE_WORDS = 2
+# Decides (MIN_DECIDING_CONFIDENCE is 0.5), but below every rule.
+INFERRED_CONFIDENCE = 0.55
+_LINK_WORDS = re.compile(
+    r"(?i)\b(?:hyper)?link|\burl\b|enlace|\blien\b|verlink|ссылк|посилання|رابط|链接|鏈接|リンク|링크"
+)
 MAX_CUES = 100
 # Without the article to place it, the closing zone is the last part of the page text.
 _FOOTER_SHARE = 0.6
@@ -82,10 +87,32 @@ def unmatched_findings(
     for (start, end), node in zip(sentences, nodes, strict=True):
         scope = scope_of(page, node, start, end, article_text)
         if scope in _UNMATCHED_SCOPES:
-            unmatched.append(_evidence(page.text[start:end], scope, start, end))
-        if len(unmatched) >= MAX_UNMATCHED_PER_PAGE:
+            sentence = page.text[start:end]
+            unmatched.append(_evidence(sentence, scope, start, end))
+            inferred = _inferred(ruleset, sentence, scope, start, end)
+            if inferred is not None:
+                unmatched.append(inferred)
+        if len(unmatched) >= 2 * MAX_UNMATCHED_PER_PAGE:
             break
     return unmatched
+
+
+def _inferred(ruleset: Ruleset, sentence: str, scope: str, start: int, end: int) -> Evidence | None:
+    """A ban read from an unmatched rights sentence's words ("… without our consent", "未经…"):
+    an inferred prohibited finding, of low confidence (it decides only against nothing
+    better, and the article stays flagged for review). Measured on the dev half, inferring
+    credit demands or bare claims the same way restricted more hard negatives than it found
+    notices, so those stay unmatched evidence only."""
+    ban = ruleset.concepts.get("ban")
+    if ban is None or not ban.search(sentence.encode("utf-8", "surrogatepass")):
+        return None
+    found = _evidence(sentence, scope, start, end)
+    found.rule_id, found.kind, found.status = "inferred.prohibited", "inferred", "prohibited"
+    found.confidence = INFERRED_CONFIDENCE
+    credit = ruleset.concepts.get("credit")
+    asks_credit = credit is not None and credit.search(sentence.encode("utf-8", "surrogatepass"))
+    found.requires_link = bool(asks_credit) and bool(_LINK_WORDS.search(sentence))
+    return found
 
 
 def _closing_zone(text: str, article_text: str | None) -> int:
