@@ -14,12 +14,13 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
-from brwatch.sources import SourcesError, load_sources
+from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
 from crawler.errors import STOPPED
@@ -34,6 +35,14 @@ def build_settings(overrides: Sequence[str] = ()) -> Settings:
             raise ValueError(f"--set needs NAME=VALUE, got {override!r}")
         settings.set(name.strip(), value, priority="cmdline")
     return settings
+
+
+def entry_hosts(sources: Sequence[Source]) -> list[str]:
+    """The hosts of the sources' entry points: the operator chose them, so the address policy
+    lets the crawl reach them wherever they are (crawler.addresses)."""
+    return sorted(
+        {urlsplit(url).hostname or "" for s in sources for _, url in s.entry_points} - {""}
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -73,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_DB_URL", db.url, priority="cmdline")
     settings.set("BRWATCH_RUN_IDS", json.loads(args.run_ids), priority="cmdline")
     settings.set("BRWATCH_PROGRESS", args.progress, priority="cmdline")
+    settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     # Imported late: the spider module pulls in the whole pipeline.
     from crawler.spiders.news import NewsSpider
 

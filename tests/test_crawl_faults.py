@@ -1,0 +1,137 @@
+"""The crawler under hostile sites and faults (issue 18): every case here failed once.
+
+Loopback addresses stand for private ones: 127.0.0.2 is a source's own host (its entry
+points are exempt from the address policy, the operator chose them), 127.0.0.3 and
+127.0.0.4 are "internal" hosts a page must not make the crawler reach.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.sites import Page, Site
+from tests.test_crawl_e2e import XML, article, crawl, runs, write_sources
+from tests.test_crawl_e2e import articles as stored
+
+pytestmark = pytest.mark.slow
+
+METADATA = "http://169.254.169.254/latest/meta-data/"
+
+
+def _internal(serve_site: Callable[..., Site], host: str) -> Site:
+    return serve_site(host, {"/secret": Page(article("Internal secret page"))})
+
+
+def test_feed_items_pointing_at_private_addresses_are_never_fetched(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    internal = _internal(serve_site, "127.0.0.3")
+    own = serve_site("127.0.0.2", {"/a": Page(article("Port news"))})
+    items = [own.url("/a"), internal.url("/secret"), METADATA]
+    own.pages["/feed.xml"] = Page(
+        "<rss><channel>"
+        + "".join(f"<item><link>{url}</link></item>" for url in items)
+        + "</channel></rss>",
+        headers=XML,
+    )
+    # allow names every item, so the address policy alone must stop the internal ones
+    sources = write_sources(
+        tmp_path,
+        {"name": "own", "feeds": [own.url("/feed.xml")], "allow": ["/a$", "/secret$", "/meta"]},
+    )
+    crawl(brwatch, sources, db_url)
+    assert internal.requests == []
+    assert set(stored(db_url)) == {own.url("/a")}
+    run = runs(db_url)["own"]
+    assert (run.errors or {}).get("refused", 0) >= 2, run.errors
+
+
+def test_feed_items_on_other_hosts_follow_the_allow_rules(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    other = serve_site("127.0.0.3", {"/story": Page(article("Elsewhere"))})
+    own = serve_site("127.0.0.2", {"/a": Page(article("Port news"))})
+    own.pages["/feed.xml"] = Page(
+        f"<rss><channel><item><link>{own.url('/a')}</link></item>"
+        f"<item><link>{other.url('/story')}</link></item></channel></rss>",
+        headers=XML,
+    )
+    # No allow patterns: only the feed's own host; and the other host is opened to the
+    # address policy, so only the allow rule can have kept it out.
+    sources = write_sources(tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")]})
+    crawl(brwatch, sources, db_url, "--set", "BRWATCH_PROGRESS_INTERVAL=0.2")
+    assert other.requests == []
+    assert set(stored(db_url)) == {own.url("/a")}
+
+
+def test_an_article_redirecting_to_a_private_address_is_refused(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    internal = _internal(serve_site, "127.0.0.4")
+    own = serve_site(
+        "127.0.0.2",
+        {
+            "/a": Page(article("Port news")),
+            "/moved": Page(b"", status=302, headers={"Location": internal.url("/secret")}),
+        },
+    )
+    own.pages["/feed.xml"] = Page(
+        f"<rss><channel><item><link>{own.url('/a')}</link></item>"
+        f"<item><link>{own.url('/moved')}</link></item></channel></rss>",
+        headers=XML,
+    )
+    sources = write_sources(tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")]})
+    crawl(brwatch, sources, db_url)
+    assert internal.requests == []
+    assert set(stored(db_url)) == {own.url("/a")}
+
+
+def test_allowed_networks_open_a_private_range_and_only_that(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    opened = _internal(serve_site, "127.0.0.3")
+    closed = _internal(serve_site, "127.0.0.4")
+    own = serve_site("127.0.0.2", {})
+    own.pages["/feed.xml"] = Page(
+        f"<rss><channel><item><link>{opened.url('/secret')}</link></item>"
+        f"<item><link>{closed.url('/secret')}</link></item></channel></rss>",
+        headers=XML,
+    )
+    sources = write_sources(
+        tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")], "allow": ["/secret$"]}
+    )
+    result = brwatch(
+        "--sources",
+        str(sources),
+        "crawl",
+        "--set",
+        "DOWNLOAD_DELAY=0",
+        "--set",
+        "AUTOTHROTTLE_START_DELAY=0",
+        db=db_url,
+        env={"BRWATCH_ALLOWED_NETWORKS": "127.0.0.3/32"},
+    )
+    assert result.returncode == 0, result
+    assert opened.paths_requested() and closed.requests == []
+    assert set(stored(db_url)) == {opened.url("/secret")}
+
+
+def test_sources_check_does_not_follow_redirects_to_private_addresses(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any
+) -> None:
+    internal = _internal(serve_site, "127.0.0.3")
+    own = serve_site(
+        "127.0.0.2",
+        {"/feed.xml": Page(b"", status=302, headers={"Location": internal.url("/secret")})},
+    )
+    sources = write_sources(tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")]})
+    result = brwatch("--sources", str(sources), "sources", "--check", "--json")
+    assert internal.requests == []
+    (line,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert line["outcome"] == "unreachable"
+    assert "refused by the address policy" in line["detail"]
