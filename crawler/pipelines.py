@@ -23,6 +23,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
 from brwatch.pipeline.stages import STAGES, stages
 from brwatch.storage import open_database
@@ -40,6 +41,9 @@ _PRELOAD = (
 )
 
 
+# The crawl process gives up on a page after this many page timeouts (plus 30 s): the
+# worker's alarm should long have stopped it; past this, the worker is stuck in C code.
+_SAFETY_FACTOR = 3
 # How often a worker checks that the crawl process it serves is still there.
 _ORPHAN_CHECK_SECONDS = 1.0
 
@@ -56,6 +60,44 @@ def _start_worker(crawl_pid: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     threading.Thread(target=_exit_when_gone, args=(crawl_pid,), daemon=True).start()
     stages()
+
+
+class PageTimeout(Exception):
+    """A page's processing went over BRWATCH_PAGE_TIMEOUT (raised by the worker's alarm)."""
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise PageTimeout
+
+
+def process_within(page: FetchedPage, seconds: float) -> ProcessedPage:
+    """process_page in a worker, stopped by an alarm after ``seconds`` of its own processing
+    (time waiting in the pool's queue does not count). A stage stuck in C code that the alarm
+    cannot interrupt is left to the crawl process's safety limit."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return process_page(page)
+    except PageTimeout:
+        return _timed_out(page, seconds)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _timed_out(page: FetchedPage, seconds: float) -> ProcessedPage:
+    return ProcessedPage(
+        url=page.url,
+        url_key=page.url,
+        source=page.source or "unknown",
+        status=page.status,
+        fetched_at=page.fetched_at,
+        headers={},
+        sha256="",
+        html_gz=b"",
+        canonical_url=page.url,
+        error=f"processing took over {seconds:g}s",
+    )
 
 
 def _exit_when_gone(crawl_pid: int) -> None:
@@ -192,19 +234,8 @@ class BrwatchPipeline:
             self.visits.append(item["visit"])
             return {"visit": item["visit"].url_key}
         page = item["page"]
-        pool = self.pool
-        try:
-            processed = await asyncio.wait_for(
-                asyncio.wrap_future(pool.submit(process_page, page)), self.page_timeout
-            )
-        except (TimeoutError, BrokenProcessPool) as exc:
-            # A page stuck in a stage, or a worker that died (out of memory, killed): this
-            # page is skipped (the next run fetches it again) and the crawl goes on.
-            why = f"took over {self.page_timeout:g}s" if isinstance(exc, TimeoutError) else exc
-            self.count(page.source, "errors/parse")
-            log.error("%s: cannot process %s: %s", page.source, page.url, why or "worker died")
-            if pool is self.pool:
-                self._replace_pool()
+        processed = await self._processed(page)
+        if processed is None:
             return {"url": page.url, "error": "not processed"}
         if processed.error:
             self.count(processed.source, "errors/parse")
@@ -224,6 +255,40 @@ class BrwatchPipeline:
         if len(self.pages) >= self.batch_size:
             self.flush()
         return {"url": processed.url, "canonical_url": processed.canonical_url}
+
+    async def _processed(self, page: FetchedPage) -> ProcessedPage | None:
+        """The page processed by a worker, or None (counted and logged as an error).
+
+        The worker's own alarm stops a page that takes too long (it comes back with an
+        error). A worker that dies (out of memory, killed) or hangs where the alarm cannot
+        reach breaks or replaces the pool, which fails the other pages in it through no
+        fault of theirs: each page is tried once more in the new pool before it counts as
+        an error, so none vanishes without a record.
+        """
+        for attempt in (1, 2):
+            pool = self.pool
+            future = pool.submit(process_within, page, self.page_timeout)
+            try:
+                # A safety net far beyond the worker's alarm: it includes the queue's wait.
+                return await asyncio.wait_for(
+                    asyncio.wrap_future(future), self.page_timeout * _SAFETY_FACTOR + 30
+                )
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # the crawl itself is being cancelled
+                why = "its worker pool was replaced"
+            except BrokenProcessPool as exc:
+                why = f"its worker died ({exc or 'killed'})"
+            except TimeoutError:
+                why = f"a worker hung for over {self.page_timeout * _SAFETY_FACTOR + 30:g}s"
+            if pool is self.pool:
+                self._replace_pool()
+            if attempt == 1 and "hung" not in why:
+                log.warning("%s: %s: %s; trying once more", page.source, page.url, why)
+                continue
+            self.count(page.source, "errors/parse")
+            log.error("%s: cannot process %s: %s", page.source, page.url, why)
+        return None
 
     # -- storing -------------------------------------------------------------------------
 
