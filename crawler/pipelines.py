@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 
 from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
-from brwatch.pipeline.stages import STAGES, stages
+from brwatch.pipeline.stages import STAGE_MODULES, stages
 from brwatch.storage import open_database
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ _PRELOAD = (
     "crawler.run",
     "brwatch.pipeline.process",
     "datasketch",
-    *(module for module, _ in STAGES),
+    *STAGE_MODULES,
 )
 
 

@@ -20,6 +20,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
+from brwatch.pipeline.stages import StageError, check_stages
 from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
@@ -70,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.source:
         sources = [source for source in sources if source.name in args.source]
+    try:
+        check_stages()
+    except StageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         db = open_database(args.db)
         with db.session() as session:

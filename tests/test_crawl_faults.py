@@ -135,3 +135,24 @@ def test_sources_check_does_not_follow_redirects_to_private_addresses(
     (line,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert line["outcome"] == "unreachable"
     assert "refused by the address policy" in line["detail"]
+
+
+def test_a_crawl_with_a_broken_rules_directory_refuses_to_start(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    own = serve_site("127.0.0.2", {"/a": Page(article("Port news"))})
+    own.pages["/feed.xml"] = Page(
+        f"<rss><channel><item><link>{own.url('/a')}</link></item></channel></rss>", headers=XML
+    )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "en.yaml").write_text("- id: x\n  title: broken\n")
+    sources = write_sources(tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")]})
+    result = brwatch(
+        "--sources", str(sources), "crawl", db=db_url, env={"BRWATCH_RIGHTS_RULES": str(rules)}
+    )
+    assert result.returncode == 2, result
+    assert "rights engine cannot load its rules" in result.stderr
+    assert str(rules / "en.yaml") in result.stderr.replace("\n", "")
+    assert own.requests == []  # nothing fetched, so nothing stored without a verdict
+    assert stored(db_url) == {}

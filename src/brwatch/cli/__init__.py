@@ -15,6 +15,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from rich.markup import escape
+
 from brwatch import __version__
 from brwatch.cli._common import CommandError, console_err
 
@@ -74,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except CommandError as exc:
-        console_err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+        # Messages quote files, rules, sources and stored data: never Rich markup.
+        console_err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         console_err.print("interrupted")

@@ -102,7 +102,7 @@ def _print_sites(sites: dict[str, RunningSite]) -> None:
     for column in ("site", "url", "lang"):
         table.add_column(column, no_wrap=column != "site")
     for site in sites.values():
-        table.add_row(site.spec.title, site.base_url, site.spec.lang)
+        table.add_row(escape(site.spec.title), site.base_url, site.spec.lang)
     console.print(table)
 
 
@@ -175,8 +175,8 @@ def _print_summary(summary: DemoSummary) -> None:
             table.add_column(column, overflow="fold")
         for article in summary.flagged[:EXAMPLES_SHOWN]:
             table.add_row(
-                article.source,
-                article.title,
+                escape(article.source),
+                escape(article.title),
                 article.rights_status or "-",
                 article.reuse_status or "-",
                 article.origin or "-",

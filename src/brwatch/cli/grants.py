@@ -91,13 +91,13 @@ def run_list(args: argparse.Namespace) -> int:
         state = "revoked" if grant.revoked_at else ("active" if is_active(grant) else "inactive")
         table.add_row(
             str(grant.id),
-            grant.publisher,
-            grant.scope,
-            grant.article_url or "",
+            escape(grant.publisher),
+            escape(grant.scope),
+            escape(grant.article_url or ""),
             _day(data["valid_from"]),
             _day(data["valid_to"]),
             state,
-            grant.reference or "",
+            escape(grant.reference or ""),
         )
     console.print(table)
     return 0

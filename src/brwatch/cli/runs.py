@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database, print_json_line
@@ -65,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
             console.print("no crawl runs recorded yet")
         flags = current_flags(db, args.source)
         for flag in flags:
-            console.print(f"[bold yellow]flag[/] {flag.source}: {flag.kind} — {flag.detail}")
+            console.print(
+                f"[bold yellow]flag[/] {escape(flag.source)}: {flag.kind} — {escape(flag.detail)}"
+            )
         return 0
     finally:
         db.dispose()
