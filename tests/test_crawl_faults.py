@@ -156,3 +156,52 @@ def test_a_crawl_with_a_broken_rules_directory_refuses_to_start(
     assert str(rules / "en.yaml") in result.stderr.replace("\n", "")
     assert own.requests == []  # nothing fetched, so nothing stored without a verdict
     assert stored(db_url) == {}
+
+
+def test_check_refuses_a_gzip_bomb(brwatch: Any, tmp_path: Path) -> None:
+    import gzip
+
+    bomb = tmp_path / "page.html.gz"
+    bomb.write_bytes(gzip.compress(b"<p>" + b"0" * 40_000_000, mtime=0))
+    assert bomb.stat().st_size < 200_000
+    result = brwatch("check", str(bomb), "--json")
+    assert result.returncode == 1, result
+    assert "more than 32 MB" in json.loads(result.stdout)["error"]
+
+
+def test_a_read_only_database_is_a_message_not_a_traceback(brwatch: Any, tmp_path: Path) -> None:
+    path = tmp_path / "ro.db"
+    assert brwatch("runs", db=f"sqlite:///{path}").returncode == 0  # created and migrated
+    read_only = f"sqlite:///file:{path}?mode=ro&uri=true"
+    result = brwatch(
+        "users", "add", "edith", "--role", "editor", db=read_only, input="pw12345678\n"
+    )
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr
+    assert "readonly" in result.stderr.replace("-", "").lower()
+
+
+def test_a_cron_line_that_never_fires_is_refused(brwatch: Any, tmp_path: Path) -> None:
+    sources = write_sources(
+        tmp_path, {"name": "never", "feeds": ["http://x.example/f"], "schedule": "* * 31 2 *"}
+    )
+    result = brwatch("--sources", str(sources), "sources")
+    assert result.returncode == 2, result
+    assert "never fires" in result.stderr
+
+
+def test_a_crawler_folder_in_the_working_directory_shadows_nothing(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any
+) -> None:
+    shadow = tmp_path / "crawler"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise SystemExit('the shadow package was imported')\n")
+    own = serve_site("127.0.0.2", {"/a": Page(article("Port news"))})
+    own.pages["/feed.xml"] = Page(
+        f"<rss><channel><item><link>{own.url('/a')}</link></item></channel></rss>", headers=XML
+    )
+    sources = write_sources(tmp_path, {"name": "own", "feeds": [own.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'shadow.db'}"
+    result = crawl(brwatch, sources, db_url)
+    assert "shadow package" not in result.stderr
+    assert set(stored(db_url)) == {own.url("/a")}

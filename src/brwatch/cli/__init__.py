@@ -16,9 +16,10 @@ import sys
 from collections.abc import Sequence
 
 from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 
 from brwatch import __version__
-from brwatch.cli._common import CommandError, console_err
+from brwatch.cli._common import EXIT_BAD_INPUT, CommandError, console_err
 
 # Global options that take a value, so the verb can be found without parsing.
 _VALUED_OPTIONS = ("--db", "--sources")
@@ -75,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
+    except DBAPIError as exc:
+        # Whatever the verb: a database that refuses (read-only, full, gone) is a message and
+        # exit 2, not a traceback.
+        console_err.print(
+            f"[bold red]error:[/] the database refused: {escape(str(exc.orig or exc))}",
+            highlight=False,
+        )
+        return EXIT_BAD_INPUT
     except CommandError as exc:
         # Messages quote files, rules, sources and stored data: never Rich markup.
         console_err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)

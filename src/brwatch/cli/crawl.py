@@ -157,7 +157,8 @@ class _Child:
 
 
 def _child_argv(args: argparse.Namespace, path: object, run_ids: dict[str, int]) -> list[str]:
-    argv = [sys.executable, "-m", "crawler.run", "--sources", str(path), "--progress"]
+    # -P: a folder named "crawler" in the working directory must not shadow the package.
+    argv = [sys.executable, "-P", "-m", "crawler.run", "--sources", str(path), "--progress"]
     argv += ["--run-ids", json.dumps(run_ids)]
     for name in run_ids:
         argv += ["--source", name]

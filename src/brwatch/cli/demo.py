@@ -138,7 +138,7 @@ def _run_brwatch(step: str, db_url: str, arguments: list[str]) -> None:
     env = dict(os.environ)
     allowed = [n for n in env.get("BRWATCH_ALLOWED_NETWORKS", "").split(",") if n.strip()]
     env["BRWATCH_ALLOWED_NETWORKS"] = ",".join([*allowed, LOOPBACK])
-    command = [sys.executable, "-m", "brwatch.cli", "--db", db_url, *arguments]
+    command = [sys.executable, "-P", "-m", "brwatch.cli", "--db", db_url, *arguments]
     started = time.monotonic()
     try:
         completed = subprocess.run(command, env=env, timeout=STEP_TIMEOUT, check=False)
