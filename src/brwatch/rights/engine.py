@@ -83,10 +83,19 @@ def verdict_for(
     findings = page_findings(ruleset, reader.page_text(), article_text)
     findings += metas + links + structured
     findings += header_signals(doc.headers)
+    if getattr(doc, "truncated", False):
+        findings.append(truncated_finding())
     feed = feed_rights or doc.hints.get("feed_rights")
     if feed:
         findings += rights_text(ruleset, str(feed), "feed", "feed_rights")
     return resolve(findings, ruleset.version)
+
+
+def truncated_finding() -> Evidence:
+    """The page was too large and its middle was cut before parsing: the verdict may lack
+    what stood there, so the article is flagged for review (never fails open silently)."""
+    note = "the page was too large to read whole: its middle was cut, its start and end read"
+    return Evidence("document.truncated", "truncated", None, note, "body", 0, 0, 1.0)
 
 
 def verdict_for_text(text: str, scope: str = "footer", ruleset: Ruleset | None = None) -> Verdict:

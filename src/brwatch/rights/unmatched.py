@@ -13,7 +13,7 @@ import re
 from itertools import islice
 from typing import Any
 
-from brwatch.rights.model import Evidence
+from brwatch.rights.model import REVIEW_KINDS, Evidence
 from brwatch.rights.page import PageText, scope_of
 from brwatch.rights.rules import Ruleset
 
@@ -162,4 +162,5 @@ def _evidence(text: str, scope: str, start: int, end: int) -> Evidence:
 
 def has_unmatched(rights: dict[str, Any] | None) -> bool:
     """Whether a stored verdict carries a rights-like sentence no rule matched."""
-    return any(item.get("kind") == "unmatched" for item in (rights or {}).get("evidence") or [])
+    evidence = (rights or {}).get("evidence") or []
+    return any(item.get("kind") in REVIEW_KINDS for item in evidence)
