@@ -26,6 +26,7 @@ from scrapy.crawler import Crawler
 from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
 from brwatch.pipeline.stages import STAGE_MODULES, stages
+from brwatch.provenance.links import link_missing
 from brwatch.storage import open_database
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ _PRELOAD = (
 # The crawl process gives up on a page after this many page timeouts (plus 30 s): the
 # worker's alarm should long have stopped it; past this, the worker is stuck in C code.
 _SAFETY_FACTOR = 3
+# Articles left without signatures by an earlier run that one crawl fingerprints at its end.
+_MISSING_PER_RUN = 2000
 # How often a worker checks that the crawl process it serves is still there.
 _ORPHAN_CHECK_SECONDS = 1.0
 
@@ -218,6 +221,7 @@ class BrwatchPipeline:
         while self.writes:
             await asyncio.gather(*list(self.writes))
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.writer, self._link_missing)
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
@@ -314,6 +318,17 @@ class BrwatchPipeline:
             self.count(source, outcome, n)
             if outcome in ("new", "changed", "unchanged"):
                 self.count(source, "items", n)
+
+    def _link_missing(self) -> None:
+        """Articles an earlier run stored without signatures (killed between storing and
+        linking) are fingerprinted and linked now."""
+        try:
+            linked = link_missing(self.db, limit=_MISSING_PER_RUN)
+        except Exception as exc:  # the crawl's own pages are stored; this waits for next time
+            log.error("cannot link articles without signatures: %s: %s", type(exc).__name__, exc)
+            return
+        if linked:
+            log.info("%d articles without a signature fingerprinted and linked", linked)
 
     def _store(self, pages: list[ProcessedPage], visits: list[Visit]) -> Counter[tuple[str, str]]:
         outcomes: Counter[tuple[str, str]] = Counter()

@@ -7,6 +7,7 @@ import argparse
 from rich.markup import escape
 
 from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.provenance.links import link_missing
 from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
 
@@ -26,14 +27,19 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
+        # Articles left without a signature (a crash between storing and linking) are
+        # fingerprinted and linked to their reprints first.
+        fingerprinted = link_missing(db)
         summary = recheck_articles(db, everything=args.all, limit=args.limit)
     except RulesError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:
-        print_json_line(summary.to_dict())
+        print_json_line({**summary.to_dict(), "fingerprinted": fingerprinted})
     else:
+        if fingerprinted:
+            console.print(f"{fingerprinted} articles without a signature fingerprinted and linked")
         console.print(
             f"ruleset {summary.ruleset}: {summary.checked} articles re-checked, "
             f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot"

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
+from brwatch.provenance.index import save_fingerprints
 from brwatch.rights.unmatched import has_unmatched
 from brwatch.storage import Database
 from brwatch.storage.articles import (
@@ -117,15 +118,20 @@ def _write(
     )
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
+    fresh: Stored = {}
     for page, (article, outcome) in zip(pages, written, strict=True):
         outcomes[outcome] += 1
         if outcome in ("new", "changed") and page.fingerprint is not None:
-            stored[article.id] = page.fingerprint
+            fresh[article.id] = page.fingerprint
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
     for run_id, count in per_run.items():
         add_run_items(session, run_id, count)
+    # The signatures commit with their articles: a crash before linking leaves articles that
+    # the next linking finds, never articles that nothing will ever compare.
+    save_fingerprints(session, fresh)
+    stored |= fresh
     return outcomes
 
 
@@ -171,7 +177,7 @@ def _link_reprints(db: Database, stored: Stored) -> None:
     articles = ", ".join(map(str, sorted(stored)))
     for attempt in range(1, LINK_ATTEMPTS + 1):
         try:
-            link_batch(db, stored)
+            link_batch(db, stored, save=False)
             return
         except Exception as exc:
             if not isinstance(exc, DBAPIError) or attempt == LINK_ATTEMPTS:
