@@ -205,3 +205,45 @@ def test_a_crawler_folder_in_the_working_directory_shadows_nothing(
     result = crawl(brwatch, sources, db_url)
     assert "shadow package" not in result.stderr
     assert set(stored(db_url)) == {own.url("/a")}
+
+
+@pytest.fixture
+def silent_database() -> Any:
+    """A 'PostgreSQL server' that accepts connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.9", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"postgresql+psycopg://brwatch@127.0.0.9:{server.getsockname()[1]}/brwatch"
+    server.close()
+    for connection in held:
+        connection.close()
+
+
+@pytest.mark.parametrize("verb", [["runs"], ["crawl"], ["schedule", "--jobs"]])
+def test_a_database_that_never_answers_is_an_error_not_a_hang(
+    brwatch: Any, tmp_path: Path, silent_database: str, verb: list[str]
+) -> None:
+    sources = write_sources(tmp_path, {"name": "own", "feeds": ["http://127.0.0.2:9/feed.xml"]})
+    result = brwatch(
+        "--sources",
+        str(sources),
+        *verb,
+        db=silent_database,
+        env={"BRWATCH_DB_CONNECT_TIMEOUT": "2"},
+        timeout=90,  # a hang is the failure this test is about
+    )
+    assert result.returncode == 2, result
+    assert "cannot reach database" in result.stderr
