@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
 # datasketch too: workers fingerprint every article with it, and it takes a second to import.
 _PRELOAD = (
+    "crawler.forkserver_init",  # first: ignore SIGTERM before anything else runs there
     "crawler.run",
     "brwatch.pipeline.process",
     "datasketch",

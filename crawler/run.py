@@ -8,6 +8,9 @@ Exit status: 0 crawled (even if some sites failed), 2 bad sources file or databa
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
@@ -25,6 +28,8 @@ from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
 from crawler.errors import STOPPED
+
+_PR_SET_PDEATHSIG = 1
 
 
 def build_settings(overrides: Sequence[str] = ()) -> Settings:
@@ -55,6 +60,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--progress", action="store_true", help="JSON-lines progress on stdout")
     return parser.parse_args(argv)
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when `brwatch crawl` dies, however it dies (SIGKILL, the OOM
+    killer): the handler below then finishes and stores the pages in flight and leaves,
+    instead of crawling on headless. Elsewhere (no prctl) the parent's pipe closing is all
+    there is."""
+    parent = int(os.environ.get("BRWATCH_PARENT_PID") or os.getppid())
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,6 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     process.crawl(NewsSpider, sources=sources, seen=seen)
     _stop_gracefully_on_signals(process)
+    _stop_with_parent()
     process.start(install_signal_handlers=False)
     return 0
 

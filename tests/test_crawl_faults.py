@@ -247,3 +247,120 @@ def test_a_database_that_never_answers_is_an_error_not_a_hang(
     )
     assert result.returncode == 2, result
     assert "cannot reach database" in result.stderr
+
+
+def _stalling_site(serve_site: Callable[..., Site], host: str, total: int, free: int) -> Any:
+    """A feed of ``total`` articles: the first ``free`` answered at once, the rest held until
+    the test releases them. Returns (site, release event, set of answered paths)."""
+    import itertools
+    import threading
+
+    released = threading.Event()
+    answered: set[str] = set()
+    counter = itertools.count()
+    site = serve_site(host, {})
+    site.pages["/feed.xml"] = Page(
+        "<rss><channel>"
+        + "".join(f"<item><link>{site.url(f'/a/{n}')}</link></item>" for n in range(total))
+        + "</channel></rss>",
+        headers=XML,
+    )
+
+    def handler(n: int) -> Callable[[Any], Page]:
+        def answer(_request: Any) -> Page:
+            if next(counter) >= free:
+                released.wait(30)
+            answered.add(site.url(f"/a/{n}"))
+            return Page(article(f"Article {n}"))
+
+        return answer
+
+    for n in range(total):
+        site.pages[f"/a/{n}"] = handler(n)
+    return site, released, answered
+
+
+def _crawl_process(tmp_path: Path, sources: Path, db_url: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_crawl_e2e import FAST
+
+    argv = [sys.executable, "-m", "brwatch.cli", "--sources", str(sources), "crawl", *FAST,
+            "--set", "DOWNLOAD_TIMEOUT=40",
+            "--set", "CONCURRENT_REQUESTS_PER_DOMAIN=4"]  # fmt: skip
+    return subprocess.Popen(
+        argv,
+        env={**os.environ, "BRWATCH_DB_URL": db_url},
+        cwd=tmp_path,
+        start_new_session=True,  # a group of its own, as under systemd or the scheduler
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sigterm_to_the_process_group_stores_every_page_in_flight(
+    tmp_path: Path, serve_site: Callable[..., Site]
+) -> None:
+    import os
+    import signal
+
+    site, released, answered = _stalling_site(serve_site, "127.0.0.21", total=20, free=4)
+    sources = write_sources(tmp_path, {"name": "term", "feeds": [site.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'term.db'}"
+    process = _crawl_process(tmp_path, sources, db_url)
+    try:
+        assert _wait_for(lambda: len(answered) >= 4 and len(stored(db_url)) >= 4)
+        os.killpg(process.pid, signal.SIGTERM)  # what the scheduler and systemd send
+        released.set()  # the requests in flight now complete
+        process.wait(90)
+    finally:
+        released.set()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    # Every page the site answered was processed and stored: none dropped with the pool.
+    assert set(stored(db_url)) == answered
+    assert runs(db_url)["term"].status == "killed"
+
+
+def test_a_crawl_killed_outright_stops_its_child_and_its_run_is_settled(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any
+) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    site, released, _answered = _stalling_site(serve_site, "127.0.0.22", total=20, free=2)
+    sources = write_sources(tmp_path, {"name": "nine", "feeds": [site.url("/feed.xml")]})
+    db_url = f"sqlite:///{tmp_path / 'nine.db'}"
+    process = _crawl_process(tmp_path, sources, db_url)
+    try:
+        assert _wait_for(lambda: len(stored(db_url)) >= 2)
+        children = psutil.Process(process.pid).children()
+        (crawl_child,) = [c for c in children if "crawler.run" in " ".join(c.cmdline())]
+        os.kill(process.pid, signal.SIGKILL)  # the OOM killer, a careless operator
+        process.wait(10)
+        released.set()
+        # The child does not crawl on headless: it stops once its parent is gone.
+        assert _wait_for(lambda: not crawl_child.is_running() or crawl_child.status() == "zombie")
+    finally:
+        released.set()
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    result = brwatch("runs", "--json", db=db_url)
+    assert result.returncode == 0, result
+    (run,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert run["status"] == "killed"

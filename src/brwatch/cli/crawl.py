@@ -25,7 +25,7 @@ from rich.table import Table
 from brwatch.cli._common import CommandError, console, console_err, database
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
-from brwatch.storage.articles import finish_run, start_run
+from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
 
 LOG_TAIL_LINES = 40
 MMAP_THRESHOLD = 128 * 1024
@@ -208,9 +208,15 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     db = database(args)
     with db.session() as session:
+        settle_orphaned_runs(session)  # an earlier crawl killed outright left them running
         runs = {s.name: start_run(session, s.name, args.trigger).id for s in sources}
     progress = {name: SourceProgress(run_id) for name, run_id in runs.items()}
-    env = {**os.environ, "BRWATCH_DB_URL": db.url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "BRWATCH_DB_URL": db.url,
+        "PYTHONUNBUFFERED": "1",
+        "BRWATCH_PARENT_PID": str(os.getpid()),  # the child stops when this process dies
+    }
     # Page bodies (100 KB - 1 MB) are freed back to the system instead of fragmenting glibc's
     # heap, which never shrinks: about 20 MB less for the crawl process on a long crawl.
     env.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD))
