@@ -22,6 +22,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import DBAPIError
 
 from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
@@ -46,6 +47,12 @@ _PRELOAD = (
 # The crawl process gives up on a page after this many page timeouts (plus 30 s): the
 # worker's alarm should long have stopped it; past this, the worker is stuck in C code.
 _SAFETY_FACTOR = 3
+# Set when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped for it
+# (crawler.run exits with EXIT_STORAGE_DOWN; Scrapy forgets a crawler, stats and all, once done).
+storage_failed = False
+# Pauses between attempts to store while the database is down (doubling up to the maximum).
+_OUTAGE_FIRST_PAUSE = 0.5
+_OUTAGE_MAX_PAUSE = 10.0
 # Articles left without signatures by an earlier run that one crawl fingerprints at its end.
 _MISSING_PER_RUN = 2000
 # How often a worker checks that the crawl process it serves is still there.
@@ -166,6 +173,10 @@ class BrwatchPipeline:
         self.visits: list[Visit] = []
         self.writes: set[asyncio.Task[None]] = set()
         self.closing = False
+        self.outage_limit = settings.getfloat("BRWATCH_STORE_OUTAGE")
+        self.storage_paused = False
+        self.storage_down = False
+        self.stopping: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
@@ -307,10 +318,9 @@ class BrwatchPipeline:
         task.add_done_callback(self.writes.discard)
 
     async def _write(self, pages: list[ProcessedPage], visits: list[Visit]) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            outcomes = await loop.run_in_executor(self.writer, self._store, pages, visits)
-        except Exception as exc:  # the database refused the batch: counted, logged, crawl goes on
+            outcomes = await self._store_through_outages(pages, visits)
+        except Exception as exc:  # the database refused the batch: counted, logged
             for source, n in Counter(p.source for p in pages).items():
                 self.count(source, "errors/store", n)
             log.error("cannot store %d pages: %s: %s", len(pages), type(exc).__name__, exc)
@@ -319,6 +329,54 @@ class BrwatchPipeline:
             self.count(source, outcome, n)
             if outcome in ("new", "changed", "unchanged"):
                 self.count(source, "items", n)
+
+    async def _store_through_outages(
+        self, pages: list[ProcessedPage], visits: list[Visit]
+    ) -> Counter[tuple[str, str]]:
+        """Store a batch; while the database is unreachable (an outage, a full disk), fetching
+        pauses and the batch is tried again with back-off. If storage stays down for
+        BRWATCH_STORE_OUTAGE seconds, the crawl stops (reason "storage_down"): nothing of
+        what was not stored is marked seen, so the next run fetches it."""
+        loop = asyncio.get_running_loop()
+        waited = 0.0
+        pause = _OUTAGE_FIRST_PAUSE
+        while True:
+            try:
+                outcomes = await loop.run_in_executor(self.writer, self._store, pages, visits)
+            except DBAPIError as exc:
+                if self.storage_down or waited >= self.outage_limit:
+                    self._give_up_storing(exc)
+                    raise
+                if not self.storage_paused:
+                    self.storage_paused = True
+                    self.crawler.engine.pause()  # type: ignore[union-attr]
+                    log.warning("cannot store (%s); fetching paused, retrying", exc.orig or exc)
+                await asyncio.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, _OUTAGE_MAX_PAUSE)
+                continue
+            if self.storage_paused:
+                self.storage_paused = False
+                self.crawler.engine.unpause()  # type: ignore[union-attr]
+                log.warning("storing again after %.0fs; fetching resumed", waited)
+            return outcomes
+
+    def _give_up_storing(self, exc: Exception) -> None:
+        if self.storage_down:
+            return
+        self.storage_down = True
+        global storage_failed
+        storage_failed = True
+        log.error(
+            "storage has been down for %.0fs (%s): stopping the crawl; what was not stored is "
+            "fetched again by the next run",
+            self.outage_limit,
+            getattr(exc, "orig", None) or exc,
+        )
+        engine = self.crawler.engine
+        if engine is not None and self.crawler.spider is not None:
+            engine.unpause()
+            self.stopping = asyncio.ensure_future(engine.close_spider_async(reason="storage_down"))
 
     def _link_missing(self) -> None:
         """Articles an earlier run stored without signatures (killed between storing and

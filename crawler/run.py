@@ -30,6 +30,8 @@ from brwatch.storage.articles import load_seen
 from crawler.errors import STOPPED
 
 _PR_SET_PDEATHSIG = 1
+# Exit status when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped.
+EXIT_STORAGE_DOWN = 3
 
 
 def build_settings(overrides: Sequence[str] = ()) -> Settings:
@@ -115,6 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _stop_gracefully_on_signals(process)
     _stop_with_parent()
     process.start(install_signal_handlers=False)
+    from crawler import pipelines
+
+    if pipelines.storage_failed:
+        print("error: storage stayed down; the crawl stopped", file=sys.stderr)
+        return EXIT_STORAGE_DOWN
     return 0
 
 

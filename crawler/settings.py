@@ -52,6 +52,9 @@ BRWATCH_WORKERS = os.cpu_count() or 2
 BRWATCH_PAGE_TIMEOUT = 120.0
 BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
+# Seconds storing may fail (database down, disk full) with fetching paused before the crawl
+# stops with exit status 3.
+BRWATCH_STORE_OUTAGE = 120.0
 BRWATCH_PROGRESS_INTERVAL = 0.5
 # After Ctrl-C/SIGTERM, seconds to finish and store pages in flight before leaving regardless.
 BRWATCH_STOP_GRACE = 60.0

@@ -364,3 +364,129 @@ def test_a_crawl_killed_outright_stops_its_child_and_its_run_is_settled(
     assert result.returncode == 0, result
     (run,) = [json.loads(line) for line in result.stdout.splitlines()]
     assert run["status"] == "killed"
+
+
+class _Outage:
+    """Takes the test's PostgreSQL database away (no connections, existing ones ended) and
+    brings it back: an outage as a crawl sees one."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from tests.conftest import PG_ADMIN_URL
+
+        self.name = make_url(url).database
+        self.admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+    def begin(self) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false'))
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": self.name},
+            )
+
+    def end(self) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true'))
+        self.admin.dispose()
+
+
+@pytest.fixture
+def pg_only(request: pytest.FixtureRequest) -> Any:
+    """The session's PostgreSQL database, emptied after the test (as db_url does)."""
+    from sqlalchemy import create_engine, text
+
+    from brwatch.storage.models import Base
+    from tests.conftest import PG_ENABLED
+
+    if not PG_ENABLED:
+        pytest.skip("BRWATCH_TEST_PG=off: the outage needs the PostgreSQL server")
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+def _outage_crawl(tmp_path: Path, sources: Path, db_url: str, outage_limit: str) -> Any:
+    import os
+    import subprocess
+    import sys
+
+    from tests.test_crawl_e2e import FAST
+
+    argv = [sys.executable, "-m", "brwatch.cli", "--sources", str(sources), "crawl", *FAST,
+            "--set", "DOWNLOAD_TIMEOUT=40",
+            "--set", f"BRWATCH_STORE_OUTAGE={outage_limit}"]  # fmt: skip
+    return subprocess.Popen(
+        argv,
+        env={**os.environ, "BRWATCH_DB_URL": db_url},
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_database_outage_pauses_the_crawl_and_it_resumes(
+    tmp_path: Path, serve_site: Callable[..., Site], pg_only: str
+) -> None:
+    import time
+
+    site, released, answered = _stalling_site(serve_site, "127.0.0.23", total=16, free=3)
+    sources = write_sources(tmp_path, {"name": "outage", "feeds": [site.url("/feed.xml")]})
+    outage = _Outage(pg_only)
+    process = _outage_crawl(tmp_path, sources, pg_only, "300")
+    try:
+        assert _wait_for(lambda: len(stored(pg_only)) >= 3)
+        outage.begin()
+        released.set()  # pages arrive while nothing can be stored
+        time.sleep(4)
+    finally:
+        outage.end()
+        released.set()
+    _stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    # Nothing fetched during the outage was lost: every answered page is stored.
+    assert set(stored(pg_only)) == answered and len(answered) == 16
+    assert runs(pg_only)["outage"].status == "ok"
+
+
+def test_storage_that_stays_down_stops_the_crawl_cleanly_and_loses_nothing(
+    tmp_path: Path, serve_site: Callable[..., Site], pg_only: str, brwatch: Any
+) -> None:
+    import time
+
+    site, released, _answered = _stalling_site(serve_site, "127.0.0.24", total=16, free=3)
+    sources = write_sources(tmp_path, {"name": "down", "feeds": [site.url("/feed.xml")]})
+    outage = _Outage(pg_only)
+    process = _outage_crawl(tmp_path, sources, pg_only, "3")
+    try:
+        assert _wait_for(lambda: len(stored(pg_only)) >= 3)
+        outage.begin()
+        released.set()
+        _stdout, stderr = process.communicate(timeout=120)
+        time.sleep(0.5)
+    finally:
+        outage.end()
+        released.set()
+    assert process.returncode == 3, stderr[-3000:]
+    assert "storage stayed down" in stderr and "Traceback" not in stderr
+    first = set(stored(pg_only))
+    assert len(first) < 16
+    # What was not stored was not marked seen: the next run fetches and stores it.
+    crawl(brwatch, sources, pg_only)
+    assert set(stored(pg_only)) == {site.url(f"/a/{n}") for n in range(16)}
+    statuses = {r.source: r.status for r in [runs(pg_only)["down"]]}
+    assert statuses == {"down": "ok"}

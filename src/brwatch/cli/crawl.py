@@ -20,12 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from brwatch.cli._common import CommandError, console, console_err, database
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
 from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
+
+# The crawl child's exit status when storing failed for BRWATCH_STORE_OUTAGE seconds
+# (crawler.run); `brwatch crawl` exits with it too.
+EXIT_STORAGE_DOWN = 3
 
 LOG_TAIL_LINES = 40
 MMAP_THRESHOLD = 128 * 1024
@@ -230,11 +236,22 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     code = child.wait()
     crashed = code != 0 or not done
-    _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
+    try:
+        _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
+    except DBAPIError as exc:
+        # Storage is down (the crawl stopped for it, or it went just now): the runs stay
+        # "running" and the next crawl, `brwatch runs` or the scheduler settles them.
+        console_err.print(f"[red]cannot record the runs' end: {escape(str(exc.orig or exc))}[/]")
     console.print(_table(progress, elapsed, "crawl summary"))
     _report_failures(progress, interrupted, crashed, code, child.tail)
     if code == 2 and not done:
         raise CommandError("the crawl could not start: " + (child.tail[-1] if child.tail else ""))
+    if code == EXIT_STORAGE_DOWN:
+        raise CommandError(
+            "storage stayed down (the database or its disk), so the crawl stopped; what was "
+            "not stored is fetched again by the next run",
+            exit_code=EXIT_STORAGE_DOWN,
+        )
     return 130 if interrupted else 0
 
 
