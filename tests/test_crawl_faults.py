@@ -490,3 +490,30 @@ def test_storage_that_stays_down_stops_the_crawl_cleanly_and_loses_nothing(
     assert set(stored(pg_only)) == {site.url(f"/a/{n}") for n in range(16)}
     statuses = {r.source: r.status for r in [runs(pg_only)["down"]]}
     assert statuses == {"down": "ok"}
+
+
+def test_every_article_response_is_accounted_for(
+    tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any, db_url: str
+) -> None:
+    pdf = Page(b"%PDF-1.4 ...", headers={"Content-Type": "application/pdf"})
+    pages = {f"/a/{n}": Page(article(f"Article {n}"), etag=f'"v{n}"') for n in range(6)}
+    site = serve_site("127.0.0.25", {**pages, "/report.pdf": pdf})
+    items = [*pages, "/report.pdf"]
+    site.pages["/feed.xml"] = Page(
+        "<rss><channel>"
+        + "".join(f"<item><link>{site.url(p)}</link></item>" for p in items)
+        + "</channel></rss>",
+        headers=XML,
+    )
+    sources = write_sources(tmp_path, {"name": "count", "feeds": [site.url("/feed.xml")]})
+    for _ in range(2):  # the second run re-fetches conditionally: 304s
+        crawl(brwatch, sources, db_url)
+        result = brwatch("runs", "--json", "--source", "count", "--limit", "1", db=db_url)
+        (run,) = [json.loads(line) for line in result.stdout.splitlines()]
+        stats = runs(db_url)["count"].stats
+        accounted = sum(
+            stats.get(kind, 0)
+            for kind in ("new", "changed", "unchanged", "not_modified", "skipped_type")
+        ) + sum((run["errors"] or {}).get(kind, 0) for kind in ("parse", "store"))
+        assert stats["articles"] == accounted, (stats, run["errors"])
+    assert stats["not_modified"] == 6 and stats["skipped_type"] == 1

@@ -228,6 +228,10 @@ class NewsSpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         source = self._received(response)
+        # Every article response ends as exactly one of: new, changed, unchanged (stored),
+        # not_modified, skipped_type, or an error counted by the pipeline (errors/parse,
+        # errors/store); "articles" is their sum (tests/test_crawl_faults.py).
+        self.count(source.name, "articles")
         now = datetime.now(UTC)
         key = response.meta["key"]
         if response.status == 304:
