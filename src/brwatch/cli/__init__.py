@@ -47,7 +47,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="brwatch",
         description="Watch Belt and Road news; decide, before reuse, whether it may be reprinted.",
     )
-    parser.add_argument("--version", action="version", version=f"brwatch {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="the version and backends")
     parser.add_argument(
         "--db",
         metavar="URL",
@@ -67,6 +67,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     for name in [invoked] if invoked in verbs else verbs:
         importlib.import_module(f"{__name__}.{name}").register(commands)
     return parser
+
+
+class _Version(argparse.Action):
+    """--version: brwatch's version and the backends this process chose (settings)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from brwatch.rights.hints import SCANNER_NAME
+        from brwatch.rights.reader import configured_reader
+
+        print(
+            f"brwatch {__version__} (rights page reader: {configured_reader()}; "
+            f"markup hints: {SCANNER_NAME})"
+        )
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
