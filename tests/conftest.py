@@ -116,3 +116,30 @@ def brwatch(tmp_path: Path):  # type: ignore[no-untyped-def]
         return CliResult(completed)
 
     return run
+
+
+# The fast lane (`pytest -m "not slow"`) leaves out what spawns processes (the real CLI, crawls,
+# daemons), drives a browser, builds packages or reads every corpus page. Tests using the
+# `brwatch` fixture spawn the CLI; the modules below do the rest throughout.
+_SLOW_FIXTURES = frozenset({"brwatch"})
+_SLOW_MODULES = frozenset(
+    {
+        "test_crawl_e2e",
+        "test_crawl_faults",
+        "test_crawl_pipeline_pool",
+        "test_demo_cli",
+        "test_packaging",
+        "test_schedule_daemon",
+        "test_web_serve",
+        "test_browser_review",
+        "test_provenance_corpus",
+        "test_extract_quality",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
+        if module in _SLOW_MODULES or _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

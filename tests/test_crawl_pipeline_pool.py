@@ -49,9 +49,11 @@ def pipeline(monkeypatch: pytest.MonkeyPatch, timeout: float) -> pipelines.Brwat
             get=lambda name: None,
             getdict=lambda name: {},
             getint=lambda name: {"BRWATCH_WORKERS": 2, "BRWATCH_STORE_BATCH": 50}[name],
-            getfloat=lambda name: {"BRWATCH_STORE_INTERVAL": 1.0, "BRWATCH_PAGE_TIMEOUT": timeout}[
-                name
-            ],
+            getfloat=lambda name: {
+                "BRWATCH_STORE_INTERVAL": 1.0,
+                "BRWATCH_PAGE_TIMEOUT": timeout,
+                "BRWATCH_STORE_OUTAGE": 60.0,
+            }[name],
         ),
         stats=stats,
     )
