@@ -31,7 +31,7 @@ from apscheduler.util import astimezone
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from brwatch.schedule import jobs
+from brwatch.schedule import heartbeats, jobs
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import clear_flags
 from brwatch.schedule.records import close_vanished_runs
@@ -305,8 +305,15 @@ class SchedulerDaemon:
             self.sources_path,
             *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
         )
+        last_beat = -heartbeats.BEAT_EVERY
         while not self._stop_signals:
-            self._wake.wait(self.settings.reload_interval)
+            try:
+                if time.monotonic() - last_beat >= heartbeats.BEAT_EVERY:
+                    heartbeats.beat(self.db, self.owner, "scheduler")
+                    last_beat = time.monotonic()
+            except Exception:  # a lost database shows as a missed beat, never a dead daemon
+                log.warning("scheduler heartbeat not recorded", exc_info=True)
+            self._wake.wait(min(self.settings.reload_interval, heartbeats.BEAT_EVERY))
             self._wake.clear()
             if self._stop_signals:
                 break
@@ -333,6 +340,8 @@ class SchedulerDaemon:
             pass
         self.scheduler.shutdown(wait=True)
         jobs.install(None)
+        with contextlib.suppress(Exception):  # stale, it would only read as a dead scheduler
+            heartbeats.forget(self.db, self.owner)
         log.info("scheduler %s stopped", self.owner)
         return 0
 
