@@ -47,7 +47,7 @@ def run_init(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     console.print(f"signing key: {path} (keep it private)")
     console.print(f"public key:  {public_path(path)} (give it to whoever verifies packages)")
-    console.print(f"fingerprint: {fingerprint(key.public)}")
+    console.print(f"fingerprint: {fingerprint(key.public)}", soft_wrap=True)
     return 0
 
 
@@ -64,7 +64,7 @@ def run_show(args: argparse.Namespace) -> int:
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     console.print(pem.decode("ascii").strip())
-    console.print(f"fingerprint: {fingerprint(public)}")
+    console.print(f"fingerprint: {fingerprint(public)}", soft_wrap=True)
     return 0
 
 
@@ -78,7 +78,8 @@ def run_verify(args: argparse.Namespace) -> int:
     result = verify_package(Path(args.package), trusted)
     if result.ok:
         console.print(
-            f"{args.package}: verified — {result.files} files intact, signed by {result.signed_by}"
+            f"{args.package}: verified — {result.files} files intact, signed by {result.signed_by}",
+            soft_wrap=True,
         )
         return 0
     for problem in result.problems:

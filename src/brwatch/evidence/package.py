@@ -16,7 +16,9 @@ Inside (WACZ 1.1.1, which `wacz validate` accepts):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import tempfile
 import zipfile
@@ -34,7 +36,6 @@ from brwatch.evidence import record
 from brwatch.evidence.atomic import atomic_output
 from brwatch.evidence.keys import SigningKey, fingerprint
 from brwatch.evidence.warc import (
-    SOFTWARE,
     EvidenceError,
     SnapshotWarcWriter,
     snapshot_query,
@@ -47,7 +48,6 @@ from brwatch.storage.models import Article, Snapshot
 
 WARC_NAME = "archive/captures.warc.gz"
 MANIFEST_NAME = "evidence/manifest-sha256.txt"
-SIGNATURE_VERSION = "0.1.0"
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,9 @@ def _write_wacz(
                 signing_token=None,
                 split_seeds=False,
             )
-            indexer.process_all()
+            # py-wacz prints its progress; a library call must not write to our stdout.
+            with contextlib.redirect_stdout(io.StringIO()):
+                indexer.process_all()
         wacz.writestr(_deflated("indexes/index.idx"), index_buffer.getvalue())
         wacz.write(warc_path, WARC_NAME)
         wacz.writestr(_deflated("pages/pages.jsonl"), pages)
@@ -176,11 +178,10 @@ def _write_wacz(
         wacz.writestr(_deflated("datapackage.json"), datapackage)
         digest = json.loads(indexer.generate_datapackage_digest(datapackage))
         created = json.loads(datapackage)["created"]
+        # Every field is checked on verification (verify.py), so no byte of it goes unchecked.
         digest["signedData"] = {
-            "version": SIGNATURE_VERSION,
             "hash": digest["hash"],
             "created": created,
-            "software": SOFTWARE,
             "signature": key.sign(digest["hash"]),
             "publicKey": key.public_key_b64(),
         }

@@ -24,6 +24,8 @@ from brwatch.evidence.keys import fingerprint, public_der, verify_signature
 from brwatch.evidence.package import MANIFEST_NAME
 
 SPECIAL = ("datapackage.json", "datapackage-digest.json")
+DIGEST_FIELDS = {"path", "hash", "signedData"}
+SIGNED_FIELDS = {"hash", "created", "signature", "publicKey"}
 
 
 @dataclass
@@ -79,13 +81,19 @@ def _check(
             result.problems.append(f"{name} does not match its SHA-256 in datapackage.json")
     for name in listed.keys() - set(archive.namelist()):
         result.problems.append(f"{name} is listed in datapackage.json but missing")
-    digest = json.loads(archive.read("datapackage-digest.json"))
+    digest_bytes = archive.read("datapackage-digest.json")
+    digest = json.loads(digest_bytes)
     package_hash = "sha256:" + hashlib.sha256(package_bytes).hexdigest()
-    if digest.get("hash") != package_hash:
+    if digest.get("hash") != package_hash or digest.get("path") != "datapackage.json":
         result.problems.append("datapackage.json does not match datapackage-digest.json")
     signed = digest.get("signedData") or {}
-    if not signed:
-        result.problems.append("the package is not signed")
+    # Only the fields brwatch writes, written as brwatch writes them: no byte goes unchecked.
+    if set(digest) != DIGEST_FIELDS or set(signed) != SIGNED_FIELDS:
+        result.problems.append("datapackage-digest.json is not a signed brwatch digest")
+    elif json.dumps(digest, indent=2).encode() != digest_bytes:
+        result.problems.append("datapackage-digest.json was rewritten")
+    elif signed.get("created") != package.get("created"):
+        result.problems.append("the signature's date is not the package's")
     else:
         _check_signature(signed, package_hash, trusted, result)
     _check_manifest(archive, result)
@@ -99,7 +107,10 @@ def _check_signature(
 ) -> None:
     if signed.get("hash") != package_hash:
         result.problems.append("the signature is for another datapackage.json")
-    embedded = base64.b64decode(str(signed.get("publicKey", "")))
+    try:
+        embedded = base64.b64decode(str(signed.get("publicKey", "")), validate=True)
+    except ValueError:
+        embedded = b""
     if embedded != public_der(trusted):
         result.problems.append(
             f"signed by another key, not the trusted one ({fingerprint(trusted)})"

@@ -1,11 +1,12 @@
 """Routes grouped by page; each module serves one page and its JSON twin."""
 
-from brwatch.web.routes import auth, grants, items, queue, reports, reuse, users
+from brwatch.web.routes import auth, evidence, grants, items, queue, reports, reuse, users
 
 ROUTERS = [
     auth.router,
     queue.router,
     items.router,
+    evidence.router,
     grants.router,
     reuse.router,
     reports.router,
