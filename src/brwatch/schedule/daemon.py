@@ -42,7 +42,7 @@ from brwatch.storage import Database
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
-MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck")
+MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck", "notifications")
 # Seconds APScheduler waits before asking an unreachable job store again.
 JOBSTORE_RETRY_SECONDS = 5
 
