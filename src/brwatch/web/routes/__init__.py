@@ -1,6 +1,16 @@
 """Routes grouped by page; each module serves one page and its JSON twin."""
 
-from brwatch.web.routes import auth, evidence, grants, items, queue, reports, reuse, users
+from brwatch.web.routes import (
+    auth,
+    evidence,
+    grants,
+    items,
+    notifications,
+    queue,
+    reports,
+    reuse,
+    users,
+)
 
 ROUTERS = [
     auth.router,
@@ -11,4 +21,5 @@ ROUTERS = [
     reuse.router,
     reports.router,
     users.router,
+    notifications.router,
 ]
