@@ -138,15 +138,12 @@ def _fill_one(
         wanted[SOURCE_FLAG] = source_flags(session, subscription.since)
     if subscription.expiring_grants:
         wanted[EXPIRING_GRANT] = expiring_grants(session, now, subscription.grant_days)
-    known = set(
-        session.execute(
-            select(
-                NotificationDelivery.channel,
-                NotificationDelivery.kind,
-                NotificationDelivery.item_key,
-            ).where(NotificationDelivery.user_id == subscription.user_id)
-        ).tuples()
+    known_rows = session.execute(
+        select(
+            NotificationDelivery.channel, NotificationDelivery.kind, NotificationDelivery.item_key
+        ).where(NotificationDelivery.user_id == subscription.user_id)
     )
+    known = {tuple(row) for row in known_rows}
     added = 0
     for kind, found in wanted.items():
         for key, detail in found.items():

@@ -84,16 +84,15 @@ class Sender:
 
     def _due_digests(self, now: datetime) -> list[tuple[int, str]]:
         with self.db.session() as session:
-            return list(
-                session.execute(
-                    select(NotificationDelivery.user_id, NotificationDelivery.channel)
-                    .where(
-                        NotificationDelivery.status == "pending",
-                        NotificationDelivery.next_attempt_at <= now,
-                    )
-                    .distinct()
-                ).tuples()
+            rows = session.execute(
+                select(NotificationDelivery.user_id, NotificationDelivery.channel)
+                .where(
+                    NotificationDelivery.status == "pending",
+                    NotificationDelivery.next_attempt_at <= now,
+                )
+                .distinct()
             )
+            return [(user_id, channel) for user_id, channel in rows]
 
     def _claim(self, user_id: int, channel: str, now: datetime) -> list[NotificationDelivery]:
         due = and_(
