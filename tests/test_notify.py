@@ -34,6 +34,8 @@ from brwatch.storage.models import (
 )
 from brwatch.web import WebSettings, create_app
 from tests.conftest import ROOT
+from tests.sites import Page
+from tests.test_schedule_daemon import LISTING, Harness, _harness, wait_until
 from tests.web_data import add_article, add_users, login, make_client
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -412,3 +414,47 @@ def test_every_notification_message_is_translated() -> None:
         catalog = read_po(handle, locale="zh_CN")
     missing = [m for m in messages if not (catalog.get(m) and catalog.get(m).string)]
     assert not missing, f"notify.po lacks {missing}"
+
+
+# -- the scheduler's job --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def scheduler_harness(tmp_path: Path) -> Iterator[Harness]:
+    """`brwatch schedule` as a real process with a stand-in crawl (tests/test_schedule_daemon)."""
+    yield from _harness(tmp_path, f"sqlite:///{tmp_path / 'brwatch.db'}")
+
+
+@pytest.mark.slow
+def test_a_hanging_webhook_holds_up_no_crawl(scheduler_harness: Harness, serve_site) -> None:  # type: ignore[no-untyped-def]
+    """The notification job runs while a webhook hangs; crawls keep their schedule, the
+    scheduler beats its heartbeat, and the digest goes out once the webhook answers."""
+    from brwatch.schedule.heartbeats import heartbeats
+
+    harness = scheduler_harness
+    db = harness.db
+    add_users(db)
+    site = serve_site("127.0.0.2", {"/": Page(LISTING)})
+    hook = Webhook(delay=8)
+    with webhook_server(hook):
+        subscribe(db, "edith", webhook_url=hook.url)
+        flagged(db, 1)
+        harness.write_sources({"alpha": "every 2s"})
+        harness.control({"alpha": {"url": site.url("/")}})
+        scheduler = harness.start(
+            notifications_every="every 1s",
+            maintenance_time_limit="60",
+        )
+        assert wait_until(lambda: len(hook.posts) >= 1, 30), scheduler.output()
+        # While the webhook holds its first request, crawls go on.
+        posted_at = len(harness.runs("alpha", "ok"))
+        harness.wait_for_runs(posted_at + 2, source="alpha", status="ok", timeout=30)
+        assert [beat.role for beat in heartbeats(db)] == ["scheduler"]
+        hook.delay = 0
+        assert wait_until(lambda: any(d.status == "sent" for d in deliveries(db)), 60), (
+            scheduler.output()
+        )
+        assert scheduler.stop() == 0, scheduler.output()
+    assert heartbeats(db) == []  # a clean stop removes its heartbeat
+    sent = [d for d in deliveries(db) if d.status == "sent"]
+    assert len(sent) == 1
