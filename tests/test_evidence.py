@@ -151,6 +151,32 @@ def test_warc_export_keeps_every_capture_as_fetched(db: Database, brwatch, tmp_p
     assert meta["hints"]["feed_rights"] == "© Wire"
 
 
+def test_pages_stored_by_the_pipeline_export_byte_for_byte(db: Database, tmp_path: Path) -> None:
+    """From fetch to WARC: a GBK page with odd bytes comes out exactly as fetched, and the
+    payload digest is the one the pipeline recorded when it fetched the page."""
+    from brwatch.document import FetchedPage
+    from brwatch.pipeline import process_page, store_processed
+
+    html = "<html><head><title>一带一路港口</title></head><body><p>未经授权，禁止转载。</p>"
+    raw = html.encode("gbk") + b"\r\n<!-- \x00\xfe\xff -->"
+    fetched = FetchedPage(
+        url="https://wire.example/gbk.html",
+        body=raw,
+        headers={"content-type": "text/html; charset=gbk", "etag": '"g1"'},
+        fetched_at=FETCHED,
+        source="wire",
+    )
+    processed = process_page(fetched)
+    assert store_processed(db, processed) == "new"
+    out = tmp_path / "gbk.warc.gz"
+    assert export_warc(db, out).snapshots == 1
+    (response,) = [r for r in records(out) if r[0] == "response"]
+    _, headers, http, payload = response
+    assert payload == raw
+    assert hex_of_label(headers.get_header("WARC-Payload-Digest")) == processed.sha256
+    assert http.get_header("content-type") == "text/html; charset=gbk"
+
+
 def test_warc_export_chooses_sources_and_fetch_period(sqlite_db: Database, tmp_path: Path) -> None:
     add_captured_article(sqlite_db, 1)
     add_captured_article(sqlite_db, 2, source="other")
