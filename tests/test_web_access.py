@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from brwatch.evidence import init_key
 from brwatch.storage import Database
 from brwatch.storage.models import Article
 from brwatch.web import WebSettings, create_app
@@ -62,6 +63,9 @@ CASES = [
     Case("POST", "/logout", SIGNED_IN),
     Case("GET", "/", SIGNED_IN),
     Case("POST", "/account/language", SIGNED_IN, data={"locale": "en"}),
+    Case("GET", "/account/notifications", SIGNED_IN),
+    Case("POST", "/account/notifications", SIGNED_IN,
+         data={"enabled": "true", "email": "someone@news.example", "flagged_items": "true"}),
     Case("GET", "/api/me", SIGNED_IN),
     Case("GET", "/api/openapi.json", SIGNED_IN),
     Case("GET", "/queue", SIGNED_IN),
@@ -71,6 +75,7 @@ CASES = [
     Case("POST", "/items/{article_id}/decide", DECIDERS, path="/items/{prohibited}/decide",
          data={"state": "do_not_reuse"}),
     Case("GET", "/api/items/{article_id}", SIGNED_IN, path="/api/items/{prohibited}"),
+    Case("GET", "/items/{article_id}/evidence", LEGAL, path="/items/{prohibited}/evidence"),
     Case("POST", "/api/items/{article_id}/decision", DECIDERS,
          path="/api/items/{conflict}/decision", json={"state": "permission_requested"}),
     Case("GET", "/grants", DECIDERS),
@@ -105,9 +110,12 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('access') / 'brwatch.db'}")
+    folder = tmp_path_factory.mktemp("access")
+    db = Database(f"sqlite:///{folder / 'brwatch.db'}")
     ids = populate(db)
-    yield create_app(db, WebSettings(secret_key="access-table")), db, ids
+    init_key(folder / "signing-key.pem")
+    settings = WebSettings(secret_key="access-table", signing_key=str(folder / "signing-key.pem"))
+    yield create_app(db, settings), db, ids
     db.dispose()
 
 

@@ -13,6 +13,7 @@ class Capability(StrEnum):
     REUSE_CHECK = "reuse_check"
     REPORTS = "reports"
     MANAGE_USERS = "manage_users"
+    EVIDENCE = "evidence"  # download an item's signed evidence package
 
 
 ROLES = ("editor", "legal", "admin")
@@ -31,6 +32,7 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.MANAGE_GRANTS,
             Capability.REUSE_CHECK,
             Capability.REPORTS,
+            Capability.EVIDENCE,
         }
     ),
     "admin": frozenset({Capability.REVIEW, Capability.MANAGE_USERS}),

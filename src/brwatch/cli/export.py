@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from brwatch.attribution import PublisherRegistry, load_publishers
-from brwatch.cli._common import database, print_json_line
+from brwatch.cli._common import CommandError, database, print_json_line
 from brwatch.provenance.rights import effective_rights_in
 from brwatch.storage.models import Article
 
@@ -42,6 +42,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="NAME",
         help="only this source (repeatable)",
     )
+    parser.add_argument(
+        "--warc",
+        metavar="FILE",
+        help="instead: every stored snapshot as WARC records in FILE (.warc.gz); see "
+        "docs/evidence.md",
+    )
+    parser.add_argument("--since", metavar="DATE", help="with --warc: fetched on or after")
+    parser.add_argument("--until", metavar="DATE", help="with --warc: fetched on or before")
     parser.set_defaults(handler=run)
 
 
@@ -100,6 +108,12 @@ def article_record(
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.warc:
+        from brwatch.cli._evidence import export_warc_file
+
+        return export_warc_file(args)
+    if args.since or args.until:
+        raise CommandError("--since and --until go with --warc")
     db = database(args)
     original = aliased(Article)
     query = (

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     settings = WebSettings.from_environment()
     if args.secure_cookies:
         settings = dataclasses.replace(settings, secure_cookies=True)
-    app = create_app(db, settings)
+    app = create_app(db, settings, sources_path=args.sources)
     console.print(
         f"brwatch review app on http://{args.host}:{args.port}/ (database {db.display_url})"
     )

@@ -3,6 +3,7 @@ newest snapshot hash and decision trail, loaded in chunks for just the items wan
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from typing import Any
 
@@ -134,6 +135,11 @@ def _item(
         "snapshot_sha256": snapshot_sha or row.content_sha256,
         "decisions": trail,
         "exceptions": exception_kinds,
+        # The signed evidence package: the web app's download, or the command that makes it.
+        "evidence": {
+            "href": f"/items/{row.id}/evidence",
+            "command": f"brwatch evidence {shlex.quote(row.canonical_url)} -o item-{row.id}.wacz",
+        },
     }
 
 

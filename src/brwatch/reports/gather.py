@@ -19,12 +19,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from brwatch.reports import details, exposure, summary
+from brwatch.reports import details, exposure, freshness, summary
 from brwatch.reports.model import Report, ReportError
 from brwatch.reports.period import Moment, Period
 from brwatch.reports.scope import Scope, utc
 from brwatch.storage import Database
-from brwatch.storage.models import Article
+from brwatch.storage.models import Article, CrawlRun
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ def build_report(
             items=items,
             items_total=items_total,
             notes=notes,
+            freshness=freshness.source_freshness(session, scope, as_of),
         )
     return report
 
@@ -97,12 +98,16 @@ def _check_sources(
                 session.scalars(
                     select(Article.source).where(Article.source.in_(missing)).distinct()
                 )
+            ) | set(
+                session.scalars(
+                    select(CrawlRun.source).where(CrawlRun.source.in_(missing)).distinct()
+                )
             )
         unknown = [name for name in missing if name not in stored]
         if unknown:
             raise ReportError(
                 f"unknown source {', '.join(unknown)}: not in the sources file and no article "
-                "in the database comes from it"
+                "or crawl run in the database comes from it"
             )
     return wanted, notes
 

@@ -55,6 +55,8 @@ class Report:
     # All items in the period; ``items`` may hold fewer when built with an item_limit.
     items_total: int = 0
     notes: list[str] = field(default_factory=list)
+    # Each source's crawl freshness over the period (reports/freshness.py).
+    freshness: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
@@ -72,6 +74,7 @@ class Report:
             "filters": self.filters,
             "totals": self.totals,
             "by_source": self.by_source,
+            "freshness": self.freshness,
             "trend": self.trend,
             "decisions": self.decisions,
             "reuse_gate": self.reuse_gate,

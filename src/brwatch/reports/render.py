@@ -43,6 +43,7 @@ CSV_COLUMNS = (
     "decisions",
     "exceptions",
     "ruleset",
+    "evidence_package",
 )
 # Spreadsheets run cells starting with these as formulas; titles come from untrusted pages.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +81,7 @@ def _csv_row(item: dict[str, Any]) -> dict[str, Any]:
         for d in item["decisions"]
     )
     row["exceptions"] = "; ".join(item["exceptions"])
+    row["evidence_package"] = item["evidence"]["href"]
     return {column: _cell(value) for column, value in row.items()}
 
 

@@ -31,7 +31,7 @@ from apscheduler.util import astimezone
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
-from brwatch.schedule import jobs
+from brwatch.schedule import heartbeats, jobs
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import clear_flags
 from brwatch.schedule.records import close_vanished_runs
@@ -43,7 +43,7 @@ from brwatch.storage.articles import settle_orphaned_runs
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
-MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck")
+MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck", "notifications")
 # Seconds APScheduler waits before asking an unreachable job store again.
 JOBSTORE_RETRY_SECONDS = 5
 
@@ -306,8 +306,15 @@ class SchedulerDaemon:
             self.sources_path,
             *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
         )
+        last_beat = -heartbeats.BEAT_EVERY
         while not self._stop_signals:
-            self._wake.wait(self.settings.reload_interval)
+            try:
+                if time.monotonic() - last_beat >= heartbeats.BEAT_EVERY:
+                    heartbeats.beat(self.db, self.owner, "scheduler")
+                    last_beat = time.monotonic()
+            except Exception:  # a lost database shows as a missed beat, never a dead daemon
+                log.warning("scheduler heartbeat not recorded", exc_info=True)
+            self._wake.wait(min(self.settings.reload_interval, heartbeats.BEAT_EVERY))
             self._wake.clear()
             if self._stop_signals:
                 break
@@ -336,6 +343,8 @@ class SchedulerDaemon:
             pass
         self.scheduler.shutdown(wait=True)
         jobs.install(None)
+        with contextlib.suppress(Exception):  # stale, it would only read as a dead scheduler
+            heartbeats.forget(self.db, self.owner)
         log.info("scheduler %s stopped", self.owner)
         return 0
 

@@ -69,6 +69,14 @@ class SchedulerSettings:
     rights_recheck_command: str = _setting(
         "{python} -P -m brwatch.cli recheck", "command of the rights re-evaluation job"
     )
+    # In a child process of its own: a mail or webhook server that is down or slow holds up
+    # nothing but the notifications (docs/notifications.md).
+    notifications_every: str = _setting(
+        "every 10m", "how often notifications are queued and the due digests sent"
+    )
+    notifications_command: str = _setting(
+        "{python} -m brwatch.cli notify send", "command of the notification job"
+    )
     maintenance_time_limit: float = _setting(3600.0, "seconds a recheck job may run")
     # Monitoring thresholds (see brwatch.schedule.monitor).
     flag_empty_runs: int = _setting(3, "flag a source whose last N finished runs yielded no items")

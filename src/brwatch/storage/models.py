@@ -330,3 +330,62 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class ProcessHeartbeat(Base):
+    """A long-running brwatch process (scheduler, worker) saying it is alive, for /metrics and
+    status: each beats its row every few seconds; a row that stops moving is a dead process."""
+
+    __tablename__ = "process_heartbeats"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    role: Mapped[str] = mapped_column(String(32), index=True)  # scheduler | worker
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class NotificationSubscription(Base):
+    """What one user asked to be told, and where (opt-in: no row, no notifications)."""
+
+    __tablename__ = "notification_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))
+    flagged_items: Mapped[bool] = mapped_column(Boolean, default=True)
+    source_flags: Mapped[bool] = mapped_column(Boolean, default=False)
+    expiring_grants: Mapped[bool] = mapped_column(Boolean, default=False)
+    grant_days: Mapped[int] = mapped_column(Integer, default=14)
+    # Items flagged before the user subscribed are not sent: the digest starts here.
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """One item to tell one user on one channel: the outbox. The unique key is what makes a
+    notification go out at most once; a failed send stays pending with its next attempt time."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("user_id", "channel", "kind", "item_key"),
+        Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))  # email | webhook
+    kind: Mapped[str] = mapped_column(String(32))  # flagged_item | source_flag | expiring_grant
+    item_key: Mapped[str] = mapped_column(String(300))
+    # What the digest says of the item, as it was when the item was queued.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|…
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from brwatch import __version__
+from brwatch.metrics import build_registry, metrics_endpoint, metrics_token
 from brwatch.storage import Database
 from brwatch.web.errors import install_error_handlers
 from brwatch.web.routes import ROUTERS
@@ -76,7 +77,11 @@ class SecureCookiesOverHttps:
         await self.app(scope, receive, send_secure)
 
 
-def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
+def create_app(
+    db: Database, settings: WebSettings | None = None, *, sources_path: str | None = None
+) -> FastAPI:
+    """The app; ``sources_path`` (default: $BRWATCH_SOURCES or the bundled file) gives /metrics
+    the sources' schedule periods."""
     settings = settings or WebSettings.from_environment()
     app = FastAPI(
         title="brwatch review",
@@ -111,4 +116,7 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
         app.include_router(router)
+    # Its own access rule (bearer token or loopback, brwatch.metrics.endpoint), not a role.
+    metrics = metrics_endpoint(build_registry(db, sources_path), metrics_token())
+    app.add_route("/metrics", metrics, include_in_schema=False)
     return app

@@ -10,10 +10,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, text, true
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select, text, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
+from brwatch.storage.flagged import flagged_clause
 from brwatch.storage.models import TITLE_FTS_TABLE, Article
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
@@ -41,15 +42,6 @@ LIST_COLUMNS = (
     Article.review_state,
     Article.review_version,
 )
-
-
-def flagged_clause() -> ColumnElement[bool]:
-    return or_(
-        Article.rights_status.in_(FLAGGED_STATUSES),
-        Article.rights_conflict.is_(True),
-        Article.rights_unmatched.is_(True),
-        Article.attribution_link.in_(FLAGGED_LINKS),
-    )
 
 
 def _day_start(day: date) -> datetime:

@@ -30,6 +30,9 @@ class WebSettings:
     max_page_size: int = 200
     # Bulk decisions touch at most this many items at once.
     bulk_limit: int = 1000
+    # The key that signs evidence packages (None: $BRWATCH_SIGNING_KEY, else
+    # brwatch-signing-key.pem in the working directory; made by `brwatch keys init`).
+    signing_key: str | None = None
 
     @classmethod
     def from_environment(cls) -> WebSettings:

@@ -1,0 +1,20 @@
+"""Which articles are flagged for review: the one rule the queue, /metrics and notifications share.
+
+docs/ARCHITECTURE.md ("Flagged") is the prose for it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_
+
+from brwatch.storage.models import Article
+from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
+
+
+def flagged_clause() -> ColumnElement[bool]:
+    return or_(
+        Article.rights_status.in_(FLAGGED_STATUSES),
+        Article.rights_conflict.is_(True),
+        Article.rights_unmatched.is_(True),
+        Article.attribution_link.in_(FLAGGED_LINKS),
+    )
