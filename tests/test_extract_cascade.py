@@ -1,4 +1,4 @@
-"""brwatch.extract.cascade gives exactly bare_extraction's text, with less work.
+"""The vendored trafilatura cascade gives exactly bare_extraction's text, with less work.
 
 The shortcuts it takes (skipped prunes, an upper bound before html2txt, rebuilt instead of
 copied trees) are each checked on their own, then the whole against bare_extraction on the
@@ -7,6 +7,7 @@ shared corpora.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 
 import lxml.html
@@ -17,7 +18,8 @@ from trafilatura.baseline import html2txt
 from trafilatura.xpaths import RAW_TREE_PRUNE_XPATH, REMOVE_COMMENTS_AND_LISTS_XPATH
 
 from brwatch.document import FetchedPage, parse_document
-from brwatch.extract import cascade
+from brwatch.extract import body
+from brwatch.extract._vendor import trafilatura_cascade as cascade
 from brwatch.extract.body import BodySettings, _options, extract_body
 from brwatch.extract.evaluation import article_benchmark, chinese_corpus
 from tests.conftest import CORPORA
@@ -57,7 +59,8 @@ def _bare_text(tree: lxml.html.HtmlElement, url: str, settings: BodySettings) ->
 
 def test_the_installed_trafilatura_is_the_one_the_cascade_follows() -> None:
     # Fails after a trafilatura upgrade: extraction then falls back to bare_extraction (correct
-    # but slower) until cascade.py is compared with the new trafilatura_sequence and updated.
+    # but slower) until _vendor/trafilatura_cascade.py is compared with the new
+    # trafilatura_sequence and updated.
     assert cascade.covers(fast=True, include_comments=False), cascade.FOLLOWED_VERSION
     assert not cascade.covers(fast=False, include_comments=False)
     assert not cascade.covers(fast=True, include_comments=True)
@@ -200,3 +203,27 @@ def test_the_page_text_length_on_the_corpora() -> None:
         if cascade.page_text_length(tree, attributes) != len(html2txt(tree)):
             wrong.append(url)
     assert wrong == []
+
+
+def test_without_the_vendored_cascade_the_public_api_gives_the_same_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A trafilatura release that renames the private functions the cascade calls must cost
+    # speed, never text: body falls back to the public bare_extraction.
+    trees = _corpus_trees()[::20]
+    vendored = [extract_body(tree, url) for url, tree in trees]
+    monkeypatch.setattr(body, "cascade", None)
+    public = [extract_body(tree, url) for url, tree in trees]
+    assert public == vendored
+    assert sum(bool(text) for text in public) >= len(trees) - 1
+
+
+def test_a_trafilatura_lacking_the_private_names_is_used_through_its_public_api(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import trafilatura.settings
+
+    monkeypatch.delattr(trafilatura.settings, "_COOKIE_CONSENT_RE")
+    monkeypatch.delitem(sys.modules, "brwatch.extract._vendor.trafilatura_cascade")
+    monkeypatch.delattr(sys.modules["brwatch.extract._vendor"], "trafilatura_cascade")
+    assert body._vendored_cascade() is None

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import logging
 import re
+from copy import copy
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 from lxml import etree
 from trafilatura import bare_extraction
 from trafilatura.settings import Extractor
 
-from brwatch.extract import cascade
+
+def _vendored_cascade() -> ModuleType | None:
+    """The vendored cascade, or None when this trafilatura lacks the private names it uses
+    (then the public bare_extraction runs: the same text, slower)."""
+    try:
+        from brwatch.extract._vendor import trafilatura_cascade
+    except (ImportError, AttributeError, IndexError, KeyError, TypeError) as exc:
+        logging.getLogger(__name__).info("extraction through trafilatura's public API: %s", exc)
+        return None
+    return trafilatura_cascade
+
+
+cascade = _vendored_cascade()
 
 # trafilatura logs a warning for every page it judges empty (listings, error pages); the
 # caller sees an empty text instead, so the warning is noise in a crawl log.
@@ -54,19 +68,14 @@ def extract_body(
 ) -> str:
     """The article's main text, paragraphs separated by newlines; '' when there is none."""
     try:
-        if cascade.covers(settings.fast, settings.include_comments):
+        if cascade is not None and cascade.covers(settings.fast, settings.include_comments):
             text = cascade.main_text(tree, url, _options(settings))
             return _without_layout_chrome(text or "")
-        result = bare_extraction(
-            tree,
-            url=url or None,
-            fast=settings.fast,
-            favor_precision=settings.favor_precision,
-            favor_recall=settings.favor_recall,
-            include_comments=settings.include_comments,
-            include_tables=settings.include_tables,
-            with_metadata=False,
-        )
+        # The public API, with the options built once (a copy per page carries the URL).
+        options = copy(_options(settings))
+        options.url = url or None
+        options.source = options.url
+        result = bare_extraction(tree, url=url or None, options=options)
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
         # Pathological markup; an empty body is the honest result, logged with the URL.
         logging.getLogger(__name__).warning("main text extraction failed for %s: %s", url, error)
@@ -76,12 +85,17 @@ def extract_body(
 
 @cache
 def _options(settings: BodySettings) -> Extractor:
-    # Built once: the constructor reads trafilatura's configuration on every call. Its date
-    # settings (today's date) only serve metadata extraction, which brwatch does not ask for.
-    return cascade.make_options(
-        favor_precision=settings.favor_precision,
-        favor_recall=settings.favor_recall,
-        include_tables=settings.include_tables,
+    """The Extractor bare_extraction would build for brwatch's call (the URL set per page).
+    Built once: the constructor reads trafilatura's configuration on every call. Its date
+    settings (today's date) only serve metadata extraction, which brwatch does not ask for."""
+    return Extractor(
+        output_format="python",
+        fast=settings.fast,
+        precision=settings.favor_precision,
+        recall=settings.favor_recall,
+        comments=settings.include_comments,
+        tables=settings.include_tables,
+        with_metadata=False,
     )
 
 

@@ -1,4 +1,9 @@
-"""trafilatura's extraction cascade for brwatch's settings: the same text, less work per page.
+"""VENDORED: trafilatura's extraction cascade for brwatch's settings — the same text, less work
+per page. Derived from trafilatura 2.3.1 (core.bare_extraction, trafilatura_sequence; Apache
+License 2.0, copyright Adrien Barbaresi and contributors: LICENSE.trafilatura beside this file).
+It calls trafilatura's private functions, so brwatch imports it guarded
+(brwatch.extract.body): if this trafilatura lacks them, or is another version, the public
+``trafilatura.bare_extraction`` runs instead and gives the same text, slower.
 
 `trafilatura.bare_extraction` spends most of its time on work whose outcome is known in advance
 for brwatch's options (`fast`, comments off). This module runs the same steps, with trafilatura's
@@ -113,18 +118,6 @@ def covers(fast: bool, include_comments: bool) -> bool:
     """Whether `main_text` follows trafilatura for these options (else use bare_extraction)."""
     covered = SAME_VERSION and HINTS_MATCH and CLEAN_SPLIT_MATCHES
     return covered and fast and not include_comments
-
-
-def make_options(*, favor_precision: bool, favor_recall: bool, include_tables: bool) -> Extractor:
-    """The Extractor that bare_extraction would build for brwatch's call (url set per page)."""
-    return Extractor(
-        output_format="python",
-        fast=True,
-        precision=favor_precision,
-        recall=favor_recall,
-        comments=False,
-        tables=include_tables,
-    )
 
 
 def main_text(tree: HtmlElement, url: str | None, template: Extractor) -> str | None:
