@@ -134,12 +134,22 @@ _SLOW_MODULES = frozenset(
         "test_browser_review",
         "test_provenance_corpus",
         "test_extract_quality",
+        "test_rights_accuracy",
+        "test_rights_paths",
     }
 )
+# Tests named for a whole corpus or for several processes read every page or spawn Pythons.
+_SLOW_NAME_PARTS = ("on_the_corpora", "every_corpus_page", "every_labelled_item", "processes")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         module = item.module.__name__.rsplit(".", 1)[-1] if item.module else ""
-        if module in _SLOW_MODULES or _SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        slow = (
+            module in _SLOW_MODULES
+            or item.get_closest_marker("browser") is not None
+            or any(part in item.name for part in _SLOW_NAME_PARTS)
+            or _SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        if slow:
             item.add_marker(pytest.mark.slow)
