@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from rich.markup import escape
 from rich.table import Table
 
 from brwatch.attribution import RegistryError, load_publishers
-from brwatch.cli._common import CommandError, console, database, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line, safe
 from brwatch.reuse import GrantError, add_grant, is_active, list_grants, revoke_grant
 from brwatch.reuse.grants import grant_dict, grant_json
 
@@ -65,7 +64,7 @@ def run_add(args: argparse.Namespace) -> int:
     else:
         known = load_publishers().get(grant.publisher)
         unlisted = "" if known else " (not in the publisher registry)"
-        console.print(f"recorded grant #{grant.id} from {escape(grant.publisher)}{unlisted}")
+        console.print(f"recorded grant #{grant.id} from {safe(grant.publisher)}{unlisted}")
     return 0
 
 
@@ -111,5 +110,5 @@ def run_revoke(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
-    console.print(f"revoked grant #{grant.id} from {escape(grant.publisher)}")
+    console.print(f"revoked grant #{grant.id} from {safe(grant.publisher)}")
     return 0

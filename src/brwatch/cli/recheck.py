@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
-from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
 from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
 
@@ -39,5 +37,5 @@ def run(args: argparse.Namespace) -> int:
             f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot"
         )
         for error in summary.errors:
-            console_err.print(f"[red]unreadable:[/] {escape(error)}")
+            console_err.print(f"[red]unreadable:[/] {safe(error)}")
     return 1 if summary.errors else 0

@@ -126,6 +126,11 @@ def _write(
             per_run[run_id] += 1
     for run_id, count in per_run.items():
         add_run_items(session, run_id, count)
+    # The reuse verdict is stored with the article (and its copies inherit it), so it is written
+    # in the same transaction as the verdict it derives from.
+    from brwatch.provenance.reuse import refresh_reuse  # numpy: only when storing
+
+    refresh_reuse(session, [article.id for article, _ in written])
     return outcomes
 
 

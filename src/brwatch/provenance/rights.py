@@ -77,7 +77,13 @@ def publisher_terms_verdict(
             }
         ],
     }
-    return verdict, {"publisher": publisher.id, "terms_url": publisher.terms.url}
+    where = {
+        "publisher": publisher.id,
+        "name": publisher.name,
+        "terms_url": publisher.terms.url,
+        "basis": publisher.terms.basis,
+    }
+    return verdict, where
 
 
 def reprint_chain(session: Session, article: Article) -> list[Article]:
@@ -104,7 +110,13 @@ def effective_rights_in(
         rights = combine_rights(
             rights,
             original.rights or {"status": original.rights_status or "unknown"},
-            {"article_id": original.id, "url": original.url, "via": "reprint_of"},
+            {
+                "article_id": original.id,
+                "url": original.url,
+                "source": original.source,
+                "title": original.title,
+                "via": "reprint_of",
+            },
         )
     terms = publisher_terms_verdict(article.origin or rights.get("origin"), registry)
     if terms is not None:

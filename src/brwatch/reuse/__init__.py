@@ -1,7 +1,7 @@
 """Permission grants and the reuse gate: may this draft be published?"""
 
 from brwatch.reuse.draft import Draft, DraftError, Link, parse_draft, read_draft
-from brwatch.reuse.gate import ArticleFacts, GateReason, GateResult, gate
+from brwatch.reuse.gate import ArticleFacts, GateReason, GateResult, GateText, gate
 from brwatch.reuse.grants import GrantError, add_grant, is_active, list_grants, revoke_grant
 from brwatch.reuse.service import ReuseError, check_reuse, fetched_facts
 
@@ -11,6 +11,7 @@ __all__ = [
     "DraftError",
     "GateReason",
     "GateResult",
+    "GateText",
     "GrantError",
     "Link",
     "ReuseError",

@@ -12,12 +12,8 @@ from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import FetchError, SafeFetcher
 from brwatch.provenance.links import find_article
-from brwatch.provenance.rights import (
-    combine_rights,
-    effective_rights_in,
-    publisher_terms_verdict,
-    reprint_chain,
-)
+from brwatch.provenance.reuse import refresh_stale
+from brwatch.provenance.rights import combine_rights, publisher_terms_verdict, reprint_chain
 from brwatch.reuse.draft import Draft
 from brwatch.reuse.gate import ArticleFacts, GateResult, article_urls, gate, grant_keys
 from brwatch.reuse.grants import grants_for
@@ -32,10 +28,12 @@ class ReuseError(RuntimeError):
 def _stored_facts(session: Session, article: Article, registry: PublisherRegistry) -> ArticleFacts:
     chain = reprint_chain(session, article)
     original_url = (chain[-1].canonical_url or chain[-1].url) if chain else None
+    # The stored reuse verdict (current: refresh_stale ran first), as every other surface shows.
+    rights = article.reuse_rights or {"status": article.reuse_status or "unknown", "evidence": []}
     return ArticleFacts(
         url=article.url,
         canonical_url=article.canonical_url,
-        rights=effective_rights_in(session, article, registry),
+        rights=rights,
         origin=article.origin,
         original_url=original_url,
         review_state=article.review_state,
@@ -97,6 +95,7 @@ def check_reuse(
     """Decide on ``draft`` as a reuse of the article at ``article_url`` and record the decision."""
     registry = registry or load_publishers()
     with db.session() as session:
+        refresh_stale(session, registry)
         article = find_article(session, article_url)
         facts = _stored_facts(session, article, registry) if article is not None else None
     if facts is None:

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from brwatch import __version__
 from brwatch.storage import Database
 from brwatch.web.errors import install_error_handlers
+from brwatch.web.limits import BodyLimit
 from brwatch.web.routes import ROUTERS
 from brwatch.web.security import LoginThrottle
 from brwatch.web.settings import WebSettings
@@ -98,6 +99,8 @@ def create_app(db: Database, settings: WebSettings | None = None) -> FastAPI:
         settings.login_window_seconds,
     )
     install_error_handlers(app)
+    # Innermost: it answers with the app's own error page, which needs the session and headers.
+    app.add_middleware(BodyLimit)
     app.middleware("http")(_security_headers)
     app.add_middleware(
         SessionMiddleware,

@@ -34,8 +34,10 @@ def _row_dict(row: Any) -> dict[str, Any]:
         "lang": row.lang,
         "published": row.published,
         "fetched_at": row.fetched_at,
-        "rights_status": row.rights_status,
-        "conflict": row.rights_conflict,
+        # The reuse verdict (what applies to reusing it); the page's own verdict beside it.
+        "rights_status": row.reuse_status,
+        "own_rights_status": row.rights_status,
+        "conflict": row.reuse_conflict,
         "unmatched": row.rights_unmatched,
         "attribution_link": row.attribution_link,
         "review": {"state": row.review_state, "version": row.review_version},
