@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
 
@@ -25,16 +26,19 @@ def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         summary = recheck_articles(db, everything=args.all, limit=args.limit)
+        # New own verdicts change the reuse verdicts stored with them and with their copies.
+        reuse_updated = refresh_stale(db)
     except RulesError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:
-        print_json_line(summary.to_dict())
+        print_json_line({**summary.to_dict(), "reuse_verdicts_updated": reuse_updated})
     else:
         console.print(
             f"ruleset {summary.ruleset}: {summary.checked} articles re-checked, "
-            f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot"
+            f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot; "
+            f"{reuse_updated} reuse verdicts brought up to date"
         )
         for error in summary.errors:
             console_err.print(f"[red]unreadable:[/] {safe(error)}")

@@ -7,12 +7,12 @@ page, the API, export, the reuse gate, reports and the demo all filter, count an
 answer. It goes out of date when an input changes:
 
 - the article's own verdict or origin (a re-crawl, ``brwatch recheck``) or its reprint link:
-  setting any of these through the ORM nulls ``reuse_basis`` (storage/models.py), and the
+  setting any of these through the ORM empties ``reuse_basis`` (storage/models.py), and the
   writers that know (storing a batch, linking reprints) recompute at once, copies included;
 - the publisher registry (names, domains or terms edited): ``reuse_basis`` holds the registry
   version each verdict was computed with.
 
-Readers call :func:`refresh_stale` first; it costs one indexed query when nothing is stale.
+Readers call :func:`refresh_stale` first; it costs two index lookups when nothing is stale.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
@@ -94,13 +94,13 @@ def refresh_reuse(
     return len(targets)
 
 
-def _stale(version: str) -> Any:
-    # "<" or ">" rather than "!=": both backends answer a range from the index.
-    return or_(
-        Article.reuse_basis.is_(None),
-        Article.reuse_basis < version,
-        Article.reuse_basis > version,
-    )
+def _any_stale(session: Session, version: str) -> bool:
+    """Whether any reuse verdict is out of date: the smallest and the largest reuse_basis are
+    read from the ends of its index (two lookups, whatever the table's size or statistics)."""
+    lowest = session.scalar(select(func.min(Article.reuse_basis)))
+    if lowest is None:  # no articles
+        return False
+    return lowest != version or session.scalar(select(func.max(Article.reuse_basis))) != version
 
 
 def refresh_stale(db: Database | Session, registry: PublisherRegistry | None = None) -> int:
@@ -124,11 +124,15 @@ def _refresh_stale_in(
     session: Session, registry: PublisherRegistry, version: str, limit: int | None = None
 ) -> int:
     total = 0
-    while True:
-        query = select(Article.id).where(_stale(version)).order_by(Article.id).limit(BATCH)
-        stale = list(session.scalars(query))
-        if not stale:
-            return total
-        total += refresh_reuse(session, stale, registry)
+    while _any_stale(session, version):
+        # "<" or ">" rather than "!=" (both backends read a range from the index), and no ORDER
+        # BY (SQLite would then walk the table by id instead).
+        query = (
+            select(Article.id)
+            .where(or_(Article.reuse_basis < version, Article.reuse_basis > version))
+            .limit(BATCH)
+        )
+        total += refresh_reuse(session, list(session.scalars(query)), registry)
         if limit is not None and total >= limit:
-            return total
+            break
+    return total

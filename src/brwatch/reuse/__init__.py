@@ -1,5 +1,12 @@
 """Permission grants and the reuse gate: may this draft be published?"""
 
+from brwatch.reuse.coverage import (
+    GrantProblem,
+    grant_problem,
+    grants_covering,
+    lapse,
+    stored_facts,
+)
 from brwatch.reuse.draft import Draft, DraftError, Link, parse_draft, read_draft
 from brwatch.reuse.gate import ArticleFacts, GateReason, GateResult, GateText, gate
 from brwatch.reuse.grants import GrantError, add_grant, is_active, list_grants, revoke_grant
@@ -13,15 +20,20 @@ __all__ = [
     "GateResult",
     "GateText",
     "GrantError",
+    "GrantProblem",
     "Link",
     "ReuseError",
     "add_grant",
     "check_reuse",
     "fetched_facts",
     "gate",
+    "grant_problem",
+    "grants_covering",
     "is_active",
+    "lapse",
     "list_grants",
     "parse_draft",
     "read_draft",
     "revoke_grant",
+    "stored_facts",
 ]

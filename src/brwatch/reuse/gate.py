@@ -127,8 +127,10 @@ def rights_holders(facts: ArticleFacts, registry: PublisherRegistry) -> list[Pub
 
 
 def grant_keys(facts: ArticleFacts, registry: PublisherRegistry) -> list[str]:
-    """Every value a grant's publisher field may hold for this article."""
-    names = [facts.origin, facts.rights.get("origin"), facts.rights.get("credit")]
+    """Every value a grant's publisher field may hold for this article: the rights holders'
+    registry ids, and the names it credits or is published under (its site's name too, as the
+    site's domain already makes the site a rights holder for publishers in the registry)."""
+    names = [facts.origin, facts.rights.get("origin"), facts.rights.get("credit"), facts.site_name]
     return [p.id for p in rights_holders(facts, registry)] + [n for n in names if n]
 
 

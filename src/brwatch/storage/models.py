@@ -123,13 +123,14 @@ class Article(Base):
     origin: Mapped[str | None] = mapped_column(String(300))
     # The reuse verdict: the page's own verdict combined with what it inherits from the article
     # it reprints and from its credited publisher's registered terms (brwatch.provenance.reuse).
-    # Every surface shows, filters and counts these. null until computed: a change to the inputs
-    # (own verdict, origin, reprint link) sets reuse_basis to null, and readers recompute.
+    # Every surface shows, filters and counts these. A change to the inputs (own verdict,
+    # origin, reprint link) empties reuse_basis, and readers recompute.
     reuse_rights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reuse_status: Mapped[str | None] = mapped_column(String(32), index=True)
     reuse_conflict: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # The publisher registry version the reuse verdict was computed with; null: recompute it.
-    reuse_basis: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The publisher registry version the reuse verdict was computed with; "": recompute it.
+    # Never null, so "is anything out of date?" is a min() and a max() over this index.
+    reuse_basis: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     # Attribution outcome: ok | missing | broken | wrong_target | not_required.
     attribution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attribution_link: Mapped[str | None] = mapped_column(String(16), index=True)
@@ -155,7 +156,7 @@ REUSE_INPUTS = ("rights", "rights_status", "rights_conflict", "origin", "reprint
 
 
 def _reuse_inputs_changed(target: Article, value: Any, old: Any, initiator: Any) -> None:
-    target.reuse_basis = None
+    target.reuse_basis = ""
 
 
 for _name in REUSE_INPUTS:

@@ -276,6 +276,18 @@ def matching_ids(session: Session, filters: QueueFilters, limit: int) -> list[in
     return list(session.scalars(query))
 
 
+def matching_versions(session: Session, filters: QueueFilters, limit: int) -> list[tuple[int, int]]:
+    """(id, review version) of every item matching the filters, in the queue's order."""
+    refresh_stale(session)
+    query = (
+        select(Article.id, Article.review_version)
+        .where(*filters.clauses(session))
+        .order_by(*_SORTS[filters.sort])
+        .limit(limit)
+    )
+    return [(ident, version) for ident, version in session.execute(query)]
+
+
 def neighbours(
     session: Session, filters: QueueFilters, article_id: int
 ) -> tuple[int | None, int | None]:

@@ -51,8 +51,11 @@ def upgrade() -> None:
         "articles",
         sa.Column("reuse_conflict", sa.Boolean(), server_default=sa.false(), nullable=False),
     )
-    op.add_column("articles", sa.Column("reuse_basis", sa.String(length=64), nullable=True))
-    # Until recomputed (reuse_basis null: the first reader does it), the page's own verdict.
+    op.add_column(
+        "articles",
+        sa.Column("reuse_basis", sa.String(length=64), server_default="", nullable=False),
+    )
+    # Until recomputed (reuse_basis empty: the first reader does it), the page's own verdict.
     op.execute("UPDATE articles SET reuse_status = rights_status, reuse_conflict = rights_conflict")
     op.create_index(op.f("ix_articles_reuse_status"), "articles", ["reuse_status"])
     op.create_index(op.f("ix_articles_reuse_basis"), "articles", ["reuse_basis"])
