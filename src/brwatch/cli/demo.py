@@ -187,9 +187,10 @@ def _flagged_table(flagged: list[StoredArticle]) -> Table:
         box=box.SIMPLE_HEAD,
         title_justify="left",
     )
-    table.add_column("article", ratio=3)
+    # Words wrap whole; only a run longer than the column (a CJK title) is folded.
+    table.add_column("article", ratio=3, overflow="fold")
     table.add_column("reuse", no_wrap=True)
-    table.add_column("why", ratio=2)
+    table.add_column("why", ratio=2, overflow="fold")
     for article in shown:
         table.add_row(
             f"{safe(article.title)}\n[dim]{safe(article.source)}[/]",
