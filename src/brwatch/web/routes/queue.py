@@ -118,15 +118,29 @@ def _parse_selection(items: list[str]) -> dict[int, int | None]:
     return selected
 
 
-def _listed(session: Session, filters: QueueFilters, listed: dict[int, int | None]) -> set[int]:
-    """Which of the listed items still match the filters."""
+def _left_the_filters(
+    session: Session, filters: QueueFilters, listed: dict[int, int | None]
+) -> list[int]:
+    """Listed items, unchanged since (same version), that no longer match the filters: their
+    rights or attribution changed. Items decided meanwhile are decide_many's to report."""
     ids = list(listed)
-    still: set[int] = set()
+    gone: list[int] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        query = select(Article.id).where(Article.id.in_(chunk), *filters.clauses(session))
-        still.update(session.scalars(query))
-    return still
+        versions = dict(
+            session.execute(
+                select(Article.id, Article.review_version).where(Article.id.in_(chunk))
+            ).all()
+        )
+        matching = set(
+            session.scalars(
+                select(Article.id).where(Article.id.in_(chunk), *filters.clauses(session))
+            )
+        )
+        gone += [
+            i for i in chunk if i in versions and i not in matching and versions[i] == listed[i]
+        ]
+    return gone
 
 
 def _item_list(ids: list[int]) -> str:
@@ -172,9 +186,8 @@ def bulk_decide(
             )
         gone_from_filters: list[int] = []
         if selection == "all":
-            still = _listed(session, filters, selected)
-            gone_from_filters = [i for i in selected if i not in still]
-            selected = {i: v for i, v in selected.items() if i in still}
+            gone_from_filters = _left_the_filters(session, filters, selected)
+            selected = {i: v for i, v in selected.items() if i not in gone_from_filters}
         try:
             outcome = decide_many(
                 session, selected, state, user=user.name, note=note, grant_id=grant_id
