@@ -94,6 +94,9 @@ async def _web_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, WebError):
+        # FastAPI reports any failure to read a body as 400; ours (too large) says more.
+        return error_response(request, exc.__cause__)
     messages = {
         400: N_("The form could not be read."),
         404: N_("There is no such page."),

@@ -37,6 +37,8 @@ async def _draft(draft: str, upload: UploadFile | None) -> tuple[bytes | str, st
         return body, upload.filename
     if not draft.strip():
         raise WebError(400, "bad_draft", N_("Paste the draft or choose a file."))
+    if len(draft.encode("utf-8", "surrogatepass")) > MAX_DRAFT_BYTES:
+        raise WebError(413, "too_large", N_("The pasted draft is too large (2 MB at most)."))
     return draft, "pasted draft"
 
 
