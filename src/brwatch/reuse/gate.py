@@ -184,7 +184,7 @@ def _check_permission(
             "permission: grant #%(id)s from %(publisher)s (%(scope)s)",
             id=grant.id,
             publisher=grant.publisher,
-            scope=grant.scope,
+            scope="one article" if grant.scope == "article" else "all articles",
         )
         if grant.reference:
             note += say(", reference %(reference)s", reference=grant.reference)

@@ -50,10 +50,24 @@ def translate(message: str, **params: Any) -> Markup:
         return text
 
 
+# Values of a gate sentence that are words of ours, not names: translated like the sentence.
+_GATE_WORDS = {"scope", "state"}
+
+
 def gate_text(text: str) -> Markup:
     """A reuse-gate sentence (brwatch.reuse.GateText) in the user's language, part by part."""
+    from brwatch.web.decisions import STATE_LABELS  # the review states' labels
+
+    def word(name: str, value: object) -> object:
+        if name not in _GATE_WORDS or not isinstance(value, str):
+            return value
+        return i18n.gettext(STATE_LABELS.get(value, value))
+
     parts = getattr(text, "parts", None) or ((str(text), {}),)
-    return Markup("").join(translate(template, **values) for template, values in parts)
+    return Markup("").join(
+        translate(template, **{k: word(k, v) for k, v in values.items()})
+        for template, values in parts
+    )
 
 
 def build_environment() -> Environment:
