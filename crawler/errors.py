@@ -9,6 +9,9 @@ from twisted.internet import error as tx_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
+# What the address policy's refusals say (crawler.addresses), kept here so errors need not
+# import the crawler's components.
+REFUSED = "refused by the address policy"
 # Why requests still waiting are dropped on Ctrl-C/SIGTERM: not an error of the site.
 STOPPED = "crawl stopped before this request was sent"
 
@@ -35,8 +38,11 @@ _KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 
 
 def error_kind(failure: Failure) -> str:
-    """One of dns, timeout, connect, http_4xx, http_5xx, too_large, robots, stopped, other."""
+    """One of refused, dns, timeout, connect, http_4xx, http_5xx, too_large, robots, stopped,
+    other."""
     error = failure.value
+    if REFUSED in str(error):
+        return "refused"  # the address policy (crawler.addresses)
     if isinstance(error, HttpError):
         return "http_5xx" if error.response.status >= 500 else "http_4xx"
     if isinstance(error, scrapy_errors.DownloadCancelledError | defer.CancelledError):

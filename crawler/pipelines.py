@@ -22,9 +22,12 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import DBAPIError
 
+from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
-from brwatch.pipeline.stages import STAGES, stages
+from brwatch.pipeline.stages import STAGE_MODULES, stages
+from brwatch.provenance.links import link_missing
 from brwatch.storage import open_database
 
 log = logging.getLogger(__name__)
@@ -33,13 +36,25 @@ log = logging.getLogger(__name__)
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
 # datasketch too: workers fingerprint every article with it, and it takes a second to import.
 _PRELOAD = (
+    "crawler.forkserver_init",  # first: ignore SIGTERM before anything else runs there
     "crawler.run",
     "brwatch.pipeline.process",
     "datasketch",
-    *(module for module, _ in STAGES),
+    *STAGE_MODULES,
 )
 
 
+# The crawl process gives up on a page after this many page timeouts (plus 30 s): the
+# worker's alarm should long have stopped it; past this, the worker is stuck in C code.
+_SAFETY_FACTOR = 3
+# Set when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped for it
+# (crawler.run exits with EXIT_STORAGE_DOWN; Scrapy forgets a crawler, stats and all, once done).
+storage_failed = False
+# Pauses between attempts to store while the database is down (doubling up to the maximum).
+_OUTAGE_FIRST_PAUSE = 0.5
+_OUTAGE_MAX_PAUSE = 10.0
+# Articles left without signatures by an earlier run that one crawl fingerprints at its end.
+_MISSING_PER_RUN = 2000
 # How often a worker checks that the crawl process it serves is still there.
 _ORPHAN_CHECK_SECONDS = 1.0
 
@@ -56,6 +71,44 @@ def _start_worker(crawl_pid: int) -> None:
     logging.basicConfig(level=logging.WARNING)
     threading.Thread(target=_exit_when_gone, args=(crawl_pid,), daemon=True).start()
     stages()
+
+
+class PageTimeout(Exception):
+    """A page's processing went over BRWATCH_PAGE_TIMEOUT (raised by the worker's alarm)."""
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise PageTimeout
+
+
+def process_within(page: FetchedPage, seconds: float) -> ProcessedPage:
+    """process_page in a worker, stopped by an alarm after ``seconds`` of its own processing
+    (time waiting in the pool's queue does not count). A stage stuck in C code that the alarm
+    cannot interrupt is left to the crawl process's safety limit."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return process_page(page)
+    except PageTimeout:
+        return _timed_out(page, seconds)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _timed_out(page: FetchedPage, seconds: float) -> ProcessedPage:
+    return ProcessedPage(
+        url=page.url,
+        url_key=page.url,
+        source=page.source or "unknown",
+        status=page.status,
+        fetched_at=page.fetched_at,
+        headers={},
+        sha256="",
+        html_gz=b"",
+        canonical_url=page.url,
+        error=f"processing took over {seconds:g}s",
+    )
 
 
 def _exit_when_gone(crawl_pid: int) -> None:
@@ -120,6 +173,10 @@ class BrwatchPipeline:
         self.visits: list[Visit] = []
         self.writes: set[asyncio.Task[None]] = set()
         self.closing = False
+        self.outage_limit = settings.getfloat("BRWATCH_STORE_OUTAGE")
+        self.storage_paused = False
+        self.storage_down = False
+        self.stopping: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
@@ -176,6 +233,7 @@ class BrwatchPipeline:
         while self.writes:
             await asyncio.gather(*list(self.writes))
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.writer, self._link_missing)
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
@@ -192,19 +250,8 @@ class BrwatchPipeline:
             self.visits.append(item["visit"])
             return {"visit": item["visit"].url_key}
         page = item["page"]
-        pool = self.pool
-        try:
-            processed = await asyncio.wait_for(
-                asyncio.wrap_future(pool.submit(process_page, page)), self.page_timeout
-            )
-        except (TimeoutError, BrokenProcessPool) as exc:
-            # A page stuck in a stage, or a worker that died (out of memory, killed): this
-            # page is skipped (the next run fetches it again) and the crawl goes on.
-            why = f"took over {self.page_timeout:g}s" if isinstance(exc, TimeoutError) else exc
-            self.count(page.source, "errors/parse")
-            log.error("%s: cannot process %s: %s", page.source, page.url, why or "worker died")
-            if pool is self.pool:
-                self._replace_pool()
+        processed = await self._processed(page)
+        if processed is None:
             return {"url": page.url, "error": "not processed"}
         if processed.error:
             self.count(processed.source, "errors/parse")
@@ -225,6 +272,40 @@ class BrwatchPipeline:
             self.flush()
         return {"url": processed.url, "canonical_url": processed.canonical_url}
 
+    async def _processed(self, page: FetchedPage) -> ProcessedPage | None:
+        """The page processed by a worker, or None (counted and logged as an error).
+
+        The worker's own alarm stops a page that takes too long (it comes back with an
+        error). A worker that dies (out of memory, killed) or hangs where the alarm cannot
+        reach breaks or replaces the pool, which fails the other pages in it through no
+        fault of theirs: each page is tried once more in the new pool before it counts as
+        an error, so none vanishes without a record.
+        """
+        for attempt in (1, 2):
+            pool = self.pool
+            future = pool.submit(process_within, page, self.page_timeout)
+            try:
+                # A safety net far beyond the worker's alarm: it includes the queue's wait.
+                return await asyncio.wait_for(
+                    asyncio.wrap_future(future), self.page_timeout * _SAFETY_FACTOR + 30
+                )
+            except asyncio.CancelledError:
+                if not future.cancelled():
+                    raise  # the crawl itself is being cancelled
+                why = "its worker pool was replaced"
+            except BrokenProcessPool as exc:
+                why = f"its worker died ({exc or 'killed'})"
+            except TimeoutError:
+                why = f"a worker hung for over {self.page_timeout * _SAFETY_FACTOR + 30:g}s"
+            if pool is self.pool:
+                self._replace_pool()
+            if attempt == 1 and "hung" not in why:
+                log.warning("%s: %s: %s; trying once more", page.source, page.url, why)
+                continue
+            self.count(page.source, "errors/parse")
+            log.error("%s: cannot process %s: %s", page.source, page.url, why)
+        return None
+
     # -- storing -------------------------------------------------------------------------
 
     def flush(self) -> None:
@@ -237,10 +318,9 @@ class BrwatchPipeline:
         task.add_done_callback(self.writes.discard)
 
     async def _write(self, pages: list[ProcessedPage], visits: list[Visit]) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            outcomes = await loop.run_in_executor(self.writer, self._store, pages, visits)
-        except Exception as exc:  # the database refused the batch: counted, logged, crawl goes on
+            outcomes = await self._store_through_outages(pages, visits)
+        except Exception as exc:  # the database refused the batch: counted, logged
             for source, n in Counter(p.source for p in pages).items():
                 self.count(source, "errors/store", n)
             log.error("cannot store %d pages: %s: %s", len(pages), type(exc).__name__, exc)
@@ -249,6 +329,65 @@ class BrwatchPipeline:
             self.count(source, outcome, n)
             if outcome in ("new", "changed", "unchanged"):
                 self.count(source, "items", n)
+
+    async def _store_through_outages(
+        self, pages: list[ProcessedPage], visits: list[Visit]
+    ) -> Counter[tuple[str, str]]:
+        """Store a batch; while the database is unreachable (an outage, a full disk), fetching
+        pauses and the batch is tried again with back-off. If storage stays down for
+        BRWATCH_STORE_OUTAGE seconds, the crawl stops (reason "storage_down"): nothing of
+        what was not stored is marked seen, so the next run fetches it."""
+        loop = asyncio.get_running_loop()
+        waited = 0.0
+        pause = _OUTAGE_FIRST_PAUSE
+        while True:
+            try:
+                outcomes = await loop.run_in_executor(self.writer, self._store, pages, visits)
+            except DBAPIError as exc:
+                if self.storage_down or waited >= self.outage_limit:
+                    self._give_up_storing(exc)
+                    raise
+                if not self.storage_paused:
+                    self.storage_paused = True
+                    self.crawler.engine.pause()  # type: ignore[union-attr]
+                    log.warning("cannot store (%s); fetching paused, retrying", exc.orig or exc)
+                await asyncio.sleep(pause)
+                waited += pause
+                pause = min(pause * 2, _OUTAGE_MAX_PAUSE)
+                continue
+            if self.storage_paused:
+                self.storage_paused = False
+                self.crawler.engine.unpause()  # type: ignore[union-attr]
+                log.warning("storing again after %.0fs; fetching resumed", waited)
+            return outcomes
+
+    def _give_up_storing(self, exc: Exception) -> None:
+        if self.storage_down:
+            return
+        self.storage_down = True
+        global storage_failed
+        storage_failed = True
+        log.error(
+            "storage has been down for %.0fs (%s): stopping the crawl; what was not stored is "
+            "fetched again by the next run",
+            self.outage_limit,
+            getattr(exc, "orig", None) or exc,
+        )
+        engine = self.crawler.engine
+        if engine is not None and self.crawler.spider is not None:
+            engine.unpause()
+            self.stopping = asyncio.ensure_future(engine.close_spider_async(reason="storage_down"))
+
+    def _link_missing(self) -> None:
+        """Articles an earlier run stored without signatures (killed between storing and
+        linking) are fingerprinted and linked now."""
+        try:
+            linked = link_missing(self.db, limit=_MISSING_PER_RUN)
+        except Exception as exc:  # the crawl's own pages are stored; this waits for next time
+            log.error("cannot link articles without signatures: %s: %s", type(exc).__name__, exc)
+            return
+        if linked:
+            log.info("%d articles without a signature fingerprinted and linked", linked)
 
     def _store(self, pages: list[ProcessedPage], visits: list[Visit]) -> Counter[tuple[str, str]]:
         outcomes: Counter[tuple[str, str]] = Counter()

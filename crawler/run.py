@@ -8,21 +8,30 @@ Exit status: 0 crawled (even if some sites failed), 2 bad sources file or databa
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
-from brwatch.sources import SourcesError, load_sources
+from brwatch.pipeline.stages import StageError, check_stages
+from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
 from crawler.errors import STOPPED
+
+_PR_SET_PDEATHSIG = 1
+# Exit status when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped.
+EXIT_STORAGE_DOWN = 3
 
 
 def build_settings(overrides: Sequence[str] = ()) -> Settings:
@@ -36,6 +45,14 @@ def build_settings(overrides: Sequence[str] = ()) -> Settings:
     return settings
 
 
+def entry_hosts(sources: Sequence[Source]) -> list[str]:
+    """The hosts of the sources' entry points: the operator chose them, so the address policy
+    lets the crawl reach them wherever they are (crawler.addresses)."""
+    return sorted(
+        {urlsplit(url).hostname or "" for s in sources for _, url in s.entry_points} - {""}
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
     parser.add_argument("--sources", help="sources file (default: $BRWATCH_SOURCES or bundled)")
@@ -45,6 +62,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--progress", action="store_true", help="JSON-lines progress on stdout")
     return parser.parse_args(argv)
+
+
+def _stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when `brwatch crawl` dies, however it dies (SIGKILL, the OOM
+    killer): the handler below then finishes and stores the pages in flight and leaves,
+    instead of crawling on headless. Elsewhere (no prctl) the parent's pipe closing is all
+    there is."""
+    parent = int(os.environ.get("BRWATCH_PARENT_PID") or os.getppid())
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -62,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.source:
         sources = [source for source in sources if source.name in args.source]
     try:
+        check_stages()
+    except StageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
         db = open_database(args.db)
         with db.session() as session:
             seen = load_seen(session)
@@ -73,13 +108,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_DB_URL", db.url, priority="cmdline")
     settings.set("BRWATCH_RUN_IDS", json.loads(args.run_ids), priority="cmdline")
     settings.set("BRWATCH_PROGRESS", args.progress, priority="cmdline")
+    settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     # Imported late: the spider module pulls in the whole pipeline.
     from crawler.spiders.news import NewsSpider
 
     process = CrawlerProcess(settings)
     process.crawl(NewsSpider, sources=sources, seen=seen)
     _stop_gracefully_on_signals(process)
+    _stop_with_parent()
     process.start(install_signal_handlers=False)
+    from crawler import pipelines
+
+    if pipelines.storage_failed:
+        print("error: storage stayed down; the crawl stopped", file=sys.stderr)
+        return EXIT_STORAGE_DOWN
     return 0
 
 

@@ -52,6 +52,9 @@ BRWATCH_WORKERS = os.cpu_count() or 2
 BRWATCH_PAGE_TIMEOUT = 120.0
 BRWATCH_STORE_BATCH = 50
 BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
+# Seconds storing may fail (database down, disk full) with fetching paused before the crawl
+# stops with exit status 3.
+BRWATCH_STORE_OUTAGE = 120.0
 BRWATCH_PROGRESS_INTERVAL = 0.5
 # After Ctrl-C/SIGTERM, seconds to finish and store pages in flight before leaving regardless.
 BRWATCH_STOP_GRACE = 60.0
@@ -62,7 +65,13 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 # every response, so 64 cost the reactor ~1 ms per page for nothing (an article yields 1 item).
 CONCURRENT_ITEMS = 8
 
+# Every host but the sources' own entry points must be public (or opened by
+# BRWATCH_ALLOWED_NETWORKS): checked where the connection gets its address (crawler.addresses).
+DNS_RESOLVER = "crawler.addresses.GuardedResolver"
+BRWATCH_ENTRY_HOSTS: list[str] = []  # set by crawler.run from the sources
+
 DOWNLOADER_MIDDLEWARES = {
+    "crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it
     "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read
     "crawler.middlewares.RetryBackoffMiddleware": 560,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,

@@ -56,3 +56,14 @@ def test_rules_test_runs_the_topic_and_publisher_examples_too(
     )
     assert main(["rules", "test"]) == 1
     assert "bri-1: example scored 0" in capsys.readouterr().out
+
+
+def test_version_names_the_backends_chosen_by_setting(brwatch) -> None:  # type: ignore[no-untyped-def]
+    default = brwatch("--version")
+    assert default.returncode == 0 and "rights page reader: auto" in default.stdout
+    chosen = brwatch(
+        "--version", env={"BRWATCH_RIGHTS_READER": "lexbor", "BRWATCH_HINTS_SCANNER": "re2"}
+    )
+    assert "rights page reader: lexbor; markup hints: re2" in chosen.stdout
+    wrong = brwatch("--version", env={"BRWATCH_HINTS_SCANNER": "regex"})
+    assert wrong.returncode != 0 and "BRWATCH_HINTS_SCANNER='regex'" in wrong.stderr

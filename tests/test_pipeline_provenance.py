@@ -138,11 +138,11 @@ def _fail_first(times: int, monkeypatch: Any) -> list[int]:
     calls: list[int] = []
     real = links.link_batch
 
-    def flaky(db: Database, fingerprints: Any, *args: Any) -> Any:
+    def flaky(db: Database, fingerprints: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(len(fingerprints))
         if len(calls) <= times:
             raise OperationalError("UPDATE articles", {}, Exception("deadlock detected"))
-        return real(db, fingerprints, *args)
+        return real(db, fingerprints, *args, **kwargs)
 
     monkeypatch.setattr(links, "link_batch", flaky)
     monkeypatch.setattr(store, "LINK_RETRY_SECONDS", 0.01)

@@ -7,6 +7,7 @@ import hashlib
 import pickle
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from brwatch.document import FetchedPage
@@ -128,3 +129,31 @@ def test_visits_keep_validators_on_304_and_remember_gone_pages(db: Database) -> 
     assert seen["http://h.org/a"].etag == '"e"'
     assert seen["http://h.org/gone"].status == 404
     assert count(db, Article) == 1
+
+
+def test_signatures_commit_with_their_articles_and_missing_ones_are_linked_later(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18.5: a failure between storing and linking leaves the signature stored, and an
+    article without one (stored by an older brwatch, say) is found and linked later."""
+    import brwatch.provenance.links as links
+    from brwatch.provenance.links import link_missing
+    from brwatch.storage.models import Fingerprint
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the crawl was killed here")
+
+    monkeypatch.setattr(links, "link_batch", broken)
+    store_processed(db, process_page(page("http://h.org/orig", "Rail freight doubles")))
+    store_processed(db, process_page(page("http://copy.org/x", "Rail freight doubles")))
+    monkeypatch.undo()
+    assert count(db, Fingerprint) == 2  # stored, though linking failed
+    with db.session() as session:
+        assert session.scalars(select(Article.reprint_of_id)).all() == [None, None]
+        # an article stored before signatures were committed with it
+        session.execute(Fingerprint.__table__.delete())
+    assert link_missing(db) == 2
+    assert count(db, Fingerprint) == 2
+    with db.session() as session:
+        originals = dict(session.execute(select(Article.url, Article.reprint_of_id)).all())
+    assert originals["http://copy.org/x"] is not None

@@ -114,7 +114,14 @@ def test_the_reader_is_chosen_by_setting(monkeypatch: pytest.MonkeyPatch) -> Non
     try:
         monkeypatch.delenv(READER_ENV, raising=False)
         configured_reader.cache_clear()
+        # auto: a fresh page is parsed by lexbor, a page the crawler parsed is read from its tree
         assert isinstance(reader_for(parse_document(markup.encode(), "")), LexborPageReader)
+        crawled = parse_document(markup.encode(), "")
+        crawled.tree  # noqa: B018 - parsed for extraction
+        assert isinstance(reader_for(crawled), LxmlPageReader)
+        monkeypatch.setenv(READER_ENV, "lexbor")
+        configured_reader.cache_clear()
+        assert isinstance(reader_for(crawled), LexborPageReader)
         monkeypatch.setenv(READER_ENV, "lxml")
         configured_reader.cache_clear()
         parsed = parse_document(markup.encode(), "")

@@ -177,10 +177,23 @@ def test_unmatched_rights_wording_is_kept_as_evidence_and_flags_the_article(
 ) -> None:
     footer = "Republishing our reports needs the editors' consent."
     verdict = judged(page_html([STORY * 3, STORY * 2], footer=footer))
-    assert verdict.status == "unknown"
     unmatched = [e for e in verdict.evidence if e.kind == "unmatched"]
     assert [(e.text, e.scope, e.status) for e in unmatched] == [(footer, "footer", None)]
     assert verdict.unmatched
+    # It states a need for consent: an inferred prohibition of low confidence decides.
+    inferred = [e for e in verdict.evidence if e.kind == "inferred"]
+    assert [(e.rule_id, e.status) for e in inferred] == [("inferred.prohibited", "prohibited")]
+    assert verdict.status == "prohibited" and inferred[0].confidence < 0.9
+    # Rights words without a ban stay unmatched evidence only.
+    other = judged(
+        page_html(
+            [STORY * 3], footer="Syndication of these columns is handled by our licensing partner."
+        )
+    )
+    assert other.unmatched and other.status == "unknown"
+    # A rule's finding outranks nothing here: with a rule-matched notice there is no inference.
+    ruled = judged(page_html([STORY * 3], footer="Reproduction without permission is prohibited."))
+    assert not ruled.unmatched and {e.kind for e in ruled.evidence} == {"notice"}
     # A photo credit or a bare "Copyright" link is not rights wording in need of a rule.
     quiet = judged(page_html([STORY * 3], footer="Copyright Information | Photo: © Reuters"))
     assert not quiet.unmatched
@@ -196,7 +209,7 @@ def test_unmatched_rights_wording_is_kept_as_evidence_and_flags_the_article(
     assert store_processed(db, process_page(fetched)) == "new"
     with db.session() as session:
         article = session.scalars(select(Article)).one()
-        assert article.rights_status == "unknown" and article.rights_unmatched is True
+        assert article.rights_status == "prohibited" and article.rights_unmatched is True
         assert session.scalars(select(Article.id).where(flagged_clause())).all() == [article.id]
 
 

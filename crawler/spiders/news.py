@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline import Visit, normalise_url
+from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from crawler.errors import error_kind, http_status
@@ -68,7 +69,6 @@ class NewsSpider(Spider):
         self.by_name = {source.name: source for source in self.sources}
         self.seen = seen or {}
         self.queued: set[str] = set()
-        self._deny = {s.name: [re.compile(p) for p in s.deny] for s in self.sources}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -139,10 +139,9 @@ class NewsSpider(Spider):
                 len(feed.entries),
                 feed.problem,
             )
-        denied = self._deny[source.name]
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
-            if url and not any(p.search(url) for p in denied):
+            if url and self._item_followed(source, url, response.url, by_pattern=False):
                 hints = _hints("feed", response, entry, feed_rights=feed.rights)
                 yield from self.follow_article(source, url, hints)
 
@@ -163,7 +162,7 @@ class NewsSpider(Spider):
             return
         for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
             url = normalise_url(entry.url, response.url)
-            if url and source.allows(url):
+            if url and self._item_followed(source, url, response.url, by_pattern=True):
                 hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
                 yield from self.follow_article(source, url, hints)
 
@@ -187,6 +186,18 @@ class NewsSpider(Spider):
             yield from self.follow_article(
                 source, url, {"via": "listing", "listing_url": response.url}
             )
+
+    def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
+        """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
+        unless denied (sitemaps: as ``allow`` says). On another host, only as listing links
+        are: when the source's ``allow`` patterns name it (the address policy then decides
+        whether the host may be reached at all)."""
+        if not same_site(url, listed_at):
+            followed = bool(source.allow) and source.allows(url)
+            if not followed:
+                self.count(source.name, "skipped_elsewhere")
+            return followed
+        return source.allows(url) if by_pattern else not source.denies(url)
 
     def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
         """A request for an article URL unless it was fetched already (this run or before).
@@ -217,6 +228,10 @@ class NewsSpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         source = self._received(response)
+        # Every article response ends as exactly one of: new, changed, unchanged (stored),
+        # not_modified, skipped_type, or an error counted by the pipeline (errors/parse,
+        # errors/store); "articles" is their sum (tests/test_crawl_faults.py).
+        self.count(source.name, "articles")
         now = datetime.now(UTC)
         key = response.meta["key"]
         if response.status == 304:

@@ -17,8 +17,10 @@ import sys
 from collections.abc import Sequence
 from contextlib import suppress
 
+from sqlalchemy.exc import DBAPIError
+
 from brwatch import __version__
-from brwatch.cli._common import CommandError, console_err, safe
+from brwatch.cli._common import EXIT_BAD_INPUT, CommandError, console_err, safe
 
 # Global options that take a value, so the verb can be found without parsing.
 _VALUED_OPTIONS = ("--db", "--sources")
@@ -81,7 +83,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="brwatch",
         description="Watch Belt and Road news; decide, before reuse, whether it may be reprinted.",
     )
-    parser.add_argument("--version", action="version", version=f"brwatch {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="the version and backends")
     _add_global_options(parser, after_verb=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     verbs = _verb_modules()
@@ -101,6 +103,20 @@ def _stdout_closed() -> int:
     return 0
 
 
+class _Version(argparse.Action):
+    """--version: brwatch's version and the backends this process chose (settings)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        from brwatch.rights.hints import SCANNER_NAME
+        from brwatch.rights.reader import configured_reader
+
+        print(
+            f"brwatch {__version__} (rights page reader: {configured_reader()}; "
+            f"markup hints: {SCANNER_NAME})"
+        )
+        parser.exit()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
@@ -108,7 +124,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.handler(args) or 0)
+    except DBAPIError as exc:
+        # Whatever the verb: a database that refuses (read-only, full, gone) is a message and
+        # exit 2, not a traceback.
+        console_err.print(
+            f"[bold red]error:[/] the database refused: {safe(exc.orig or exc)}",
+            highlight=False,
+        )
+        return EXIT_BAD_INPUT
     except CommandError as exc:
+        # Messages quote files, rules, sources and stored data: never Rich markup, nor a
+        # terminal control character.
         console_err.print(f"[bold red]error:[/] {safe(exc.message)}", highlight=False)
         return exc.exit_code
     except BrokenPipeError:

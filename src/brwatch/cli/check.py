@@ -7,9 +7,9 @@ the others are still checked, and the exit code is non-zero at the end.
 from __future__ import annotations
 
 import argparse
-import gzip
 import logging
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from brwatch.rights.page import page_text
 log = logging.getLogger(__name__)
 
 EXIT_UNREADABLE = 1
+# Far more than any page brwatch reads (the crawler's download cap is 8 MiB).
+MAX_GUNZIPPED_BYTES = 32_000_000
 _CONTEXT = 60
 _STATUS_STYLE = {
     "prohibited": "bold red",
@@ -77,11 +79,25 @@ def _read(target: str) -> tuple[bytes, str, dict[str, str]]:
     except OSError as exc:
         raise TargetError(f"cannot read file: {exc.strerror or exc}") from exc
     if body[:2] == b"\x1f\x8b":
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError) as exc:
-            raise TargetError(f"broken gzip file: {exc}") from exc
+        body = _gunzip(body)
     return body, "", {}
+
+
+def _gunzip(body: bytes) -> bytes:
+    """A gzip file's content, refused past MAX_GUNZIPPED_BYTES (a 4 MB gzip bomb holds
+    gigabytes)."""
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        content = decoder.decompress(body, MAX_GUNZIPPED_BYTES + 1)
+    except zlib.error as exc:
+        raise TargetError(f"broken gzip file: {exc}") from exc
+    if len(content) > MAX_GUNZIPPED_BYTES:
+        raise TargetError(
+            f"the gzip file holds more than {MAX_GUNZIPPED_BYTES // 1_000_000} MB: not a page"
+        )
+    if not decoder.eof:
+        raise TargetError("broken gzip file: it ends before its data does")
+    return content
 
 
 def _article_part(doc: Document) -> tuple[dict[str, Any], Any]:

@@ -20,12 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.exc import DBAPIError
 
 from brwatch.cli._common import CommandError, console, console_err, database
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
-from brwatch.storage.articles import finish_run, start_run
+from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
+
+# The crawl child's exit status when storing failed for BRWATCH_STORE_OUTAGE seconds
+# (crawler.run); `brwatch crawl` exits with it too.
+EXIT_STORAGE_DOWN = 3
 
 LOG_TAIL_LINES = 40
 MMAP_THRESHOLD = 128 * 1024
@@ -157,7 +163,8 @@ class _Child:
 
 
 def _child_argv(args: argparse.Namespace, path: object, run_ids: dict[str, int]) -> list[str]:
-    argv = [sys.executable, "-m", "crawler.run", "--sources", str(path), "--progress"]
+    # -P: a folder named "crawler" in the working directory must not shadow the package.
+    argv = [sys.executable, "-P", "-m", "crawler.run", "--sources", str(path), "--progress"]
     argv += ["--run-ids", json.dumps(run_ids)]
     for name in run_ids:
         argv += ["--source", name]
@@ -207,9 +214,15 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     db = database(args)
     with db.session() as session:
+        settle_orphaned_runs(session)  # an earlier crawl killed outright left them running
         runs = {s.name: start_run(session, s.name, args.trigger).id for s in sources}
     progress = {name: SourceProgress(run_id) for name, run_id in runs.items()}
-    env = {**os.environ, "BRWATCH_DB_URL": db.url, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "BRWATCH_DB_URL": db.url,
+        "PYTHONUNBUFFERED": "1",
+        "BRWATCH_PARENT_PID": str(os.getpid()),  # the child stops when this process dies
+    }
     # Page bodies (100 KB - 1 MB) are freed back to the system instead of fragmenting glibc's
     # heap, which never shrinks: about 20 MB less for the crawl process on a long crawl.
     env.setdefault("MALLOC_MMAP_THRESHOLD_", str(MMAP_THRESHOLD))
@@ -223,11 +236,22 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     code = child.wait()
     crashed = code != 0 or not done
-    _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
+    try:
+        _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
+    except DBAPIError as exc:
+        # Storage is down (the crawl stopped for it, or it went just now): the runs stay
+        # "running" and the next crawl, `brwatch runs` or the scheduler settles them.
+        console_err.print(f"[red]cannot record the runs' end: {escape(str(exc.orig or exc))}[/]")
     console.print(_table(progress, elapsed, "crawl summary"))
     _report_failures(progress, interrupted, crashed, code, child.tail)
     if code == 2 and not done:
         raise CommandError("the crawl could not start: " + (child.tail[-1] if child.tail else ""))
+    if code == EXIT_STORAGE_DOWN:
+        raise CommandError(
+            "storage stayed down (the database or its disk), so the crawl stopped; what was "
+            "not stored is fetched again by the next run",
+            exit_code=EXIT_STORAGE_DOWN,
+        )
     return 130 if interrupted else 0
 
 

@@ -105,7 +105,7 @@ def _print_sites(sites: dict[str, RunningSite]) -> None:
     for column in ("site", "url", "lang"):
         table.add_column(column, no_wrap=column != "site")
     for site in sites.values():
-        table.add_row(site.spec.title, site.base_url, site.spec.lang)
+        table.add_row(safe(site.spec.title), site.base_url, site.spec.lang)
     console.print(table)
 
 
@@ -141,7 +141,7 @@ def _run_brwatch(step: str, db_url: str, arguments: list[str]) -> None:
     env = dict(os.environ)
     allowed = [n for n in env.get("BRWATCH_ALLOWED_NETWORKS", "").split(",") if n.strip()]
     env["BRWATCH_ALLOWED_NETWORKS"] = ",".join([*allowed, LOOPBACK])
-    command = [sys.executable, "-m", "brwatch.cli", "--db", db_url, *arguments]
+    command = [sys.executable, "-P", "-m", "brwatch.cli", "--db", db_url, *arguments]
     started = time.monotonic()
     try:
         completed = subprocess.run(command, env=env, timeout=STEP_TIMEOUT, check=False)

@@ -90,13 +90,13 @@ def run_list(args: argparse.Namespace) -> int:
         state = "revoked" if grant.revoked_at else ("active" if is_active(grant) else "inactive")
         table.add_row(
             str(grant.id),
-            grant.publisher,
-            grant.scope,
-            grant.article_url or "",
+            safe(grant.publisher),
+            safe(grant.scope),
+            safe(grant.article_url or ""),
             _day(data["valid_from"]),
             _day(data["valid_to"]),
             state,
-            grant.reference or "",
+            safe(grant.reference or ""),
         )
     console.print(table)
     return 0

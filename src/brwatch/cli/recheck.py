@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
+from brwatch.provenance.links import link_missing
 from brwatch.provenance.reuse import refresh_stale
 from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
@@ -25,6 +26,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     db = database(args)
     try:
+        # Articles left without a signature (a crash between storing and linking) are
+        # fingerprinted and linked to their reprints first.
+        fingerprinted = link_missing(db)
         summary = recheck_articles(db, everything=args.all, limit=args.limit)
         # New own verdicts change the reuse verdicts stored with them and with their copies.
         reuse_updated = refresh_stale(db)
@@ -33,8 +37,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     if args.json:
-        print_json_line({**summary.to_dict(), "reuse_verdicts_updated": reuse_updated})
+        print_json_line(
+            {
+                **summary.to_dict(),
+                "fingerprinted": fingerprinted,
+                "reuse_verdicts_updated": reuse_updated,
+            }
+        )
     else:
+        if fingerprinted:
+            console.print(f"{fingerprinted} articles without a signature fingerprinted and linked")
         console.print(
             f"ruleset {summary.ruleset}: {summary.checked} articles re-checked, "
             f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot; "

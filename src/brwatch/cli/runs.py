@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database, print_json_line
 from brwatch.schedule import current_flags, recent_runs, run_json
 from brwatch.schedule.records import as_utc
+from brwatch.storage.articles import settle_orphaned_runs
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -26,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--limit must be 0 (all) or more, not {args.limit}")
     db = database(args)
     try:
+        with db.session() as session:
+            settle_orphaned_runs(session)  # runs whose crawl was killed outright
         runs = recent_runs(db, args.source, args.limit)
         if args.json:
             for crawl_run in runs:
@@ -65,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
             console.print("no crawl runs recorded yet")
         flags = current_flags(db, args.source)
         for flag in flags:
-            console.print(f"[bold yellow]flag[/] {flag.source}: {flag.kind} — {flag.detail}")
+            console.print(
+                f"[bold yellow]flag[/] {escape(flag.source)}: {flag.kind} — {escape(flag.detail)}"
+            )
         return 0
     finally:
         db.dispose()

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     for source in sources:
         table.add_row(
             source.name,
-            source.display_title,
+            escape(source.display_title),
             ", ".join(source.lang),
             str(len(source.start_urls)),
             str(len(source.feeds)),
@@ -139,7 +139,7 @@ def _print_results(results: list[ProbeResult]) -> None:
         table.add_row(
             result.source,
             result.kind,
-            result.url,
+            escape(result.url),
             f"[{styles.get(result.outcome, 'red')}]{escape(label)}[/]",
         )
     console.print(table)

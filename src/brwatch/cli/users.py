@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 
+from rich.markup import escape
 from rich.table import Table
 
 from brwatch.accounts import (
@@ -56,13 +57,13 @@ def run(args: argparse.Namespace) -> int:
         with db.session() as session:
             if args.users_action == "add":
                 user = create_user(session, args.name, args.role, read_password(), args.locale)
-                console.print(f"added {user.name} ({user.role})")
+                console.print(f"added {escape(user.name)} ({user.role})")
             elif args.users_action == "passwd":
                 set_password(session, args.name, read_password())
-                console.print(f"password changed for {args.name}")
+                console.print(f"password changed for {escape(args.name)}")
             elif args.users_action == "disable":
                 user = disable_user(session, args.name, not args.enable)
-                console.print(f"{user.name} {'disabled' if user.disabled else 'enabled'}")
+                console.print(f"{escape(user.name)} {'disabled' if user.disabled else 'enabled'}")
             else:
                 _print_users(list_users(session), args.json)
     except AccountError as exc:
@@ -88,7 +89,7 @@ def _print_users(users: list, as_json: bool) -> None:
     table = Table("name", "role", "state", "language", "created")
     for user in users:
         table.add_row(
-            user.name,
+            escape(user.name),
             user.role,
             "disabled" if user.disabled else "active",
             user.locale,

@@ -18,8 +18,13 @@ from lxml import etree
 from brwatch.document.decode import DecodedText, decode_html
 from brwatch.document.nesting import flatten_nesting, may_nest_deeper
 
-# A page larger than this is cut before parsing; the crawler refuses far larger ones outright.
+# A page larger than this is made to fit before parsing (fit_for_parsing); the crawler refuses
+# far larger ones outright.
 MAX_PARSE_CHARS = 8_000_000
+# What of a page's end is kept whatever its size: footers and their notices sit there.
+KEPT_TAIL_CHARS = 1_000_000
+# Scripts and styles are never page text; a huge page is first made smaller without them.
+_SCRIPT_OR_STYLE = re.compile(r"(<(script|style)\b[^>]*>).*?(</\2\s*>)", re.IGNORECASE | re.DOTALL)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _XML_DECLARATION_BYTES = re.compile(rb"^\s*<\?xml")
 # lxml reads UTF-8 bytes about twice as fast as a str (which it re-encodes first). huge_tree
@@ -69,7 +74,8 @@ class Document:
     """A decoded, parsed HTML page. Build it with :func:`parse_document`."""
 
     __slots__ = (
-        "__dict__", "encoding", "encoding_basis", "headers", "hints", "text", "url", "utf8"
+        "__dict__", "encoding", "encoding_basis", "headers", "hints", "text", "truncated", "url",
+        "utf8",
     )  # fmt: skip
 
     def __init__(
@@ -83,7 +89,11 @@ class Document:
         hints: dict[str, Any] | None = None,
         utf8: bytes | None = None,
     ) -> None:
-        self.text = text[:MAX_PARSE_CHARS]
+        # Whether the page had to be cut to be parsed (its verdict then says so).
+        self.truncated = False
+        if len(text) > MAX_PARSE_CHARS:
+            text, self.truncated = fit_for_parsing(text)
+        self.text = text
         # The page's own bytes when they are exactly ``text`` in UTF-8 (parsed directly; byte
         # scans reuse them instead of encoding the text again); else None.
         self.utf8 = utf8
@@ -123,6 +133,18 @@ class Document:
         if root is None:
             root = lxml.html.document_fromstring("<html><body></body></html>")
         return root
+
+
+def fit_for_parsing(text: str) -> tuple[str, bool]:
+    """A page too large to parse, made to fit: the contents of its scripts and styles go
+    first (they are never page text, and a page with a huge inline JSON script is otherwise
+    small); if that is not enough, its middle goes, keeping its start and its last
+    KEPT_TAIL_CHARS (the footer). -> (text, whether anything but scripts and styles was cut)."""
+    text = _SCRIPT_OR_STYLE.sub(r"\1\3", text)
+    if len(text) <= MAX_PARSE_CHARS:
+        return text, False
+    head = MAX_PARSE_CHARS - KEPT_TAIL_CHARS
+    return text[:head] + "\n<!-- brwatch: cut for size -->\n" + text[-KEPT_TAIL_CHARS:], True
 
 
 def _own_utf8(body: bytes, decoded: DecodedText) -> bytes | None:

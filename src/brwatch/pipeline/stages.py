@@ -1,47 +1,49 @@
-"""The stages a page goes through, looked up once per process.
+"""The stages a page goes through, and the check that they can all run.
 
-Extraction, relevance and the rights engine are separate packages. Each is imported here, at
-one place; a stage whose package is not importable is skipped with one warning, and its
-fields stay empty (for rights: no verdict at all rather than a placeholder one).
+Extraction, relevance and the rights engine are separate packages, imported here at one place.
+A stage that cannot load is an error, never a reason to store pages without it: for a legal
+tool, an article without a rights verdict is the worst failure. So a crawl calls
+:func:`check_stages` before it fetches anything, and refuses to start, naming the file and the
+reason, when a rule file, the topic vocabulary or a package is broken.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-log = logging.getLogger(__name__)
+from brwatch.extract import extract_article
+from brwatch.relevance import score_topic
+from brwatch.relevance.vocabulary import TopicsError, default_vocabulary
+from brwatch.rights import RulesError, ruleset_version, verdict_for
 
 Stage = Callable[..., Any]
-# (module, function) per stage, in pipeline order.
-STAGES = (
-    ("brwatch.extract", "extract_article"),
-    ("brwatch.relevance", "score_topic"),
-    ("brwatch.rights", "verdict_for"),
-)
+# The modules a worker imports before its first page (crawler.pipelines preloads them).
+STAGE_MODULES = ("brwatch.extract", "brwatch.relevance", "brwatch.rights")
 
 
-def _load(module_name: str, attribute: str) -> Stage | None:
+class StageError(RuntimeError):
+    """A stage cannot run; the message says which and why."""
+
+
+def check_stages() -> None:
+    """Load what every stage reads at first use (the rights rules, the topic vocabulary), or
+    raise StageError naming what is broken."""
     try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
-    except (ImportError, AttributeError) as exc:
-        log.warning("pipeline stage %s.%s unavailable, skipped: %s", module_name, attribute, exc)
-        return None
+        ruleset_version()
+    except RulesError as exc:
+        raise StageError(f"the rights engine cannot load its rules: {exc}") from exc
+    try:
+        default_vocabulary()
+    except TopicsError as exc:
+        raise StageError(f"relevance cannot load its topic vocabulary: {exc}") from exc
 
 
-@cache
-def stages() -> tuple[Stage | None, Stage | None, Stage | None]:
-    """(extract_article, score_topic, verdict_for); None for a stage that cannot be loaded."""
-    extract, score, judge = (_load(module, name) for module, name in STAGES)
-    return extract, score, judge
+def stages() -> tuple[Stage, Stage, Stage]:
+    """(extract_article, score_topic, verdict_for)."""
+    return extract_article, score_topic, verdict_for
 
 
-@cache
-def ruleset() -> str | None:
-    """The rights ruleset version stored beside each verdict, or None without the engine."""
-    version = _load("brwatch.rights", "ruleset_version")
-    return str(version()) if version else None
+def ruleset() -> str:
+    """The rights ruleset version stored beside each verdict."""
+    return ruleset_version()

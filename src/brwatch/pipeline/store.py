@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
+from brwatch.provenance.index import save_fingerprints
+from brwatch.provenance.reuse import refresh_reuse
 from brwatch.rights.unmatched import has_unmatched
 from brwatch.storage import Database
 from brwatch.storage.articles import (
@@ -117,19 +119,22 @@ def _write(
     )
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
+    fresh: Stored = {}
     for page, (article, outcome) in zip(pages, written, strict=True):
         outcomes[outcome] += 1
         if outcome in ("new", "changed") and page.fingerprint is not None:
-            stored[article.id] = page.fingerprint
+            fresh[article.id] = page.fingerprint
         run_id = _run_id(run_ids, page.source)
         if run_id is not None:
             per_run[run_id] += 1
     for run_id, count in per_run.items():
         add_run_items(session, run_id, count)
+    # The signatures commit with their articles: a crash before linking leaves articles that
+    # the next linking finds, never articles that nothing will ever compare.
+    save_fingerprints(session, fresh)
+    stored |= fresh
     # The reuse verdict is stored with the article (and its copies inherit it), so it is written
     # in the same transaction as the verdict it derives from.
-    from brwatch.provenance.reuse import refresh_reuse  # numpy: only when storing
-
     refresh_reuse(session, [article.id for article, _ in written])
     return outcomes
 
@@ -176,7 +181,7 @@ def _link_reprints(db: Database, stored: Stored) -> None:
     articles = ", ".join(map(str, sorted(stored)))
     for attempt in range(1, LINK_ATTEMPTS + 1):
         try:
-            link_batch(db, stored)
+            link_batch(db, stored, save=False)
             return
         except Exception as exc:
             if not isinstance(exc, DBAPIError) or attempt == LINK_ATTEMPTS:

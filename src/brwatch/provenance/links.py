@@ -139,6 +139,8 @@ def link_batch(
     fingerprints: Mapping[int, bytes],
     index: ReprintIndex | None = None,
     registry: PublisherRegistry | None = None,
+    *,
+    save: bool = True,
 ) -> dict[int, int | None]:
     """Store the signatures of freshly stored articles and link each to its cluster's original,
     in one transaction; returns each article's original (None: it is one, or has no copies).
@@ -154,7 +156,8 @@ def link_batch(
     index = index if index is not None else shared_index(db)
     originals: dict[int, int | None] = {}
     with db.session() as session:
-        save_fingerprints(session, fingerprints)
+        if save:  # (the crawl saves them with the articles, one transaction earlier)
+            save_fingerprints(session, fingerprints)
         connection = session.connection()
         relinked: set[int] = set()
         for article_id, data in fingerprints.items():
@@ -295,3 +298,41 @@ def copies_of(db: Database, article_id: int, index: ReprintIndex | None = None) 
             for a in linked
         ]
     return sorted(copies, key=lambda c: (not c.is_original, _aware(c.published), c.article_id))
+
+
+# Articles fingerprinted and linked per call of link_missing; the next call does the rest.
+MISSING_BATCH = 500
+
+
+def link_missing(db: Database, limit: int = 5000) -> int:
+    """Fingerprint and link articles that have text but no signature (stored before their
+    signature was, or by an older brwatch); returns how many were linked. Texts too short to
+    compare are passed over, as when they were stored."""
+    from brwatch.provenance.index import fingerprint_bytes, fingerprint_text
+
+    linked = seen = last_id = 0
+    while seen < limit:
+        with db.session() as session:
+            rows = session.execute(
+                select(Article.id, Article.title, Article.text)
+                .outerjoin(Fingerprint, Fingerprint.article_id == Article.id)
+                .where(
+                    Fingerprint.article_id.is_(None),
+                    Article.text.is_not(None),
+                    Article.id > last_id,
+                )
+                .order_by(Article.id)
+                .limit(min(MISSING_BATCH, limit - seen))
+            ).all()
+        if not rows:
+            break
+        seen += len(rows)
+        last_id = rows[-1].id
+        signatures = {
+            row.id: data
+            for row in rows
+            if (data := fingerprint_bytes(fingerprint_text(row.title, row.text))) is not None
+        }
+        link_batch(db, signatures)
+        linked += len(signatures)
+    return linked

@@ -32,7 +32,7 @@ def page_findings(ruleset: Ruleset, page: PageText, article_text: str | None) ->
     extras: list[Evidence] = []
     candidates = find_notices(ruleset, page.text, "footer", any_scope=True, extras=extras)
     candidates = candidates[:MAX_PAGE_FINDINGS]
-    unmatched = unmatched_findings(page, extras, candidates, article_text)
+    unmatched = unmatched_findings(page, ruleset, extras, candidates, article_text)
     if not candidates:
         return unmatched
     nodes = page.nodes_at([c.start for c in candidates])
@@ -83,10 +83,19 @@ def verdict_for(
     findings = page_findings(ruleset, reader.page_text(), article_text)
     findings += metas + links + structured
     findings += header_signals(doc.headers)
+    if getattr(doc, "truncated", False):
+        findings.append(truncated_finding())
     feed = feed_rights or doc.hints.get("feed_rights")
     if feed:
         findings += rights_text(ruleset, str(feed), "feed", "feed_rights")
     return resolve(findings, ruleset.version)
+
+
+def truncated_finding() -> Evidence:
+    """The page was too large and its middle was cut before parsing: the verdict may lack
+    what stood there, so the article is flagged for review (never fails open silently)."""
+    note = "the page was too large to read whole: its middle was cut, its start and end read"
+    return Evidence("document.truncated", "truncated", None, note, "body", 0, 0, 1.0)
 
 
 def verdict_for_text(text: str, scope: str = "footer", ruleset: Ruleset | None = None) -> Verdict:

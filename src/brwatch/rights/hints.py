@@ -9,6 +9,7 @@ per word and run wherever the Hyperscan wheel does not (it is built for x86-64 o
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -141,15 +142,26 @@ def _jsonld_names_rights(source: bytes, start: int) -> bool:
     return bool(_RIGHTS_PROPERTIES.search(source[start : end.start() if end else len(source)]))
 
 
-def _scanner() -> Callable[[bytes], MarkupHints]:
+SCANNER_ENV = "BRWATCH_HINTS_SCANNER"
+SCANNERS = ("auto", "hyperscan", "re2")
+
+
+def _scanner() -> tuple[str, Callable[[bytes], MarkupHints]]:
+    """(name, scanner) chosen once by BRWATCH_HINTS_SCANNER: ``auto`` (Hyperscan where its
+    wheel installs and runs, else RE2), ``hyperscan`` (an error if it cannot run) or ``re2``."""
+    wanted = (os.environ.get(SCANNER_ENV) or "auto").strip().lower()
+    if wanted not in SCANNERS:
+        raise ValueError(f"{SCANNER_ENV}={wanted!r}: choose one of {', '.join(SCANNERS)}")
+    if wanted == "re2":
+        return "re2", scan_with_re2
     try:
         import hyperscan  # optional: wheels exist for x86-64 only
-    except ImportError:
-        return scan_with_re2
-    try:
-        return HyperscanScanner(hyperscan)
-    except hyperscan.error:  # a CPU the library cannot run on
-        return scan_with_re2
+
+        return "hyperscan", HyperscanScanner(hyperscan)
+    except (ImportError, OSError, RuntimeError) as exc:  # (hyperscan.error is a RuntimeError)
+        if wanted == "hyperscan":
+            raise ValueError(f"{SCANNER_ENV}=hyperscan, but Hyperscan cannot run: {exc}") from exc
+        return "re2", scan_with_re2
 
 
-_scan = _scanner()
+SCANNER_NAME, _scan = _scanner()

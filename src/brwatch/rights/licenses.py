@@ -77,7 +77,7 @@ _ELEMENT_NAMES = {
         r"атрибуция|с указанием авторства|نسب المصنف|alıntı|atıf",
     ),
     "NC": (
-        r"non[\s-]?commercial|\bnc\b|非商业|非商業|no ?comercial|n[aã]o ?comercial",
+        r"non[\s-]?commer|\bnc\b|非商业|非商業|no ?comercial|n[aã]o ?comercial",
         r"pas d.utilisation commerciale|nicht-?kommerziell|некоммерческ|غير تجاري|gayri ?ticari",
     ),
     "ND": (
@@ -113,6 +113,8 @@ def spdx_from_name(name: str) -> str | None:
         return "CC-PDM-1.0"
     elements = {element for pattern, element in _NAME_ELEMENTS if pattern.search(name)}
     version = _VERSION.search(name)
+    if elements and version and version.group(1) != "1.0":
+        elements.add("BY")  # every licence since 2.0 asks for attribution, named or not
     port = _PORT.search(name) if version else None
     code = port.group(1) if port else ""
     port_code = _PORT_NAMES.get(code.lower()) or (

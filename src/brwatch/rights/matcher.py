@@ -33,6 +33,7 @@ _NAME_LEAD = re2.compile(
     r"(?i)^(?:(?:©|\(c\)|copyright|版权所有|版權所有|(?:本站|本网站?|所有)?内容(?:均)?(?:为|歸|归)|"
     r"\d{4}(?:\s*[-–—~]\s*\d{4})?|[\s,.:;@-])\s*)+"
 )
+_LICENCE_VERSION = re2.compile(r"\b[1-4]\.[05]\b")
 _NAME_TAIL = re2.compile(
     r"(?i)(?:\s*(?:版权所有|版權所有|all\s+rights.*|inc\.?$|官网|官網|官方网站|官方網站|网站|網站"
     r"|(?:'s\s+)?(?:official\s+)?(?:website|web\s+site)))+$"
@@ -70,13 +71,17 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     license_id = None
     obligations = tuple(rule.obligations)
     if rule.kind == "license":
-        license_id = spdx_from_name(groups.get("license") or whole)
+        named = groups.get("license") or whole
+        license_id = spdx_from_name(named)
         status = status_for_spdx(license_id) if license_id else None
         obligations += obligations_for_spdx(license_id) if license_id else ()
+        if license_id is None and _LICENCE_VERSION.search(named):
+            # "Creative Commons 2.5": an open licence whose elements the page does not name
+            status, obligations = "open_license", (*obligations, "credit")
     start, end = match.span()
     return Evidence(
         rule_id=rule.id,
-        kind=rule.kind if rule.kind in ("origin", "negative", "term", "cue") else "notice",
+        kind=rule.kind if rule.kind in ("origin", "negative", "term") else "notice",
         status=status,
         text=" ".join(whole.split())[:MAX_EVIDENCE_TEXT],
         scope=scope,
@@ -122,7 +127,7 @@ def find_notices(
 
     ``any_scope`` runs every rule without scope limits: the first pass over a whole page, whose
     hits are then placed and checked again in their real scope. ``extras``, when given, receives
-    the cue and negative matches too (for the unmatched-sentence check).
+    the negative matches too (for the unmatched-sentence check).
     """
     # Encoded once: every RE2 call on a str would encode the whole text again.
     data = text.encode("utf-8", "surrogatepass")
@@ -134,7 +139,6 @@ def find_notices(
     findings: list[Evidence] = []
     negatives: list[tuple[Evidence, tuple[int, int] | None]] = []
     frames: list[tuple[int, int]] = []
-    cues: list[Evidence] = []
     prose_checked: list[Evidence] = []
     for index in hits:
         compiled, regex = ruleset.by_index[index]
@@ -151,10 +155,6 @@ def find_notices(
             if rule.kind == "frame":
                 frames.append((start, end))
                 continue
-            if rule.kind == "cue":
-                if extras is not None:
-                    cues.append(_finding(compiled, match, scope))
-                continue
             line = _line_bounds(data, start, end)
             if rule.kind == "negative":
                 cancels = {
@@ -164,7 +164,7 @@ def find_notices(
                 negatives.append((_finding(compiled, match, scope), cancels))
                 continue
             finding = _finding(compiled, match, scope)
-            if rule.kind == "license" and finding.license is None:
+            if rule.kind == "license" and finding.status is None:
                 continue  # words around "Creative Commons" that name no licence
             if not any_scope and scope == "body" and not rule.in_prose:
                 prose_checked.append(finding)
@@ -188,7 +188,7 @@ def find_notices(
             kept[kept.index(same)] = finding  # the pattern that names someone says more
     if extras is not None:
         kept_count = len(kept)
-        kept += cues + [negative for negative, _ in negatives]
+        kept += [negative for negative, _ in negatives]
     _to_char_offsets(data, kept)
     for finding in kept:
         finding.start += base

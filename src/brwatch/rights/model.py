@@ -18,6 +18,8 @@ RESTRICTIVENESS = {status: rank for rank, status in enumerate(STATUSES)}
 # A generic copyright claim is not an explicit statement about reprinting.
 GENERIC_STATUS = "permission_required"
 SCOPES = ("body", "tail", "footer", "meta", "jsonld", "link", "header", "feed")
+# Evidence that flags an article for review: wording no rule knows, a page cut for size.
+REVIEW_KINDS = frozenset({"unmatched", "truncated"})
 # Scopes whose findings speak for this one article rather than the whole site.
 ARTICLE_SCOPES = frozenset({"body", "tail", "jsonld", "feed"})
 
@@ -69,8 +71,9 @@ class Verdict:
 
     @property
     def unmatched(self) -> bool:
-        """True when a rights-like sentence matched no rule: a person should read the page."""
-        return any(item.kind == "unmatched" for item in self.evidence)
+        """True when a person should read the page: a rights-like sentence matched no rule,
+        or the page was too large to read whole."""
+        return any(item.kind in REVIEW_KINDS for item in self.evidence)
 
     @property
     def restricted(self) -> bool:

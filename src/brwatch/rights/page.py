@@ -132,7 +132,8 @@ class PageText(ABC):
         self.nodes = nodes
         # The lines of ``text``: the nodes that hold more than whitespace, each with its runs
         # of whitespace (line breaks of the markup included) made one space, so a notice
-        # wrapped in the page's source reads as one line, whichever parser read it.
+        # wrapped in the page's source reads as one line, whichever parser read it (they keep
+        # different whitespace at the ends of blocks).
         self.strings = [" ".join(node.split()) for node in filterfalse(str.isspace, nodes)]
         self.text = "\n".join(self.strings)
         self._starts: list[int] = []
@@ -260,10 +261,13 @@ class LxmlPageText(PageText):
     def __init__(self, tree: Any) -> None:
         body = tree.find("body")
         if body is not None:
-            for element in body.iter(*_NO_TEXT_PARENTS):
-                element.text = None
-            for element in list(body.iter(*NO_TEXT_ELEMENTS)):
-                element.clear(keep_tail=True)
+            # One walk: script and style lose their text, the others all they hold.
+            hidden = [e for e in body.iter(*_NO_TEXT_PARENTS, *NO_TEXT_ELEMENTS)]
+            for element in hidden:
+                if element.tag in _NO_TEXT_PARENTS:
+                    element.text = None
+                else:
+                    element.clear(keep_tail=True)
         super().__init__(_TEXT_STRINGS(tree))
         self.tree = tree
 

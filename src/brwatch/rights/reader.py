@@ -1,8 +1,9 @@
 """What the rights engine reads from a page's markup, behind one interface with two parsers.
 
 lexbor (selectolax) parses the raw markup; lxml reads the tree the crawler parsed for
-extraction. One is chosen once per process by ``BRWATCH_RIGHTS_READER`` (lexbor unless set:
-measured, a fresh lexbor parse costs less than reading the crawler's lxml tree). Both read the
+extraction. ``BRWATCH_RIGHTS_READER`` chooses once per process: ``auto`` (the default: the
+lxml tree when the page is parsed already, else a lexbor parse), ``lexbor`` or ``lxml``. Both
+read the
 same markup (``Document.markup``: NUL replaced, deep nesting flattened) and leave out the same
 elements, so they return the same text and signals for every page and the verdict does not
 depend on the choice (tests/test_rights_backends.py compares them over every corpus page).
@@ -164,21 +165,26 @@ def _in_media(node: Any) -> bool:
 
 READER_ENV = "BRWATCH_RIGHTS_READER"
 READERS: dict[str, type[PageReader]] = {"lexbor": LexborPageReader, "lxml": LxmlPageReader}
-DEFAULT_READER = "lexbor"
+# auto: the lxml tree when the page is parsed already (the crawler parsed it for extraction,
+# and reading that tree, still warm in the caches, costs less than a fresh lexbor parse),
+# else a lexbor parse of the raw markup (cheaper than an lxml parse).
+DEFAULT_READER = "auto"
 
 
 @cache
-def configured_reader() -> type[PageReader]:
-    """The page reader named by BRWATCH_RIGHTS_READER, chosen once per process: lexbor (a
-    fresh parse of the raw markup, cheaper than reading the crawler's lxml tree) unless set.
-    Both read the same text (tests/test_rights_backends.py), so the verdict does not depend
-    on the choice."""
+def configured_reader() -> str:
+    """The page reader named by BRWATCH_RIGHTS_READER (auto, lexbor or lxml), chosen once per
+    process. Both read the same text (tests/test_rights_backends.py), so the verdict does not
+    depend on the choice."""
     name = (os.environ.get(READER_ENV) or DEFAULT_READER).strip().lower()
-    if name not in READERS:
-        raise ValueError(f"{READER_ENV}={name!r}: choose one of {', '.join(sorted(READERS))}")
-    return READERS[name]
+    if name != "auto" and name not in READERS:
+        raise ValueError(f"{READER_ENV}={name!r}: choose one of auto, {', '.join(sorted(READERS))}")
+    return name
 
 
 def reader_for(doc: Document) -> PageReader:
     """The configured reader over this page."""
-    return configured_reader()(doc)
+    name = configured_reader()
+    if name == "auto":
+        name = "lxml" if "tree" in getattr(doc, "__dict__", {}) else "lexbor"
+    return READERS[name](doc)

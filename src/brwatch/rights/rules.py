@@ -114,6 +114,11 @@ class Rule(BaseModel):
         description="negative rules: cancel findings overlapping the match, in its sentence, or "
         "on its line",
     )
+    concept: Literal["ban", "credit"] | None = Field(
+        None,
+        description="cue rules: what the words say in an unmatched sentence (a ban or a need for "
+        "permission; a demand for credit or a link), for the inferred finding",
+    )
     in_prose: bool = Field(
         False,
         description="also fires inside long body paragraphs (news stories), not only notice lines",
@@ -140,10 +145,9 @@ class Rule(BaseModel):
             raise ValueError("a notice rule needs a status")
         if self.kind == "term" and not (self.obligations or self.requires_link):
             raise ValueError("a term rule needs obligations or requires_link")
-        if (
-            self.kind in ("term", "origin", "negative", "license", "frame")
-            and self.status is not None
-        ):
+        if self.concept is not None and self.kind != "cue":
+            raise ValueError("only cue rules name a concept")
+        if self.kind != "notice" and self.status is not None:
             raise ValueError(f"a {self.kind} rule takes no status")
         groups: set[str] = set()
         for pattern in self.patterns:
@@ -245,6 +249,11 @@ class Ruleset:
     by_index: tuple[tuple[CompiledRule, Any], ...]
     files: tuple[Path, ...]
     by_id: dict[str, Rule] = field(default_factory=dict)
+    # The cue rules' patterns as one regex, run apart over the closing part of a page only
+    # (unmatched.py): one scan finds every rights word.
+    cues: Any = None
+    # concept -> regex of the cue rules that name it, run over unmatched sentences only.
+    concepts: dict[str, Any] = field(default_factory=dict)
 
     def get(self, rule_id: str) -> Rule:
         return self.by_id[rule_id]
@@ -333,10 +342,17 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
     groups: dict[str, tuple[Any, list[int]]] = {}
     by_index: list[tuple[CompiledRule, Any]] = []
     compiled_rules = []
+    cues: list[str] = []
+    concepts: dict[str, list[str]] = {}
     for rule in rules:
         regexes = tuple(re2.compile(spread_cjk(p), _options()) for p in rule.patterns)
         compiled = CompiledRule(rule, regexes)
         compiled_rules.append(compiled)
+        if rule.kind == "cue":
+            cues += (f"(?:{spread_cjk(pattern)})" for pattern in rule.patterns)
+            if rule.concept:
+                concepts.setdefault(rule.concept, []).extend(rule.patterns)
+            continue
         prefilter, indexes = groups.setdefault(_writing_system(rule), (re2.Filter(), []))
         for pattern, regex in zip(rule.patterns, regexes, strict=True):
             prefilter.Add(spread_cjk(pattern), _options())
@@ -346,7 +362,21 @@ def _compile(rules: list[Rule], version: str, files: tuple[Path, ...]) -> Rulese
         prefilter.Compile()
     prefilters = tuple((prefilter, tuple(indexes)) for prefilter, indexes in groups.values())
     by_id = {rule.id: rule for rule in rules}
-    return Ruleset(tuple(compiled_rules), version, prefilters, tuple(by_index), files, by_id)
+    cue_regex = re2.compile("|".join(cues), _options()) if cues else None
+    concept_regexes = {
+        name: re2.compile("|".join(f"(?:{spread_cjk(p)})" for p in patterns), _options())
+        for name, patterns in concepts.items()
+    }
+    return Ruleset(
+        tuple(compiled_rules),
+        version,
+        prefilters,
+        tuple(by_index),
+        files,
+        by_id,
+        cue_regex,
+        concept_regexes,
+    )
 
 
 @cache

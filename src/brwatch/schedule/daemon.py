@@ -39,6 +39,7 @@ from brwatch.schedule.settings import SchedulerSettings
 from brwatch.schedule.triggers import build_trigger, period_seconds
 from brwatch.sources import Source, SourcesError, TriggerSpec, load_sources, parse_schedule
 from brwatch.storage import Database
+from brwatch.storage.articles import settle_orphaned_runs
 
 log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
@@ -312,6 +313,8 @@ class SchedulerDaemon:
                 break
             try:
                 self.reload_if_changed()
+                with self.runtime.db.session() as session:
+                    settle_orphaned_runs(session)  # crawls on this host killed outright
                 # Another scheduler may have changed the shared job store: look again.
                 self.scheduler.wakeup()
             except Exception:  # a lost database must not end the daemon; the next tick retries

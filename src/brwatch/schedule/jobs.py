@@ -143,6 +143,7 @@ def maintenance(task: str, signature: str = "") -> None:
 
 def missing_verb(argv: list[str]) -> str | None:
     """The brwatch verb a ``python -m brwatch.cli VERB`` command names, if it is not installed."""
+    argv = [part for part in argv if part != "-P"]
     if len(argv) >= 4 and argv[1:3] == ["-m", "brwatch.cli"]:
         verb = argv[3]
         if importlib.util.find_spec(f"brwatch.cli.{verb.replace('-', '_')}") is None:

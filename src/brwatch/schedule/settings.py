@@ -14,7 +14,9 @@ from typing import Any
 
 ENV_PREFIX = "BRWATCH_SCHEDULE_"
 # The real crawl of one source; {python} is this interpreter, {source} the source's name.
-DEFAULT_CRAWL_COMMAND = "{python} -m brwatch.cli crawl --source {source} --trigger schedule"
+# -P: the scheduler's working directory is not put first on the child's sys.path, where a
+# folder named "brwatch" would shadow the installed package.
+DEFAULT_CRAWL_COMMAND = "{python} -P -m brwatch.cli crawl --source {source} --trigger schedule"
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -58,14 +60,14 @@ class SchedulerSettings:
         "every 1d", "how often attribution links are rechecked"
     )
     attribution_recheck_command: str = _setting(
-        "{python} -m brwatch.cli attribution check", "command of the attribution recheck job"
+        "{python} -P -m brwatch.cli attribution check", "command of the attribution recheck job"
     )
     # Cheap when the rules did not change: only verdicts from an older ruleset are redone.
     rights_recheck_every: str = _setting(
         "every 1h", "how often stale rights verdicts are re-evaluated after a rules change"
     )
     rights_recheck_command: str = _setting(
-        "{python} -m brwatch.cli recheck", "command of the rights re-evaluation job"
+        "{python} -P -m brwatch.cli recheck", "command of the rights re-evaluation job"
     )
     maintenance_time_limit: float = _setting(3600.0, "seconds a recheck job may run")
     # Monitoring thresholds (see brwatch.schedule.monitor).

@@ -19,6 +19,7 @@ import httpx
 from protego import Protego
 
 from brwatch import __version__
+from brwatch.fetch.guarded import GuardedAsyncTransport
 from brwatch.sources.contents import PEEK_BYTES, judge_contents
 from brwatch.sources.model import EntryKind, Source
 
@@ -70,11 +71,15 @@ async def _probe_all(
     targets: list[tuple[str, EntryKind, str]], settings: _Settings, concurrency: int
 ) -> list[ProbeResult]:
     limit = asyncio.Semaphore(concurrency)
+    # The entry points' own hosts are reached wherever they are; redirects elsewhere follow
+    # the address policy, checked on the address each hop connects to.
+    entry_hosts = {urlsplit(url).hostname or "" for _name, _kind, url in targets}
     async with httpx.AsyncClient(
         timeout=httpx.Timeout(settings.timeout),
         follow_redirects=True,
         max_redirects=5,
         headers={"User-Agent": USER_AGENT},
+        transport=GuardedAsyncTransport(entry_hosts - {""}),
     ) as client:
 
         async def robots_of(origin: str) -> tuple[str, Protego | None]:

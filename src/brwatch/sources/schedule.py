@@ -7,6 +7,7 @@ so a typo in the sources file is refused when the file is read, not hours later 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from apscheduler.triggers.cron import CronTrigger
@@ -25,6 +26,9 @@ class TriggerSpec(NamedTuple):
 
     kind: Literal["cron", "interval"]
     value: Any
+
+
+_NEVER_AFTER = timedelta(days=8 * 366)
 
 
 def parse_schedule(text: str) -> TriggerSpec:
@@ -50,6 +54,12 @@ def parse_schedule(text: str) -> TriggerSpec:
         CronTrigger(**fields, timezone="UTC")
     except ValueError as exc:
         raise ValueError(f"bad cron line {text!r}: {exc}") from exc
+    # A line every field of which is valid may still name no date at all ("* * 31 2 *"):
+    # accepted, the source would silently never run. Eight years cover every leap day.
+    now = datetime.now(UTC)
+    horizon = CronTrigger(**fields, timezone="UTC", end_date=now + _NEVER_AFTER)
+    if horizon.get_next_fire_time(None, now) is None:
+        raise ValueError(f"cron line {text!r} never fires: no date matches all its fields")
     return TriggerSpec("cron", fields)
 
 

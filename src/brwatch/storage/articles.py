@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import psutil
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -222,6 +223,40 @@ def start_run(
     session.add(run)
     session.flush()
     return run
+
+
+def settle_orphaned_runs(session: Session) -> list[int]:
+    """Mark ``killed`` the runs this host left ``running`` whose process is gone (a crawl
+    killed with SIGKILL, by the OOM killer, or a machine that rebooted); returns their ids.
+    Runs of other hosts are theirs to settle: their pids mean nothing here."""
+    here = socket.gethostname()
+    orphaned = [
+        run
+        for run in session.scalars(
+            select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == here)
+        )
+        if run.pid is not None and not _crawl_alive(run.pid, run.started_at)
+    ]
+    for run in orphaned:
+        run.status = "killed"
+        run.finished_at = utcnow()
+        note = f"the crawl process (pid {run.pid}) was gone: killed or crashed"
+        run.log_tail = "\n".join(part for part in (run.log_tail, note) if part)
+    session.flush()
+    return [run.id for run in orphaned]
+
+
+def _crawl_alive(pid: int, started_at: datetime) -> bool:
+    """Whether ``pid`` is still the process that started the run: alive, not a zombie, and
+    started no later than the run (a reused pid belongs to a younger process)."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        started = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
+        return process.create_time() <= started.timestamp() + 1
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
 
 
 def add_run_items(session: Session, run_id: int, count: int) -> None:

@@ -20,6 +20,13 @@ DEFAULT_DB_URL = "sqlite:///brwatch.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for SQLite's lock: crawler, scheduler and web app write at once.
 SQLITE_BUSY_TIMEOUT = 30
+# PostgreSQL: a server that accepts connections but never answers must not hang brwatch.
+# Seconds to connect (libpq's connect_timeout covers the whole startup), and the server-side
+# limit of one statement; TCP keepalives notice a server that went away mid-connection.
+CONNECT_TIMEOUT_ENV = "BRWATCH_DB_CONNECT_TIMEOUT"
+DEFAULT_CONNECT_TIMEOUT = 10
+STATEMENT_TIMEOUT_ENV = "BRWATCH_DB_STATEMENT_TIMEOUT"
+DEFAULT_STATEMENT_TIMEOUT = 300
 _upgrade_lock = threading.Lock()
 
 
@@ -49,6 +56,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def _postgres_timeouts() -> dict[str, object]:
+    connect = float(os.environ.get(CONNECT_TIMEOUT_ENV) or DEFAULT_CONNECT_TIMEOUT)
+    statement = float(os.environ.get(STATEMENT_TIMEOUT_ENV) or DEFAULT_STATEMENT_TIMEOUT)
+    return {
+        "connect_timeout": max(1, round(connect)),
+        "options": f"-c statement_timeout={round(statement * 1000)}",
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+
+
 def _alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -66,6 +86,8 @@ class Database:
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
+            if url.startswith("postgresql"):
+                kwargs["connect_args"] = _postgres_timeouts()
         try:
             self.engine = create_engine(url, **kwargs)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
