@@ -134,7 +134,9 @@ def test_reports_list_decisions_whose_grant_has_since_lapsed(world: World) -> No
     assert set(lapsed) == {ids["prohibited"], ids["attribution"]}
     assert lapsed[ids["prohibited"]]["grant_id"] == revoked_later
     assert lapsed[ids["prohibited"]]["grant_revoked_at"] is not None
+    assert lapsed[ids["prohibited"]]["grant_problem"] == "grant_revoked"
     assert lapsed[ids["attribution"]]["grant_id"] == ending
+    assert lapsed[ids["attribution"]]["grant_problem"] == "grant_expired"
     data = json.loads(render(report, "json"))
     in_json = {e["article_id"] for e in data["exceptions"] if e["kind"] == "decision_grant_lapsed"}
     assert in_json == {ids["prohibited"], ids["attribution"]}
@@ -228,3 +230,33 @@ def test_bulk_permission_granted_leaves_the_items_the_grant_does_not_cover(world
     with db.session() as session:
         assert session.get(Article, ids["prohibited"]).review_state == "permission_granted"
         assert session.get(Article, other_publisher).review_state == "pending"
+
+
+def test_reports_list_an_earlier_decision_on_a_grant_that_never_covered_the_article(
+    world: World,
+) -> None:
+    """Decisions recorded before grants were checked stay visible to an audit."""
+    _, db, ids = world
+    unrelated = _grant(db, "Unrelated Press")
+    item = ids["permission"]
+    with db.session() as session:
+        session.execute(
+            update(Article)
+            .where(Article.id == item)
+            .values(review_state="permission_granted", review_version=2)
+        )
+        session.add(
+            AuditEvent(
+                user="lena",
+                entity="article",
+                entity_id=item,
+                action="decide",
+                before={"state": "pending", "version": 1},
+                after={"state": "permission_granted", "version": 2, "grant_id": unrelated},
+            )
+        )
+    report = build_report(db, None, None)
+    [entry] = [e for e in report.exceptions if e["kind"] == "decision_grant_lapsed"]
+    assert (entry["article_id"], entry["grant_id"], entry["grant_problem"]) == (
+        item, unrelated, "grant_not_covering"
+    )  # fmt: skip

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from brwatch.attribution.registry import load_publishers
 from brwatch.reports.model import EXCEPTION_KINDS, RESTRICTED_STATUSES, REUSE_STATES
 from brwatch.reports.scope import Scope, chunks, iso
-from brwatch.reuse.coverage import grants_covering, lapse
+from brwatch.reuse.coverage import GrantProblem, grants_covering, lapse
 from brwatch.reuse.grants import is_active
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
 
@@ -48,6 +48,7 @@ def _exception(kind: str, row: Any, **extra: Any) -> dict[str, Any]:
         "grant_id": None,
         "grant_valid_to": None,
         "grant_revoked_at": None,
+        "grant_problem": None,
         **extra,
     }
 
@@ -91,7 +92,7 @@ def _lapsed_grant_decisions(
     session: Session, scope: Scope, as_of: datetime
 ) -> list[dict[str, Any]]:
     """Articles still marked "permission granted" whose decision's grant has since expired or
-    been revoked (by the end of the period, or now if that is earlier)."""
+    been revoked (by the end of the period, or now if that is earlier), or does not cover them."""
     granted = scope.articles(
         select(*_EXCEPTION_COLUMNS)
         .where(Article.review_state == "permission_granted")
@@ -110,12 +111,19 @@ def _lapsed_grant_decisions(
             .order_by(AuditEvent.id)
         )
         decisions.update((event.entity_id, event) for event in events)  # the newest wins
+    registry = load_publishers()
     found = []
     for row in rows:
         decision = decisions.get(row.id)
         grant_id = (decision.after or {}).get("grant_id") if decision else None
         grant = session.get(Grant, grant_id) if isinstance(grant_id, int) else None
-        if grant is None or lapse(grant, as_of) is None:
+        if grant is None:
+            continue
+        problem = lapse(grant, as_of)
+        if problem is None and not _covers(session, grant, row.id, registry):
+            # Recorded before decisions were checked, or the publisher registry changed since.
+            problem = GrantProblem("grant_not_covering")
+        if problem is None:
             continue
         found.append(
             _exception(
@@ -125,9 +133,17 @@ def _lapsed_grant_decisions(
                 grant_id=grant.id,
                 grant_valid_to=iso(grant.valid_to),
                 grant_revoked_at=iso(grant.revoked_at),
+                grant_problem=problem.code,
             )
         )
     return found
+
+
+def _covers(session: Session, grant: Grant, article_id: int, registry: Any) -> bool:
+    article = session.get(Article, article_id)
+    return article is not None and any(
+        g.id == grant.id for g in grants_covering(session, article, registry)
+    )
 
 
 def gate_exceptions(session: Session, scope: Scope) -> list[dict[str, Any]]:

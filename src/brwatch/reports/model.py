@@ -32,7 +32,7 @@ EXCEPTION_KINDS = {
     "reused_without_attribution_link": "reused while the attribution link is missing or broken",
     "grant_used_after_expiry": "passed the reuse gate on a grant that had expired or was revoked",
     "decision_grant_lapsed": "marked permission granted on a grant that has since expired or "
-    "been revoked",
+    "been revoked, or that does not cover the article",
 }
 
 
