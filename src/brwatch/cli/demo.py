@@ -110,10 +110,12 @@ def _print_sites(sites: dict[str, RunningSite]) -> None:
 
 
 def _serve_until_interrupted(sources_file: Path) -> int:
-    console.print(
-        f"serving; crawl them with:  brwatch --sources {sources_file} crawl\npress Ctrl-C to stop"
-    )
+    # The message is inside the try: a Ctrl-C right after it is still a clean stop.
     try:
+        console.print(
+            f"serving; crawl them with:  brwatch --sources {safe(sources_file.resolve())} crawl"
+            "\npress Ctrl-C to stop"
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
