@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response
 from scrapy.robotstxt import RobotParser
+from scrapy.utils.response import get_meta_refresh
 
 log = logging.getLogger(__name__)
 
@@ -105,4 +106,22 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
         head = response.body[:_REFRESH_SCAN_BYTES]
         if b"refresh" not in head.lower() and not head.startswith(_UTF16_BOMS):
             return response
+        if isinstance(response, HtmlResponse):
+            try:
+                _, target = get_meta_refresh(response, ignore_tags=self._ignore_tags)
+            except ValueError:  # w3lib cannot even parse the URL (an unclosed IPv6 bracket …)
+                target = "(unparsable)"
+            if target and not _followable(target):
+                # A refresh to javascript:, mailto: or a broken URL goes nowhere: the page itself
+                # is stored and reviewed (it must not keep itself out of review this way).
+                log.debug("ignoring unusable meta refresh to %r on %s", target, response.url)
+                return response
         return super().process_response(request, response)
+
+
+def _followable(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

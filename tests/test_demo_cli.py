@@ -23,13 +23,14 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     assert database.is_file()
     assert not (tmp_path / "must-not-be-used.db").exists()  # the demo never touches your database
     db_url = "sqlite:///brwatch-demo/demo.db"
+    printed_url = f"sqlite:///{database.resolve()}"  # the hints work from any directory
     out = " ".join(result.stdout.split())
     assert "12 articles stored, 11 about the Belt and Road" in out
     assert "attribution links of articles crediting an origin:" in out
     assert "2 reprints recognised" in out
     assert "reprint: demo-reprint-en «Rail freight on Belt and Road corridor doubles" in out
-    assert f"brwatch --db {db_url} export --json" in out
-    assert f"brwatch --db {db_url} serve" in out
+    assert f"brwatch --db {printed_url} export --json" in out
+    assert f"brwatch --db {printed_url} serve" in out
 
     exported = brwatch("--db", db_url, "export", "--json", "--all", cwd=tmp_path)
     assert exported.returncode == 0, exported

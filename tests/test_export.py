@@ -19,6 +19,8 @@ CONTRACT_KEYS = {
     "topic_score", "rights", "attribution", "reprint_of", "review", "fetched_at",
     "snapshot_sha256",
 }  # fmt: skip
+# Additions to the contract: the page's own verdict beside the reuse verdict in "rights".
+ADDED_KEYS = {"own_rights"}
 FETCHED = datetime(2026, 11, 28, 6, 30, tzinfo=UTC)
 
 
@@ -55,7 +57,7 @@ def test_export_lines_follow_the_contract(
     relevant = lines(brwatch("export", "--json", db=db_url))
     assert [line["url"] for line in relevant] == ["http://a.org/original", "http://b.org/reprint"]
     for line in relevant:
-        assert set(line) == CONTRACT_KEYS
+        assert set(line) == CONTRACT_KEYS | ADDED_KEYS
     first, second = relevant
     assert first["rights"]["status"] == "prohibited" and first["rights"]["origin"] == "Xinhua"
     assert first["relevant"] is True and first["topic_score"] == 0.9

@@ -26,9 +26,10 @@ def test_populate_then_report_matches_plain_counts(db: Database) -> None:
         statuses = Counter(
             dict(
                 session.execute(
-                    select(Article.rights_status, func.count())
+                    # The stored reuse verdicts (the report brought them up to date).
+                    select(Article.reuse_status, func.count())
                     .where(Article.relevant)
-                    .group_by(Article.rights_status)
+                    .group_by(Article.reuse_status)
                 ).all()
             )
         )

@@ -175,14 +175,19 @@ def test_bulk_decision_on_everything_matching_the_filters(world: World) -> None:
     matching = client.get("/api/queue?source=example&status=prohibited").json()
     total = matching["total"]
     assert total >= 2
-    data = {"csrf_token": token, "state": "permission_requested", "selection": "all"}
-    changed = client.post(
-        "/queue/bulk?source=example&status=prohibited",
-        data={**data, "expected_total": str(total + 1)},
+    page = client.get("/queue?source=example&status=prohibited").text
+    listed = page.split('name="all_items" value="')[1].split('"')[0]
+    assert sorted(int(item.split(":")[0]) for item in listed.split()) == sorted(
+        item["id"] for item in matching["items"]
     )
-    assert changed.status_code == 409 and "changed since the page was loaded" in changed.text
+    data = {"csrf_token": token, "state": "permission_requested", "selection": "all"}
+    # A form from before the page named its items (only a count) is refused.
+    stale_form = client.post(
+        "/queue/bulk?source=example&status=prohibited", data={**data, "expected_total": total}
+    )
+    assert stale_form.status_code == 409 and "changed since the page was loaded" in stale_form.text
     done = client.post(
-        "/queue/bulk?source=example&status=prohibited", data={**data, "expected_total": str(total)}
+        "/queue/bulk?source=example&status=prohibited", data={**data, "all_items": listed}
     )
     assert done.status_code == 200
     assert client.get("/api/queue?source=example&status=prohibited").json()["total"] == 0

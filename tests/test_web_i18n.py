@@ -39,7 +39,7 @@ def test_each_user_sees_their_own_language(web: World) -> None:
     assert "审核队列" in switched.text and "界面语言已更改。" in switched.text
     assert '<html lang="zh-CN">' in switched.text
     item = editor.get(f"/items/{ids['prohibited']}").text
-    assert "版权结论" in item and "禁止转载" in item
+    assert "转用结论" in item and "禁止转载" in item
     # Another user's pages stay in English; the API speaks English to everyone.
     assert "Review queue" in legal.get("/queue").text
     assert editor.get("/api/items/999").json()["message"].startswith("Item 999 does not exist")

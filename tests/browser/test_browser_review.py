@@ -141,7 +141,7 @@ def test_chinese_interface(page: Page, live_app: LiveApp) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     screenshot(page, "queue-zh")
     page.goto(f"{live_app.base}/items/{live_app.ids['prohibited']}")
-    expect(page.locator("h2").first).to_have_text("版权结论")
+    expect(page.locator("h2").first).to_have_text("转用结论")
     expect(page.locator("form#decide")).to_have_count(0)  # admins do not decide
     snapshot = page.frame_locator("iframe.snapshot-frame").locator("p")
     expect(snapshot).to_contain_text("The Belt and Road Forum opened in Beijing")

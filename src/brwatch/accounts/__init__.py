@@ -1,13 +1,19 @@
 """User accounts: argon2 password hashes, roles, and what each role may do."""
 
 from brwatch.accounts.roles import CAPABILITIES, ROLES, Capability, role_can
+from brwatch.accounts.sessions import (
+    SessionCheck,
+    check_session,
+    open_session,
+    revoke_session,
+    revoke_user_sessions,
+)
 from brwatch.accounts.users import (
     AccountError,
     authenticate,
     create_user,
     disable_user,
     list_users,
-    session_stamp,
     set_locale,
     set_password,
     set_role,
@@ -18,12 +24,16 @@ __all__ = [
     "ROLES",
     "AccountError",
     "Capability",
+    "SessionCheck",
     "authenticate",
+    "check_session",
     "create_user",
     "disable_user",
     "list_users",
+    "open_session",
+    "revoke_session",
+    "revoke_user_sessions",
     "role_can",
-    "session_stamp",
     "set_locale",
     "set_password",
     "set_role",

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brwatch.accounts.roles import ROLES
+from brwatch.accounts.sessions import revoke_user_sessions
 from brwatch.storage.models import User
 
 LOCALES = ("en", "zh_CN")
@@ -73,14 +72,19 @@ def list_users(session: Session) -> list[User]:
 
 
 def set_password(session: Session, name: str, password: str) -> User:
+    """A new password; every open session of the account ends (whoever knew the old one)."""
     user = get_user(session, name)
     user.password_hash = _hasher.hash(_check_password(password))
+    revoke_user_sessions(session, user.id, "password")
     return user
 
 
 def set_role(session: Session, name: str, role: str) -> User:
+    """A new role; open sessions end, so no page keeps acting with the old role's rights."""
     user = get_user(session, name)
-    user.role = _check_role(role)
+    if user.role != _check_role(role):
+        user.role = role
+        revoke_user_sessions(session, user.id, "role")
     return user
 
 
@@ -91,8 +95,11 @@ def set_locale(session: Session, name: str, locale: str) -> User:
 
 
 def disable_user(session: Session, name: str, disabled: bool = True) -> User:
+    """Disable (or enable) an account; disabling ends its open sessions at once."""
     user = get_user(session, name)
     user.disabled = disabled
+    if disabled:
+        revoke_user_sessions(session, user.id, "disabled")
     return user
 
 
@@ -108,8 +115,3 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
     return user
-
-
-def session_stamp(user: User) -> str:
-    """Changes whenever the password or role changes, so older sessions stop working."""
-    return hashlib.sha256(f"{user.password_hash}|{user.role}".encode()).hexdigest()[:16]

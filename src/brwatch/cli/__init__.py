@@ -11,15 +11,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 
-from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
 from brwatch import __version__
-from brwatch.cli._common import EXIT_BAD_INPUT, CommandError, console_err
+from brwatch.cli._common import EXIT_BAD_INPUT, CommandError, console_err, safe
 
 # Global options that take a value, so the verb can be found without parsing.
 _VALUED_OPTIONS = ("--db", "--sources")
@@ -42,31 +43,64 @@ def _invoked_verb(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, after_verb: bool) -> None:
+    """--db, --sources and -v. After the verb they default to "not given", so a value given
+    before the verb stands unless repeated after it (``brwatch export --db URL`` works too)."""
+    unset = {"default": argparse.SUPPRESS} if after_verb else {}
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="SQLAlchemy database URL (env BRWATCH_DB_URL; default sqlite:///brwatch.db)",
+        **unset,
+    )
+    parser.add_argument(
+        "--sources",
+        metavar="FILE",
+        help="sources file (env BRWATCH_SOURCES; default: the bundled one)",
+        **unset,
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="more logging (-vv: debug)",
+        **(unset or {"default": 0}),
+    )
+
+
+def _verb_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every sub-command parser below ``parser`` (``users``, ``users add``, …)."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                found += [child, *_verb_parsers(child)]
+    return found
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="brwatch",
         description="Watch Belt and Road news; decide, before reuse, whether it may be reprinted.",
     )
     parser.add_argument("--version", action=_Version, nargs=0, help="the version and backends")
-    parser.add_argument(
-        "--db",
-        metavar="URL",
-        help="SQLAlchemy database URL (env BRWATCH_DB_URL; default sqlite:///brwatch.db)",
-    )
-    parser.add_argument(
-        "--sources",
-        metavar="FILE",
-        help="sources file (env BRWATCH_SOURCES; default: the bundled one)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
-    )
+    _add_global_options(parser, after_verb=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     verbs = _verb_modules()
     invoked = _invoked_verb(argv if argv is not None else sys.argv[1:])
     for name in [invoked] if invoked in verbs else verbs:
         importlib.import_module(f"{__name__}.{name}").register(commands)
+    for verb_parser in _verb_parsers(parser):
+        _add_global_options(verb_parser, after_verb=True)
     return parser
+
+
+def _stdout_closed() -> int:
+    """The reader of our output went away (``| head -1``): not an error. Point stdout at
+    /dev/null so the interpreter's last flush does not complain either."""
+    with suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
 
 
 class _Version(argparse.Action):
@@ -94,14 +128,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Whatever the verb: a database that refuses (read-only, full, gone) is a message and
         # exit 2, not a traceback.
         console_err.print(
-            f"[bold red]error:[/] the database refused: {escape(str(exc.orig or exc))}",
+            f"[bold red]error:[/] the database refused: {safe(exc.orig or exc)}",
             highlight=False,
         )
         return EXIT_BAD_INPUT
     except CommandError as exc:
-        # Messages quote files, rules, sources and stored data: never Rich markup.
-        console_err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+        # Messages quote files, rules, sources and stored data: never Rich markup, nor a
+        # terminal control character.
+        console_err.print(f"[bold red]error:[/] {safe(exc.message)}", highlight=False)
         return exc.exit_code
+    except BrokenPipeError:
+        return _stdout_closed()
     except KeyboardInterrupt:
         console_err.print("interrupted")
         return 130

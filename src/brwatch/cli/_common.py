@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 from brwatch.storage import Database, DatabaseError, open_database
 
@@ -36,6 +38,27 @@ def database(args: argparse.Namespace) -> Database:
         raise CommandError(str(exc)) from exc
 
 
+# Characters that drive a terminal instead of showing: C0 and C1 controls and DEL (escape
+# sequences move the cursor, recolour, retitle the window, forge hyperlinks) and the bidi
+# overrides that reorder what is shown. Newline and tab stay.
+_TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# JSON escapes C0 controls itself; these it writes raw.
+_JSON_RAW_CONTROLS = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """``text`` without terminal control characters."""
+    return _TERMINAL_CONTROLS.sub("", str(text))
+
+
+def safe(text: object) -> str:
+    """Text from a page, a file or a user, for rich: control characters removed, markup escaped."""
+    return escape(printable(text))
+
+
 def print_json_line(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    line = json.dumps(obj, ensure_ascii=False, default=str)
+    # Still the same JSON value: inside strings, \uXXXX is what these characters mean.
+    line = _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()

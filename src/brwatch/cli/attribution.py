@@ -5,11 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from rich.markup import escape
-
 from brwatch.attribution import RegistryError, check_stored_article, recheck_attribution
 from brwatch.attribution.check import link_fetcher
-from brwatch.cli._common import CommandError, console, database, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line, safe
 from brwatch.fetch import NetworkPolicyError
 
 
@@ -51,9 +49,9 @@ def run_check(args: argparse.Namespace) -> int:
             if args.json:
                 print_json_line({**result.to_dict(), "evidence": result.evidence})
             else:
-                console.print(f"{escape(args.article)}: [bold]{result.outcome}[/]")
+                console.print(f"{safe(args.article)}: [bold]{result.outcome}[/]")
                 if result.evidence.get("reason"):
-                    console.print(f"  {escape(str(result.evidence['reason']))}")
+                    console.print(f"  {safe(str(result.evidence['reason']))}")
             return 0
         counts = recheck_attribution(
             db,

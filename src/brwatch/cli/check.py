@@ -13,9 +13,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from rich.markup import escape
-
-from brwatch.cli._common import CommandError, console, console_err, print_json_line
+from brwatch.cli._common import CommandError, console, console_err, print_json_line, safe
 from brwatch.document import Document, parse_document
 from brwatch.document.plain import html_from_text, input_kind
 from brwatch.extract import extract_article
@@ -154,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print_json_line(result)
         elif "error" in result:
-            console_err.print(f"[bold red]{escape(target)}[/]: {escape(result['error'])}")
+            console_err.print(f"[bold red]{safe(target)}[/]: {safe(result['error'])}")
         else:
             _print_summary(result, doc, verdict)  # type: ignore[arg-type]
     return EXIT_UNREADABLE if failures else 0
@@ -163,11 +161,11 @@ def run(args: argparse.Namespace) -> int:
 def _print_summary(result: dict[str, Any], doc: Document, verdict: Verdict) -> None:
     style = _STATUS_STYLE.get(verdict.status, "")
     title = result["article"].get("title") or ""
-    console.rule(f"{escape(result['target'])}")
+    console.rule(f"{safe(result['target'])}")
     if title:
-        console.print(f"[bold]{escape(title)}[/]")
+        console.print(f"[bold]{safe(title)}[/]")
     console.print(
-        f"status: [{style}]{verdict.status}[/]"
+        f"status: [{style}]{safe(verdict.status)}[/]"
         + ("  [bold magenta]CONFLICT[/]" if verdict.conflict else "")
     )
     for label, value in (
@@ -176,16 +174,16 @@ def _print_summary(result: dict[str, Any], doc: Document, verdict: Verdict) -> N
         ("origin", verdict.origin),
     ):
         if value:
-            console.print(f"{label}: {escape(value)}")
+            console.print(f"{label}: {safe(value)}")
     if verdict.obligations:
-        console.print("obligations: " + ", ".join(verdict.obligations))
+        console.print("obligations: " + safe(", ".join(verdict.obligations)))
     if verdict.requires_link:
         console.print("a link to the original is required")
     text = (
         page_text(doc.tree).text if any(e.scope in _PAGE_SCOPES for e in verdict.evidence) else ""
     )
     for evidence in verdict.evidence:
-        where = f"[dim]{evidence.scope:>6} {escape(evidence.rule_id)}[/]"
+        where = f"[dim]{evidence.scope:>6} {safe(evidence.rule_id)}[/]"
         mark = (
             f"[{_STATUS_STYLE.get(evidence.status or '', 'bold')}]" if evidence.status else "[bold]"
         )
@@ -193,6 +191,6 @@ def _print_summary(result: dict[str, Any], doc: Document, verdict: Verdict) -> N
             before = " ".join(text[max(0, evidence.start - _CONTEXT) : evidence.start].split())
             found = " ".join(text[evidence.start : evidence.end].split())
             after = " ".join(text[evidence.end : evidence.end + _CONTEXT].split())
-            console.print(f"  {where}  …{escape(before)} {mark}{escape(found)}[/] {escape(after)}…")
+            console.print(f"  {where}  …{safe(before)} {mark}{safe(found)}[/] {safe(after)}…")
         else:
-            console.print(f"  {where}  {mark}{escape(evidence.text)}[/]")
+            console.print(f"  {where}  {mark}{safe(evidence.text)}[/]")

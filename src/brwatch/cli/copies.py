@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
 from rich.table import Table
 
-from brwatch.cli._common import CommandError, console, database, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line, safe
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -44,16 +43,16 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
         return 0
-    table = Table(title=f"copies of {escape(args.url)}")
+    table = Table(title=f"copies of {safe(args.url)}")
     for column in ("", "published", "source", "similarity", "url"):
         table.add_column(column)
     for copy in copies:
         table.add_row(
             "original" if copy.is_original else "copy",
             copy.published.strftime("%Y-%m-%d %H:%M") if copy.published else "-",
-            escape(copy.source),
+            safe(copy.source),
             f"{copy.similarity:.2f}" if copy.similarity is not None else "-",
-            escape(copy.url),
+            safe(copy.url),
         )
     console.print(table)
     if len(copies) <= 1:

@@ -10,13 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from rich.markup import escape
+from rich import box
 from rich.table import Table
 
-from brwatch.cli._common import CommandError, console
+from brwatch.cli._common import CommandError, console, safe
 from brwatch.demo import DemoDataError, RunningSite, demo_sources_yaml, serve_demo_sites
-from brwatch.demo.summary import DemoSummary, summarize
+from brwatch.demo.server import SITES_DIR
+from brwatch.demo.summary import DemoSummary, StoredArticle, summarize
 from brwatch.storage import Database, DatabaseError, open_database
+from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 DEFAULT_DIR = Path("brwatch-demo")
 STEP_TIMEOUT = 300  # seconds; the demo crawl takes a few
@@ -52,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     demo_dir: Path = args.dir
     sources_file = demo_dir / "demo-sources.yaml"
     # Not $BRWATCH_DB_URL: the demo must never write sample data into a real database.
-    db_url = args.db or f"sqlite:///{demo_dir / 'demo.db'}"
+    # Absolute, so the commands printed at the end work from any directory.
+    db_url = args.db or f"sqlite:///{(demo_dir / 'demo.db').resolve()}"
     try:
         demo_dir.mkdir(parents=True, exist_ok=True)
         if args.serve_only:
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:  # binding a loopback address, writing the demo directory
         raise CommandError(f"cannot run the demo: {exc}") from exc
     _print_summary(summary)
-    _print_next_steps(db_url, sources_file)
+    _print_next_steps(db_url, sources_file, summary)
     return 0
 
 
@@ -102,15 +105,17 @@ def _print_sites(sites: dict[str, RunningSite]) -> None:
     for column in ("site", "url", "lang"):
         table.add_column(column, no_wrap=column != "site")
     for site in sites.values():
-        table.add_row(escape(site.spec.title), site.base_url, site.spec.lang)
+        table.add_row(safe(site.spec.title), site.base_url, site.spec.lang)
     console.print(table)
 
 
 def _serve_until_interrupted(sources_file: Path) -> int:
-    console.print(
-        f"serving; crawl them with:  brwatch --sources {sources_file} crawl\npress Ctrl-C to stop"
-    )
+    # The message is inside the try: a Ctrl-C right after it is still a clean stop.
     try:
+        console.print(
+            f"serving; crawl them with:  brwatch --sources {safe(sources_file.resolve())} crawl"
+            "\npress Ctrl-C to stop"
+        )
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -157,48 +162,84 @@ def _print_summary(summary: DemoSummary) -> None:
         "recognised"
     )
     statuses = ", ".join(f"{status} {count}" for status, count in summary.by_status.most_common())
-    console.print(f"rights that apply to reuse: {statuses}")
+    console.print(f"reuse verdicts of the articles about the Belt and Road: {statuses}")
     links = ", ".join(f"{outcome} {count}" for outcome, count in summary.by_link.most_common())
     if links:
         console.print(f"attribution links of articles crediting an origin: {links}")
     for copy in summary.reprints:
         console.print(
-            f"reprint: {escape(copy.source)} «{escape(copy.title)}» copies "
-            f"{escape(copy.reprint_of_source or '?')} «{escape(copy.reprint_of or '?')}»"
+            f"reprint: {safe(copy.source)} «{safe(copy.title)}» copies "
+            f"{safe(copy.reprint_of_source or '?')} «{safe(copy.reprint_of or '?')}»"
         )
     not_relevant = [a.title for a in articles if not a.relevant]
     if not_relevant:
-        console.print(f"not about the Belt and Road (kept, left out of exports): {not_relevant[0]}")
+        console.print(
+            f"not about the Belt and Road (kept, left out of exports): {safe(not_relevant[0])}"
+        )
     if summary.flagged:
-        table = Table(title="flagged examples")
-        for column in ("source", "title", "page says", "reuse", "origin", "link", "reprint of"):
-            table.add_column(column, overflow="fold")
-        for article in summary.flagged[:EXAMPLES_SHOWN]:
-            table.add_row(
-                escape(article.source),
-                escape(article.title),
-                article.rights_status or "-",
-                article.reuse_status or "-",
-                article.origin or "-",
-                article.attribution_link or "-",
-                article.reprint_of or "-",
-            )
-        console.print(table)
+        console.print(_flagged_table(summary.flagged))
 
 
-def _print_next_steps(db_url: str, sources_file: Path) -> None:
+def _flagged_table(flagged: list[StoredArticle]) -> Table:
+    """The first flagged articles, readable in an 80-column terminal: three columns whose cells
+    wrap between words, the status codes never broken."""
+    shown = flagged[:EXAMPLES_SHOWN]
+    table = Table(
+        title=f"flagged for review (the first {len(shown)} of {len(flagged)})",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+    )
+    # Words wrap whole; only a run longer than the column (a CJK title) is folded.
+    table.add_column("article", ratio=3, overflow="fold")
+    table.add_column("reuse", no_wrap=True)
+    table.add_column("why", ratio=2, overflow="fold")
+    for article in shown:
+        table.add_row(
+            f"{safe(article.title)}\n[dim]{safe(article.source)}[/]",
+            article.reuse_status or "-",
+            safe(_why_flagged(article)),
+        )
+    return table
+
+
+def _why_flagged(article: StoredArticle) -> str:
+    reasons = []
+    if article.rights_status != article.reuse_status:
+        reasons.append(f"the page says {article.rights_status or 'nothing'}; inherited from")
+        reasons.append(", ".join(article.inherited) or "its original")
+    elif article.reuse_status in FLAGGED_STATUSES:
+        reasons.append("notice on the page")
+    if article.conflict:
+        reasons.append("conflicting notices")
+    if article.unmatched:
+        reasons.append("rights wording no rule knows")
+    if article.attribution_link in FLAGGED_LINKS:
+        reasons.append(f"link to the origin {article.attribution_link.replace('_', ' ')}")
+    return "; ".join(reasons).replace("from; ", "from ")
+
+
+def _print_next_steps(db_url: str, sources_file: Path, summary: DemoSummary) -> None:
+    """Commands to try next, each working as printed (pasted in this directory or any other)."""
     db = f"--db {db_url}"
+    sample_page = SITES_DIR / "reprint-en" / "news" / "rail-freight-doubles.html"
+    copied = summary.reprints[0].url if summary.reprints else "URL"
     steps = [
         (f"brwatch {db} export --json", "relevant articles with their verdicts (JSON Lines)"),
         (f"brwatch {db} export --json --all", "every article, the football story too"),
-        (f"brwatch {db} serve", "the review web app (create a user first: brwatch users add)"),
+        (
+            f"brwatch {db} users add editor --role editor",
+            "an account for the review app (asks for a password)",
+        ),
+        (f"brwatch {db} serve", "the review web app: log in as editor"),
         (f"brwatch {db} report --format html -o report.html", "the rights report for legal"),
         (f"brwatch {db} runs", "the crawl runs, one per source"),
-        (f"brwatch {db} copies URL", "an article's original and its copies"),
-        ("brwatch check PAGE.html", "a rights verdict for any saved page or URL"),
-        (f"brwatch --sources {sources_file} sources", "the demo sources file"),
+        (f"brwatch {db} copies {copied}", "an article's original and its copies"),
+        (f"brwatch check {sample_page}", "a rights verdict for any saved page or URL"),
+        (f"brwatch --sources {sources_file.resolve()} sources", "the demo sources file"),
         ("brwatch demo --serve-only", "keep the sample sites up and crawl them yourself"),
     ]
     console.print("\n[bold]Next:[/]")
     for command, what in steps:
-        console.print(f"  {command}\n      {what}")
+        # One line each, never wrapped by us: a wrapped command would not paste.
+        console.print(f"  {safe(command)}", soft_wrap=True)
+        console.print(f"      {what}", soft_wrap=True)

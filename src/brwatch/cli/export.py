@@ -7,17 +7,14 @@ streamed in id order, so exporting a large database takes constant memory.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
-from brwatch.attribution import PublisherRegistry, load_publishers
 from brwatch.cli._common import CommandError, database, print_json_line
-from brwatch.provenance.rights import effective_rights_in
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage.models import Article
 
 STREAM_BATCH = 500
@@ -75,19 +72,12 @@ def _attribution(article: Article) -> dict[str, Any]:
     }
 
 
-def _rights(session: Session, article: Article, registry: PublisherRegistry) -> Any:
-    """The rights that apply to reuse: a reprint carries its original's rights, and a page
-    crediting a publisher carries that publisher's registered terms (the stricter wins)."""
-    if article.rights is None:
-        return None
-    return effective_rights_in(session, article, registry)
-
-
-def article_record(
-    article: Article, reprint_of: str | None = None, rights: Any = None
-) -> dict[str, Any]:
-    """The export line of one article (DESIGN.md "export --json line"); ``rights`` defaults to
-    the article's own verdict."""
+def article_record(article: Article, reprint_of: str | None = None) -> dict[str, Any]:
+    """The export line of one article (DESIGN.md "export --json line"). ``rights`` is the stored
+    reuse verdict: a reprint carries its original's rights, and a page crediting a publisher
+    carries that publisher's registered terms (the stricter wins); ``own_rights`` is the page's
+    own verdict (both null until the rights engine has judged the page)."""
+    judged = article.rights is not None
     return {
         "url": article.url,
         "canonical_url": article.canonical_url,
@@ -98,7 +88,8 @@ def article_record(
         "authors": list(article.authors or []),
         "relevant": bool(article.relevant),
         "topic_score": article.topic_score,
-        "rights": rights if rights is not None else article.rights,
+        "rights": (article.reuse_rights or article.rights) if judged else None,
+        "own_rights": article.rights,
         "attribution": _attribution(article),
         "reprint_of": reprint_of,
         "review": {"state": article.review_state, "version": article.review_version},
@@ -125,14 +116,9 @@ def run(args: argparse.Namespace) -> int:
         query = query.where(Article.relevant.is_(True))
     if args.source:
         query = query.where(Article.source.in_(args.source))
-    registry = load_publishers()
+    refresh_stale(db)
     with db.session() as session:
         rows = session.execute(query.execution_options(yield_per=STREAM_BATCH))
-        try:
-            for article, reprint_of in rows:
-                rights = _rights(session, article, registry)
-                print_json_line(article_record(article, reprint_of, rights))
-        except BrokenPipeError:
-            # The reader stopped early (`| head`): not an error; keep Python from complaining.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        for article, reprint_of in rows:
+            print_json_line(article_record(article, reprint_of))
     return 0

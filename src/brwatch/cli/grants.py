@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from rich.markup import escape
 from rich.table import Table
 
 from brwatch.attribution import RegistryError, load_publishers
-from brwatch.cli._common import CommandError, console, database, print_json_line
+from brwatch.cli._common import CommandError, console, database, print_json_line, safe
 from brwatch.reuse import GrantError, add_grant, is_active, list_grants, revoke_grant
 from brwatch.reuse.grants import grant_dict, grant_json
 
@@ -65,7 +64,7 @@ def run_add(args: argparse.Namespace) -> int:
     else:
         known = load_publishers().get(grant.publisher)
         unlisted = "" if known else " (not in the publisher registry)"
-        console.print(f"recorded grant #{grant.id} from {escape(grant.publisher)}{unlisted}")
+        console.print(f"recorded grant #{grant.id} from {safe(grant.publisher)}{unlisted}")
     return 0
 
 
@@ -91,13 +90,13 @@ def run_list(args: argparse.Namespace) -> int:
         state = "revoked" if grant.revoked_at else ("active" if is_active(grant) else "inactive")
         table.add_row(
             str(grant.id),
-            escape(grant.publisher),
-            escape(grant.scope),
-            escape(grant.article_url or ""),
+            safe(grant.publisher),
+            safe(grant.scope),
+            safe(grant.article_url or ""),
             _day(data["valid_from"]),
             _day(data["valid_to"]),
             state,
-            escape(grant.reference or ""),
+            safe(grant.reference or ""),
         )
     console.print(table)
     return 0
@@ -111,5 +110,5 @@ def run_revoke(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
-    console.print(f"revoked grant #{grant.id} from {escape(grant.publisher)}")
+    console.print(f"revoked grant #{grant.id} from {safe(grant.publisher)}")
     return 0

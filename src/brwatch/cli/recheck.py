@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from rich.markup import escape
-
-from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
 from brwatch.provenance.links import link_missing
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
 
@@ -31,19 +30,28 @@ def run(args: argparse.Namespace) -> int:
         # fingerprinted and linked to their reprints first.
         fingerprinted = link_missing(db)
         summary = recheck_articles(db, everything=args.all, limit=args.limit)
+        # New own verdicts change the reuse verdicts stored with them and with their copies.
+        reuse_updated = refresh_stale(db)
     except RulesError as exc:
         raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:
-        print_json_line({**summary.to_dict(), "fingerprinted": fingerprinted})
+        print_json_line(
+            {
+                **summary.to_dict(),
+                "fingerprinted": fingerprinted,
+                "reuse_verdicts_updated": reuse_updated,
+            }
+        )
     else:
         if fingerprinted:
             console.print(f"{fingerprinted} articles without a signature fingerprinted and linked")
         console.print(
             f"ruleset {summary.ruleset}: {summary.checked} articles re-checked, "
-            f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot"
+            f"{summary.changed} changed status, {summary.skipped_no_snapshot} without a snapshot; "
+            f"{reuse_updated} reuse verdicts brought up to date"
         )
         for error in summary.errors:
-            console_err.print(f"[red]unreadable:[/] {escape(error)}")
+            console_err.print(f"[red]unreadable:[/] {safe(error)}")
     return 1 if summary.errors else 0

@@ -10,10 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from rich.markup import escape
-
 from brwatch.attribution import RegistryError
-from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
+from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
 from brwatch.fetch import NetworkPolicyError, SafeFetcher
 
 if TYPE_CHECKING:
@@ -63,15 +61,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(result: GateResult, url: str) -> None:
     for warning in result.warnings:
-        console_err.print(f"[yellow]warning:[/] {escape(warning)}")
+        console_err.print(f"[yellow]warning:[/] {safe(warning)}")
     where = f"article #{result.article['id']}" if result.article.get("id") else "fetched now"
     if result.may_publish:
-        console.print(f"[bold green]PASS[/] the draft may be published: {escape(url)}")
+        console.print(f"[bold green]PASS[/] the draft may be published: {safe(url)}")
     else:
-        console.print(f"[bold red]FAIL[/] the draft may not be published: {escape(url)}")
+        console.print(f"[bold red]FAIL[/] the draft may not be published: {safe(url)}")
     console.print(f"rights: {result.status} ({where})")
     for reason in result.reasons:
-        console.print(f"  [red]✗[/] {escape(reason.message)}")
-        console.print(f"    → {escape(reason.fix)}")
+        console.print(f"  [red]✗[/] {safe(reason.message)}")
+        console.print(f"    → {safe(reason.fix)}")
     for note in result.notes:
-        console.print(f"  • {escape(note)}")
+        console.print(f"  • {safe(note)}")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 
-from brwatch.cli._common import console, database
+from brwatch.cli._common import CommandError, console, database
+
+DEFAULT_PORT = 8000
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("serve", help="run the review web app and JSON API")
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--port", type=int, help="port (env BRWATCH_PORT; default 8000)")
     parser.add_argument(
         "--secure-cookies",
         action="store_true",
@@ -31,20 +34,28 @@ def run(args: argparse.Namespace) -> int:
 
     from brwatch.web import WebSettings, create_app
 
+    port = args.port if args.port is not None else _port_from_environment()
     db = database(args)
     settings = WebSettings.from_environment()
     if args.secure_cookies:
         settings = dataclasses.replace(settings, secure_cookies=True)
     app = create_app(db, settings, sources_path=args.sources)
-    console.print(
-        f"brwatch review app on http://{args.host}:{args.port}/ (database {db.display_url})"
-    )
+    console.print(f"brwatch review app on http://{args.host}:{port}/ (database {db.display_url})")
     uvicorn.run(
         app,
         host=args.host,
-        port=args.port,
+        port=port,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips="127.0.0.1" if args.proxy_headers else None,
         log_level="info" if args.verbose else "warning",
     )
     return 0
+
+
+def _port_from_environment() -> int:
+    value = os.environ.get("BRWATCH_PORT", "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise CommandError(f"BRWATCH_PORT must be a port number (1-65535), not {value!r}")
+    return int(value)

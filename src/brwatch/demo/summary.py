@@ -6,13 +6,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import aliased
 
-from brwatch.attribution import PublisherRegistry, load_publishers
-from brwatch.provenance.rights import effective_rights_in
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage import Database
 from brwatch.storage.models import Article
-from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
+from brwatch.storage.states import is_flagged
 
 
 @dataclass(frozen=True)
@@ -22,20 +21,21 @@ class StoredArticle:
     url: str
     lang: str | None
     relevant: bool
-    rights_status: str | None  # the page's own verdict (what the review queue flags)
-    reuse_status: str | None  # what applies to reuse: with the original's and publisher's terms
+    rights_status: str | None  # the page's own verdict
+    reuse_status: str | None  # the stored reuse verdict: what every surface shows and counts
     origin: str | None
     attribution_link: str | None
     reprint_of: str | None  # the title of the article this one reprints
     reprint_of_source: str | None
-    conflict: bool
+    conflict: bool  # the reuse verdict's
+    unmatched: bool
+    inherited: tuple[str, ...] = ()  # where the reuse verdict's inherited parts come from
 
     @property
     def flagged(self) -> bool:
-        return (
-            self.rights_status in FLAGGED_STATUSES
-            or self.conflict
-            or self.attribution_link in FLAGGED_LINKS
+        """In the review queue (which lists relevant articles only)."""
+        return self.relevant and is_flagged(
+            self.reuse_status, self.conflict, self.unmatched, self.attribution_link
         )
 
 
@@ -49,13 +49,13 @@ class DemoSummary:
 
     @property
     def by_status(self) -> Counter[str]:
-        """Rights that apply to reuse, as `brwatch export` reports them."""
-        return Counter(a.reuse_status or "no verdict" for a in self.articles)
+        """Reuse verdicts of the relevant articles: what export, the queue and reports count."""
+        return Counter(a.reuse_status or "no verdict" for a in self.relevant)
 
     @property
     def by_link(self) -> Counter[str]:
-        """Attribution link outcomes of the articles that credit an origin."""
-        return Counter(a.attribution_link for a in self.articles if a.attribution_link)
+        """Attribution link outcomes of the relevant articles that credit an origin."""
+        return Counter(a.attribution_link for a in self.relevant if a.attribution_link)
 
     @property
     def by_source(self) -> Counter[str]:
@@ -77,7 +77,7 @@ def summarize(db: Database) -> DemoSummary:
         .outerjoin(original, Article.reprint_of_id == original.id)
         .order_by(Article.source, Article.id)
     )
-    registry = load_publishers()
+    refresh_stale(db)
     with db.session() as session:
         rows = session.execute(query).all()
         return DemoSummary(
@@ -89,22 +89,29 @@ def summarize(db: Database) -> DemoSummary:
                     lang=article.lang,
                     relevant=bool(article.relevant),
                     rights_status=article.rights_status,
-                    reuse_status=_reuse_status(session, article, registry),
+                    reuse_status=article.reuse_status,
                     origin=article.origin,
                     attribution_link=article.attribution_link,
                     reprint_of=_reprint_label(article, original_title),
                     reprint_of_source=original_source,
-                    conflict=bool(article.rights_conflict),
+                    conflict=bool(article.reuse_conflict),
+                    unmatched=bool(article.rights_unmatched),
+                    inherited=_inherited(article),
                 )
                 for article, original_title, original_source in rows
             ]
         )
 
 
-def _reuse_status(session: Session, article: Article, registry: PublisherRegistry) -> str | None:
-    if article.rights is None:  # no verdict stored (no rights engine at crawl time)
-        return None
-    return effective_rights_in(session, article, registry).get("status")
+def _inherited(article: Article) -> tuple[str, ...]:
+    parts = (article.reuse_rights or {}).get("inherited") or []
+    return tuple(
+        f"{part.get('name') or part.get('publisher')} terms"
+        if part.get("via") == "publisher_terms"
+        else f"original ({part.get('source') or '?'})"
+        for part in parts
+        if isinstance(part, dict) and part.get("status") not in (None, "unknown")
+    )
 
 
 def _reprint_label(article: Article, original_title: str | None) -> str | None:

@@ -17,6 +17,7 @@ from sqlalchemy import Date, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from brwatch.metrics.runs import RunTotalsCache
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.schedule.heartbeats import ALIVE_WITHIN, heartbeats
 from brwatch.storage import Database
 from brwatch.storage.flagged import flagged_clause
@@ -110,6 +111,8 @@ class BrwatchCollector(Collector):
             self._attribution,
             self._notifications,
         ]
+        # The same reuse verdict the queue shows (two index lookups when none is stale).
+        refresh_stale(self.db)
         with self.db.session() as session:
             for section in sections:
                 yield from section(session, now)
@@ -224,13 +227,11 @@ class BrwatchCollector(Collector):
         )
         queue = GaugeMetricFamily(
             "brwatch_review_queue_items",
-            "Flagged articles waiting for a decision, by rights status.",
+            "Flagged articles waiting for a decision, by reuse verdict status.",
             labels=["status"],
         )
         for status, n in session.execute(
-            select(Article.rights_status, func.count())
-            .where(pending)
-            .group_by(Article.rights_status)
+            select(Article.reuse_status, func.count()).where(pending).group_by(Article.reuse_status)
         ):
             queue.add_metric([status or NOT_CHECKED], n)
         oldest = session.scalar(select(func.min(Article.first_seen_at)).where(pending))
@@ -244,12 +245,12 @@ class BrwatchCollector(Collector):
     def _verdicts(self, session: Session, now: datetime) -> list[Metric]:
         articles = GaugeMetricFamily(
             "brwatch_articles",
-            "Stored articles by source and rights status.",
+            "Stored articles by source and reuse verdict status.",
             labels=["source", "status"],
         )
         for source, status, n in session.execute(
-            select(Article.source, Article.rights_status, func.count()).group_by(
-                Article.source, Article.rights_status
+            select(Article.source, Article.reuse_status, func.count()).group_by(
+                Article.source, Article.reuse_status
             )
         ):
             articles.add_metric([source, status or NOT_CHECKED], n)
@@ -257,14 +258,14 @@ class BrwatchCollector(Collector):
         day = _day_of(session, Article.fetched_at).label("day")
         per_day = GaugeMetricFamily(
             "brwatch_verdicts_by_day",
-            f"Articles fetched on each of the last {VERDICT_DAYS} days (UTC) by rights status.",
+            f"Articles fetched on each of the last {VERDICT_DAYS} days (UTC) by reuse status.",
             labels=["day", "status"],
         )
         since = datetime.combine(first_day, time.min, tzinfo=UTC)
         for fetched_day, status, n in session.execute(
-            select(day, Article.rights_status, func.count())
+            select(day, Article.reuse_status, func.count())
             .where(Article.fetched_at >= since)
-            .group_by(day, Article.rights_status)
+            .group_by(day, Article.reuse_status)
         ):
             iso = fetched_day.isoformat() if isinstance(fetched_day, date) else str(fetched_day)
             per_day.add_metric([iso[:10], status or NOT_CHECKED], n)

@@ -15,6 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage import Database
 from brwatch.storage.flagged import flagged_clause
 from brwatch.storage.models import (
@@ -53,8 +54,8 @@ def _iso(moment: datetime | None) -> str | None:
 def flagged_items(session: Session, since: datetime) -> Found:
     rows = session.execute(
         select(
-            Article.id, Article.title, Article.url, Article.source, Article.rights_status,
-            Article.rights_conflict, Article.attribution_link,
+            Article.id, Article.title, Article.url, Article.source, Article.reuse_status,
+            Article.reuse_conflict, Article.attribution_link,
         )
         .where(and_(flagged_clause(), Article.relevant.is_(True)))
         .where(Article.review_state == "pending", Article.first_seen_at >= since)
@@ -67,8 +68,8 @@ def flagged_items(session: Session, since: datetime) -> Found:
             "title": row.title,
             "url": row.url,
             "source": row.source,
-            "status": row.rights_status,
-            "conflict": bool(row.rights_conflict),
+            "status": row.reuse_status,
+            "conflict": bool(row.reuse_conflict),
             "link": row.attribution_link,
         }
         for row in rows
@@ -111,6 +112,7 @@ def expiring_grants(session: Session, now: datetime, days: int) -> Found:
 def fill_outbox(db: Database, now: datetime) -> int:
     """Record what every active subscriber has not yet been told; returns the rows added."""
     added = 0
+    refresh_stale(db)  # flagged means what the queue shows
     with db.session() as session:
         subscriptions = session.scalars(
             select(NotificationSubscription).where(NotificationSubscription.enabled.is_(True))

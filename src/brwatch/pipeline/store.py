@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
 from brwatch.provenance.index import save_fingerprints
+from brwatch.provenance.reuse import refresh_reuse
 from brwatch.rights.unmatched import has_unmatched
 from brwatch.storage import Database
 from brwatch.storage.articles import (
@@ -132,6 +133,9 @@ def _write(
     # the next linking finds, never articles that nothing will ever compare.
     save_fingerprints(session, fresh)
     stored |= fresh
+    # The reuse verdict is stored with the article (and its copies inherit it), so it is written
+    # in the same transaction as the verdict it derives from.
+    refresh_reuse(session, [article.id for article, _ in written])
     return outcomes
 
 

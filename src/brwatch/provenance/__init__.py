@@ -10,6 +10,7 @@ from brwatch.provenance.index import (
     to_bytes,
 )
 from brwatch.provenance.links import Copy, copies_of, find_article, link_batch, link_reprints
+from brwatch.provenance.reuse import refresh_reuse, refresh_stale
 from brwatch.provenance.rights import combine_rights, effective_rights, stricter
 from brwatch.provenance.shingles import shingles
 
@@ -23,6 +24,8 @@ __all__ = [
     "from_bytes",
     "link_batch",
     "link_reprints",
+    "refresh_reuse",
+    "refresh_stale",
     "reset_shared_indexes",
     "save_fingerprint",
     "shared_index",

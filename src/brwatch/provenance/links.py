@@ -22,6 +22,7 @@ from brwatch.provenance.index import (
     shared_index,
     values_from_bytes,
 )
+from brwatch.provenance.reuse import refresh_reuse
 from brwatch.storage import Database
 from brwatch.storage.models import Article, Fingerprint
 
@@ -158,12 +159,18 @@ def link_batch(
         if save:  # (the crawl saves them with the articles, one transaction earlier)
             save_fingerprints(session, fingerprints)
         connection = session.connection()
+        relinked: set[int] = set()
         for article_id, data in fingerprints.items():
             values = values_from_bytes(data)
             index.add_values(article_id, values)
             similar = [key for key, _ in index.similar_values(values, exclude=article_id)]
             members = _confirmed_members(connection, index, article_id, values, similar)
+            relinked.update(member.id for member in members)
             originals[article_id] = _link_cluster(connection, article_id, members, registry)
+            relinked.update(filter(None, [originals[article_id]]))
+        # A copy inherits its original's rights: the reuse verdicts of every member (and of
+        # every copy now following the original) change with the links, in this transaction.
+        refresh_reuse(session, relinked, registry)
     return originals
 
 

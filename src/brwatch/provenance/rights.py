@@ -77,7 +77,13 @@ def publisher_terms_verdict(
             }
         ],
     }
-    return verdict, {"publisher": publisher.id, "terms_url": publisher.terms.url}
+    where = {
+        "publisher": publisher.id,
+        "name": publisher.name,
+        "terms_url": publisher.terms.url,
+        "basis": publisher.terms.basis,
+    }
+    return verdict, where
 
 
 def reprint_chain(session: Session, article: Article) -> list[Article]:
@@ -95,16 +101,31 @@ def reprint_chain(session: Session, article: Article) -> list[Article]:
     return chain
 
 
+def own_verdict(article: Article) -> dict[str, Any]:
+    """The page's own verdict as stored; the status and conflict columns (what the engine and
+    recheck write beside the JSON) are the authority when the two disagree."""
+    own = dict(article.rights) if isinstance(article.rights, dict) else {"evidence": []}
+    own["status"] = article.rights_status or own.get("status") or "unknown"
+    own["conflict"] = bool(article.rights_conflict or own.get("conflict"))
+    return own
+
+
 def effective_rights_in(
     session: Session, article: Article, registry: PublisherRegistry | None = None
 ) -> dict[str, Any]:
-    rights = dict(article.rights or {"status": article.rights_status or "unknown", "evidence": []})
+    rights = own_verdict(article)
     # Each original's rights are carried by its copies.
     for original in reprint_chain(session, article):
         rights = combine_rights(
             rights,
-            original.rights or {"status": original.rights_status or "unknown"},
-            {"article_id": original.id, "url": original.url, "via": "reprint_of"},
+            own_verdict(original),
+            {
+                "article_id": original.id,
+                "url": original.url,
+                "source": original.source,
+                "title": original.title,
+                "via": "reprint_of",
+            },
         )
     terms = publisher_terms_verdict(article.origin or rights.get("origin"), registry)
     if terms is not None:

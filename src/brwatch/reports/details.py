@@ -7,10 +7,10 @@ import shlex
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from brwatch.reports.model import RESTRICTED_STATUSES
+from brwatch.reports.model import RESTRICTED_STATUSES, restricted_clause
 from brwatch.reports.scope import Scope, chunks, iso, review_state_in, utc
 from brwatch.storage.models import Article, AuditEvent, Snapshot
 
@@ -31,7 +31,9 @@ _ITEM_COLUMNS = (
     Article.relevant,
     Article.rights,
     Article.rights_status,
-    Article.rights_conflict,
+    Article.reuse_rights,
+    Article.reuse_status,
+    Article.reuse_conflict,
     Article.ruleset,
     Article.origin,
     Article.attribution_link,
@@ -50,10 +52,7 @@ def items_for(
     order is settled on two cheap columns before any verdict or trail is loaded.
     """
     restricted = scope.articles(
-        select(Article.id, Article.first_seen_at).where(
-            Article.relevant,
-            or_(Article.rights_status.in_(RESTRICTED_STATUSES), Article.rights_conflict),
-        )
+        select(Article.id, Article.first_seen_at).where(Article.relevant, restricted_clause())
     )
     seen = {article_id: utc(moment) for article_id, moment in session.execute(restricted)}
     extra_ids = sorted({e["article_id"] for e in exceptions if e["article_id"]} - seen.keys())
@@ -89,8 +88,10 @@ def items_for(
 def _item(
     row: Any, trail: list[dict[str, Any]], snapshot_sha: str | None, exception_kinds: list[str]
 ) -> dict[str, Any]:
-    # A verdict written by an older or broken writer must not stop the report.
-    rights = row.rights if isinstance(row.rights, dict) else {}
+    # A verdict written by an older or broken writer must not stop the report. The reuse
+    # verdict's evidence holds the page's own and what it inherits (marked "inherited").
+    own = row.rights if isinstance(row.rights, dict) else {}
+    rights = row.reuse_rights if isinstance(row.reuse_rights, dict) else own
     notices = [
         {
             "rule_id": evidence.get("rule_id"),
@@ -98,9 +99,22 @@ def _item(
             "status": evidence.get("status"),
             "scope": evidence.get("scope"),
             "text": str(evidence.get("text") or "")[:NOTICE_CHARS],
+            "inherited": bool(evidence.get("inherited")),
         }
         for evidence in rights.get("evidence") or []
         if isinstance(evidence, dict) and evidence.get("status")
+    ]
+    inherited = [
+        {
+            "via": part.get("via"),
+            "status": part.get("status"),
+            "article_id": part.get("article_id"),
+            "url": part.get("url"),
+            "publisher": part.get("publisher"),
+            "terms_url": part.get("terms_url"),
+        }
+        for part in rights.get("inherited") or []
+        if isinstance(part, dict)
     ]
     rule_ids = sorted(
         {
@@ -121,11 +135,14 @@ def _item(
         "crawled_at": iso(row.fetched_at),
         "relevant": bool(row.relevant),
         "restricted": bool(
-            row.relevant and (row.rights_status in RESTRICTED_STATUSES or row.rights_conflict)
+            row.relevant and (row.reuse_status in RESTRICTED_STATUSES or row.reuse_conflict)
         ),
-        "rights_status": row.rights_status,
+        # The reuse verdict, as every surface shows it; the page's own beside it.
+        "rights_status": row.reuse_status,
+        "page_rights_status": row.rights_status,
+        "inherited": inherited,
         "license": rights.get("license"),
-        "conflict": bool(row.rights_conflict),
+        "conflict": bool(row.reuse_conflict),
         "origin": row.origin,
         "notices": notices,
         "rule_ids": rule_ids,

@@ -1,54 +1,24 @@
 """Exceptions: where the newsroom is exposed (reuse against rights, missing attribution links,
-grants used after they lapsed). Each kind is one query; the order is fixed for reproducibility."""
+grants used after they lapsed, "permission granted" decisions whose grant has lapsed since).
+Rights are the stored reuse verdict's; whether a grant covers an article is the rule decisions
+and the reuse gate use (brwatch.reuse.coverage). The order is fixed for reproducibility."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from brwatch.attribution.registry import load_publishers
 from brwatch.reports.model import EXCEPTION_KINDS, RESTRICTED_STATUSES, REUSE_STATES
 from brwatch.reports.scope import Scope, chunks, iso
-from brwatch.reports.summary import grant_in_force
+from brwatch.reuse.coverage import GrantProblem, grants_covering, lapse
+from brwatch.reuse.grants import is_active
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
 
 BROKEN_LINKS = ("missing", "broken")
-
-
-def _covering_grant(as_of: datetime) -> ColumnElement[bool]:
-    """A grant in force at ``as_of`` for this article's URL or for its publisher.
-
-    The publisher field of a grant may hold any name the article goes by (as in the reuse
-    gate): its source, site name, origin, or the verdict's rights holder or origin.
-    """
-    names = (
-        Article.source,
-        Article.site_name,
-        Article.origin,
-        Article.rights["credit"].as_string(),
-        Article.rights["origin"].as_string(),
-    )
-    return (
-        select(Grant.id)
-        .where(
-            grant_in_force(as_of),
-            or_(
-                and_(
-                    Grant.scope == "article",
-                    or_(
-                        Grant.article_url == Article.url, Grant.article_url == Article.canonical_url
-                    ),
-                ),
-                and_(
-                    Grant.scope != "article",
-                    or_(*(func.lower(Grant.publisher) == func.lower(name) for name in names)),
-                ),
-            ),
-        )
-        .exists()
-    )
 
 
 _EXCEPTION_COLUMNS = (
@@ -56,7 +26,7 @@ _EXCEPTION_COLUMNS = (
     Article.title,
     Article.url,
     Article.source,
-    Article.rights_status,
+    Article.reuse_status,
     Article.review_state,
     Article.attribution_link,
 )
@@ -70,13 +40,15 @@ def _exception(kind: str, row: Any, **extra: Any) -> dict[str, Any]:
         "title": row.title,
         "url": row.url,
         "source": row.source,
-        "rights_status": row.rights_status,
+        "rights_status": row.reuse_status,
         "review_state": row.review_state,
         "attribution_link": row.attribution_link,
         "at": None,
         "gate_decision_id": None,
         "grant_id": None,
         "grant_valid_to": None,
+        "grant_revoked_at": None,
+        "grant_problem": None,
         **extra,
     }
 
@@ -88,8 +60,7 @@ def article_exceptions(session: Session, scope: Scope, as_of: datetime) -> list[
         select(*_EXCEPTION_COLUMNS)
         .where(
             Article.review_state.in_(REUSE_STATES),
-            Article.rights_status.in_(RESTRICTED_STATUSES),
-            ~_covering_grant(as_of),
+            Article.reuse_status.in_(RESTRICTED_STATUSES),
         )
         .order_by(*order)
     )
@@ -98,18 +69,88 @@ def article_exceptions(session: Session, scope: Scope, as_of: datetime) -> list[
         .where(Article.review_state.in_(REUSE_STATES), Article.attribution_link.in_(BROKEN_LINKS))
         .order_by(*order)
     )
-    found = [_exception("cleared_against_rights", row) for row in session.execute(cleared)]
+    registry = load_publishers()
+    found = [
+        _exception("cleared_against_rights", row)
+        for row in session.execute(cleared)
+        if not _covered(session, row.id, as_of, registry)
+    ]
     found += [
         _exception("reused_without_attribution_link", row) for row in session.execute(unlinked)
     ]
+    return found + _lapsed_grant_decisions(session, scope, as_of)
+
+
+def _covered(session: Session, article_id: int, as_of: datetime, registry: Any) -> bool:
+    """A grant in force at ``as_of`` covers the article: the rule decisions and the gate use."""
+    article = session.get(Article, article_id)
+    grants = grants_covering(session, article, registry) if article is not None else []
+    return any(is_active(grant, as_of) for grant in grants)
+
+
+def _lapsed_grant_decisions(
+    session: Session, scope: Scope, as_of: datetime
+) -> list[dict[str, Any]]:
+    """Articles still marked "permission granted" whose decision's grant has since expired or
+    been revoked (by the end of the period, or now if that is earlier), or does not cover them."""
+    granted = scope.articles(
+        select(*_EXCEPTION_COLUMNS)
+        .where(Article.review_state == "permission_granted")
+        .order_by(Article.first_seen_at, Article.id)
+    )
+    rows = list(session.execute(granted))
+    decisions: dict[int, AuditEvent] = {}
+    for chunk in chunks([row.id for row in rows]):
+        events = session.scalars(
+            select(AuditEvent)
+            .where(
+                AuditEvent.entity == "article",
+                AuditEvent.action == "decide",
+                AuditEvent.entity_id.in_(chunk),
+            )
+            .order_by(AuditEvent.id)
+        )
+        decisions.update((event.entity_id, event) for event in events)  # the newest wins
+    registry = load_publishers()
+    found = []
+    for row in rows:
+        decision = decisions.get(row.id)
+        grant_id = (decision.after or {}).get("grant_id") if decision else None
+        grant = session.get(Grant, grant_id) if isinstance(grant_id, int) else None
+        if grant is None:
+            continue
+        problem = lapse(grant, as_of)
+        if problem is None and not _covers(session, grant, row.id, registry):
+            # Recorded before decisions were checked, or the publisher registry changed since.
+            problem = GrantProblem("grant_not_covering")
+        if problem is None:
+            continue
+        found.append(
+            _exception(
+                "decision_grant_lapsed",
+                row,
+                at=iso(decision.at) if decision else None,
+                grant_id=grant.id,
+                grant_valid_to=iso(grant.valid_to),
+                grant_revoked_at=iso(grant.revoked_at),
+                grant_problem=problem.code,
+            )
+        )
     return found
+
+
+def _covers(session: Session, grant: Grant, article_id: int, registry: Any) -> bool:
+    article = session.get(Article, article_id)
+    return article is not None and any(
+        g.id == grant.id for g in grants_covering(session, article, registry)
+    )
 
 
 def gate_exceptions(session: Session, scope: Scope) -> list[dict[str, Any]]:
     """Reuse-gate passes in the period that should not have been (one row may be several kinds)."""
     # Decided by the database, so the filter and the classification below cannot disagree.
     without_grant = and_(
-        GateDecision.grant_id.is_(None), Article.rights_status.in_(RESTRICTED_STATUSES)
+        GateDecision.grant_id.is_(None), Article.reuse_status.in_(RESTRICTED_STATUSES)
     )
     unlinked = Article.attribution_link.in_(BROKEN_LINKS)
     grant_lapsed = and_(

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.reports import details, exposure, freshness, summary
 from brwatch.reports.model import Report, ReportError
 from brwatch.reports.period import Moment, Period
@@ -51,6 +52,7 @@ def build_report(
     chosen, notes = _check_sources(db, sources, sources_file)
     as_of = min(period.until, now)
     scope = Scope(period, chosen)
+    refresh_stale(db)  # the reuse verdicts the report counts are current
     with db.session() as session:
         totals, by_source = summary.totals_by_source(session, scope)
         exceptions = exposure.article_exceptions(session, scope, as_of)

@@ -11,12 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import ColumnElement, or_
+
+from brwatch.storage.models import Article
+
 # Bumped whenever a key is renamed or removed; additions keep the version.
 SCHEMA_VERSION = "1"
 
-# Articles the rights engine has not judged yet (rights_status is null).
+# Articles the rights engine has not judged yet (no reuse verdict).
 NOT_CHECKED = "not_checked"
-# "Restricted": reuse needs a permission nobody has shown yet, or legal must settle a conflict.
+# "Restricted": reuse needs a permission nobody has shown yet, or legal must settle a conflict,
+# by the reuse verdict (what the article inherits included).
 RESTRICTED_STATUSES = ("prohibited", "permission_required")
 # Review states that let an article be reused.
 REUSE_STATES = ("cleared", "reuse_with_attribution")
@@ -26,7 +31,14 @@ EXCEPTION_KINDS = {
     "reused_against_rights": "passed the reuse gate without a grant though its rights forbid reuse",
     "reused_without_attribution_link": "reused while the attribution link is missing or broken",
     "grant_used_after_expiry": "passed the reuse gate on a grant that had expired or was revoked",
+    "decision_grant_lapsed": "marked permission granted on a grant that has since expired or "
+    "been revoked, or that does not cover the article",
 }
+
+
+def restricted_clause() -> ColumnElement[bool]:
+    """SQL: the article's reuse verdict restricts reuse (see RESTRICTED_STATUSES)."""
+    return or_(Article.reuse_status.in_(RESTRICTED_STATUSES), Article.reuse_conflict.is_(True))
 
 
 class ReportError(ValueError):

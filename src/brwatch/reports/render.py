@@ -32,6 +32,8 @@ CSV_COLUMNS = (
     "relevant",
     "restricted",
     "rights_status",
+    "page_rights_status",
+    "inherited",
     "license",
     "conflict",
     "origin",
@@ -75,6 +77,11 @@ def _cell(value: Any) -> Any:
 def _csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = {column: item.get(column) for column in CSV_COLUMNS}
     row["notices"] = " | ".join(notice["text"] for notice in item["notices"])
+    row["inherited"] = "; ".join(
+        f"{part['status']} via {part['via']} "
+        + (f"#{part['article_id']}" if part.get("article_id") else str(part.get("publisher") or ""))
+        for part in item.get("inherited") or []
+    )
     row["rule_ids"] = "; ".join(item["rule_ids"])
     row["decisions"] = " | ".join(
         f"{d['at']} {d['user'] or '?'} {d['action']} {d['from'] or ''}->{d['to'] or ''}"

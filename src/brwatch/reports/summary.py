@@ -9,17 +9,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from brwatch.reports.model import NOT_CHECKED, RESTRICTED_STATUSES
+from brwatch.reports.model import NOT_CHECKED, restricted_clause
 from brwatch.reports.scope import Scope, iso, review_state_in, utc
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
-from brwatch.storage.states import (
-    DECISIONS,
-    FLAGGED_LINKS,
-    FLAGGED_STATUSES,
-    LINK_OUTCOMES,
-    REVIEW_STATES,
-)
+from brwatch.storage.states import DECISIONS, LINK_OUTCOMES, REVIEW_STATES, is_flagged
 
 # A trend starts at --since, unless nothing was collected for longer than this after it.
 LEADING_GAP_DAYS = 62
@@ -43,23 +37,23 @@ def _empty_counts() -> dict[str, Any]:
 
 
 def _add(counts: dict[str, Any], row: Any) -> None:
-    """Add one GROUP BY row; everything but ``articles`` counts relevant articles only."""
+    """Add one GROUP BY row; everything but ``articles`` counts relevant articles only. Statuses,
+    conflicts and flags are the reuse verdict's, as the review queue and export count them."""
     n = row.n
     counts["articles"] += n
     if not row.relevant:
         return
     counts["relevant"] += n
-    status = row.rights_status or NOT_CHECKED
+    status = row.reuse_status or NOT_CHECKED
     link = row.attribution_link or NOT_CHECKED
     state = row.review_state or "pending"
     _bump(counts["by_status"], status, n)
     _bump(counts["by_review_state"], state, n)
     _bump(counts["by_attribution_link"], link, n)
-    flagged = row.rights_conflict or row.rights_unmatched
-    if status in FLAGGED_STATUSES or flagged or link in FLAGGED_LINKS:
+    if is_flagged(row.reuse_status, row.reuse_conflict, row.rights_unmatched, link):
         counts["flagged"] += n
         counts["reviewed" if state != "pending" else "pending_review"] += n
-    if row.rights_conflict:
+    if row.reuse_conflict:
         counts["conflicts"] += n
         if state == "pending":
             counts["open_conflicts"] += n
@@ -76,8 +70,8 @@ def totals_by_source(
     columns = (
         Article.source,
         Article.relevant,
-        Article.rights_status,
-        Article.rights_conflict,
+        Article.reuse_status,
+        Article.reuse_conflict,
         Article.rights_unmatched,
         Article.review_state,
         Article.attribution_link,
@@ -132,7 +126,7 @@ def trend(session: Session, scope: Scope, as_of: datetime) -> dict[str, Any]:
     """Articles, relevant and restricted relevant articles per day, week or month, up to
     ``as_of`` (the end of the period, or now if that is earlier: the future has no points)."""
     day = _day(session).label("day")
-    restricted = or_(Article.rights_status.in_(RESTRICTED_STATUSES), Article.rights_conflict)
+    restricted = restricted_clause()
     stmt = scope.articles(
         select(
             day, Article.relevant, restricted.label("restricted"), func.count().label("n")

@@ -30,6 +30,32 @@ _OBLIGATION_NOTES = {
 _CC_NOTICE = re.compile(r"creative\s*commons|\bcc[\s-]?(by|0)\b", re.IGNORECASE)
 
 
+class GateText(str):
+    """A sentence of the gate's answer, in English, that remembers how it was made: English
+    templates and their values. An interface in another language translates each template and
+    fills in the same values (web/labels.py lists every template; a test keeps them in step).
+    """
+
+    parts: tuple[tuple[str, dict[str, Any]], ...]
+
+    def __new__(cls, *parts: tuple[str, dict[str, Any]]) -> GateText:
+        text = "".join(template % values if values else template for template, values in parts)
+        made = super().__new__(cls, text)
+        made.parts = parts
+        return made
+
+    def __add__(self, other: str) -> GateText:  # type: ignore[override]
+        more = other.parts if isinstance(other, GateText) else ((str(other), {}),)
+        return GateText(*self.parts, *more)
+
+
+def say(template: str, **values: Any) -> GateText:
+    """One sentence from a template (``%(name)s`` placeholders; literal ``%`` written ``%%``)."""
+    if not values:
+        template = template.replace("%%", "%")
+    return GateText((template, values))
+
+
 @dataclass
 class ArticleFacts:
     """What the gate knows about the article to be reused."""
@@ -49,7 +75,7 @@ class ArticleFacts:
 @dataclass
 class GateReason:
     code: str
-    message: str
+    message: str  # a GateText when made by the gate
     fix: str
 
     def to_dict(self) -> dict[str, str]:
@@ -101,8 +127,10 @@ def rights_holders(facts: ArticleFacts, registry: PublisherRegistry) -> list[Pub
 
 
 def grant_keys(facts: ArticleFacts, registry: PublisherRegistry) -> list[str]:
-    """Every value a grant's publisher field may hold for this article."""
-    names = [facts.origin, facts.rights.get("origin"), facts.rights.get("credit")]
+    """Every value a grant's publisher field may hold for this article: the rights holders'
+    registry ids, and the names it credits or is published under (its site's name too, as the
+    site's domain already makes the site a rights holder for publishers in the registry)."""
+    names = [facts.origin, facts.rights.get("origin"), facts.rights.get("credit"), facts.site_name]
     return [p.id for p in rights_holders(facts, registry)] + [n for n in names if n]
 
 
@@ -152,27 +180,32 @@ def _check_permission(
     if active:
         grant = active[0]
         result.grant_id = grant.id
-        result.notes.append(
-            f"permission: grant #{grant.id} from {grant.publisher} ({grant.scope})"
-            + (f", reference {grant.reference}" if grant.reference else "")
+        note = say(
+            "permission: grant #%(id)s from %(publisher)s (%(scope)s)",
+            id=grant.id,
+            publisher=grant.publisher,
+            scope="one article" if grant.scope == "article" else "all articles",
         )
+        if grant.reference:
+            note += say(", reference %(reference)s", reference=grant.reference)
+        result.notes.append(note)
         if grant.conditions:
-            result.notes.append(f"honour the grant's conditions: {grant.conditions}")
+            result.notes.append(
+                say("honour the grant's conditions: %(conditions)s", conditions=grant.conditions)
+            )
         return
     if facts.review_state in REVIEW_ALLOWS:
         # A reviewer's decision overrides the machine verdict (a misread notice, a deal
         # made by phone); the note keeps it visible that no grant is on file.
         result.notes.append(
-            f"reuse rests on the review decision '{facts.review_state}'; no grant is on file"
+            say(
+                "reuse rests on the review decision '%(state)s'; no grant is on file",
+                state=facts.review_state,
+            )
         )
         return
-    who = ", ".join(p.name for p in holders) or (facts.origin or "the publisher")
+    who = ", ".join(p.name for p in holders) or facts.origin
     lapsed = [g for g in grants if not is_active(g, at)]
-    lapsed_note = ""
-    if lapsed:
-        g = lapsed[-1]
-        why = "revoked" if g.revoked_at else "outside its validity period"
-        lapsed_note = f" (grant #{g.id} exists but is {why})"
     evidence = next(
         (e.get("text") for e in facts.rights.get("evidence") or [] if e.get("status") == status),
         None,
@@ -182,10 +215,23 @@ def _check_permission(
         "permission_required": "the article is under copyright with no reprint permission",
         "unknown": "no rights statement was found, so reuse needs permission or an editor's review",
     }
-    message = messages[status] + (f": “{evidence[:160]}”" if evidence else "") + lapsed_note
-    fix = f"get written permission from {who} and record it (brwatch grants add …)"
+    message = say(messages[status])
+    if evidence:
+        message += say(": “%(evidence)s”", evidence=evidence[:160])
+    if lapsed:
+        g = lapsed[-1]
+        if g.revoked_at:
+            message += say(" (grant #%(id)s exists but is revoked)", id=g.id)
+        else:
+            message += say(" (grant #%(id)s exists but is outside its validity period)", id=g.id)
+    if who:
+        fix = say(
+            "get written permission from %(who)s and record it (brwatch grants add …)", who=who
+        )
+    else:
+        fix = say("get written permission from the publisher and record it (brwatch grants add …)")
     if status == "unknown":
-        fix += ", or have an editor clear the article in the review app"
+        fix += say(", or have an editor clear the article in the review app")
     result.reasons.append(GateReason(f"needs_permission_{status}", message, fix))
 
 
@@ -208,16 +254,19 @@ def _check_link(
         result.reasons.append(
             GateReason(
                 "wrong_link",
-                f"the draft links to {near_misses[0]}, which is not the original article",
-                f"link to the original: {preferred}",
+                say(
+                    "the draft links to %(url)s, which is not the original article",
+                    url=near_misses[0],
+                ),
+                say("link to the original: %(url)s", url=preferred),
             )
         )
     else:
         result.reasons.append(
             GateReason(
                 "missing_link",
-                "the terms require a link to the original article and the draft has none",
-                f"add a link to {preferred}",
+                say("the terms require a link to the original article and the draft has none"),
+                say("add a link to %(url)s", url=preferred),
             )
         )
 
@@ -246,13 +295,20 @@ def _check_notices(facts: ArticleFacts, draft: Draft, status: str, result: GateR
             result.reasons.append(
                 GateReason(
                     "missing_license_notice",
-                    f"the article is licensed {license_id}, which requires the licence to be named",
-                    f"add “Licensed under {spaced}” with a link to the licence",
+                    say(
+                        "the article is licensed %(license)s, which requires the licence to be "
+                        "named",
+                        license=license_id,
+                    ),
+                    say(
+                        "add “Licensed under %(license)s” with a link to the licence",
+                        license=spaced,
+                    ),
                 )
             )
     for obligation, note in _OBLIGATION_NOTES.items():
         if obligation in obligations:
-            result.notes.append(note)
+            result.notes.append(say(note))
 
 
 def _check_grant_notices(draft: Draft, grant: Grant | None, result: GateResult) -> None:
@@ -267,8 +323,12 @@ def _check_grant_notices(draft: Draft, grant: Grant | None, result: GateResult) 
             result.reasons.append(
                 GateReason(
                     "missing_notice",
-                    f"grant #{grant.id} requires the notice “{notice}”, missing from the draft",
-                    f"add the notice exactly as given: “{notice}”",
+                    say(
+                        "grant #%(id)s requires the notice “%(notice)s”, missing from the draft",
+                        id=grant.id,
+                        notice=notice,
+                    ),
+                    say("add the notice exactly as given: “%(notice)s”", notice=notice),
                 )
             )
 
@@ -309,16 +369,16 @@ def gate(
         result.reasons.append(
             GateReason(
                 "editor_decision",
-                "an editor decided this article must not be reused",
-                "choose another source, or ask an editor to revisit the decision",
+                say("an editor decided this article must not be reused"),
+                say("choose another source, or ask an editor to revisit the decision"),
             )
         )
     if rights.get("conflict") and article.review_state in (None, "pending"):
         result.reasons.append(
             GateReason(
                 "rights_conflict",
-                "the page's rights statements disagree and await legal review",
-                "ask legal to review the article and record a decision",
+                say("the page's rights statements disagree and await legal review"),
+                say("ask legal to review the article and record a decision"),
             )
         )
     if status in NEEDS_PERMISSION or status == "unknown":
@@ -334,8 +394,12 @@ def gate(
             result.reasons.append(
                 GateReason(
                     "missing_credit",
-                    f"the draft does not credit {shown}",
-                    f"add a credit line such as “Source: {shown}” (any of: {', '.join(names[:6])})",
+                    say("the draft does not credit %(publisher)s", publisher=shown),
+                    say(
+                        "add a credit line such as “Source: %(publisher)s” (any of: %(names)s)",
+                        publisher=shown,
+                        names=", ".join(names[:6]),
+                    ),
                 )
             )
     obligations = set(current_obligations(rights.get("obligations") or []))
@@ -347,7 +411,7 @@ def gate(
     _check_grant_notices(draft, granted, result)
     if not article.stored:
         result.warnings.append(
-            "the article is not in the database: it was fetched and checked just now"
+            say("the article is not in the database: it was fetched and checked just now")
         )
     result.outcome = "fail" if result.reasons else "pass"
     return result

@@ -6,44 +6,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import FetchError, SafeFetcher
 from brwatch.provenance.links import find_article
-from brwatch.provenance.rights import (
-    combine_rights,
-    effective_rights_in,
-    publisher_terms_verdict,
-    reprint_chain,
-)
+from brwatch.provenance.reuse import refresh_stale
+from brwatch.provenance.rights import combine_rights, publisher_terms_verdict
+from brwatch.reuse.coverage import stored_facts
 from brwatch.reuse.draft import Draft
 from brwatch.reuse.gate import ArticleFacts, GateResult, article_urls, gate, grant_keys
 from brwatch.reuse.grants import grants_for
 from brwatch.storage import Database
-from brwatch.storage.models import Article, GateDecision
+from brwatch.storage.models import GateDecision
 
 
 class ReuseError(RuntimeError):
     """The gate cannot decide (unknown article that cannot be fetched, …); nothing is recorded."""
-
-
-def _stored_facts(session: Session, article: Article, registry: PublisherRegistry) -> ArticleFacts:
-    chain = reprint_chain(session, article)
-    original_url = (chain[-1].canonical_url or chain[-1].url) if chain else None
-    return ArticleFacts(
-        url=article.url,
-        canonical_url=article.canonical_url,
-        rights=effective_rights_in(session, article, registry),
-        origin=article.origin,
-        original_url=original_url,
-        review_state=article.review_state,
-        article_id=article.id,
-        title=article.title,
-        site_name=article.site_name,
-        stored=True,
-    )
 
 
 def fetched_facts(
@@ -97,8 +75,9 @@ def check_reuse(
     """Decide on ``draft`` as a reuse of the article at ``article_url`` and record the decision."""
     registry = registry or load_publishers()
     with db.session() as session:
+        refresh_stale(session, registry)
         article = find_article(session, article_url)
-        facts = _stored_facts(session, article, registry) if article is not None else None
+        facts = stored_facts(session, article, registry) if article is not None else None
     if facts is None:
         facts = fetched_facts(article_url, fetcher, registry)
     with db.session() as session:

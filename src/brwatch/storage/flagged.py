@@ -12,9 +12,10 @@ from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 
 def flagged_clause() -> ColumnElement[bool]:
+    """SQL for storage.states.is_flagged, on the reuse verdict (provenance/reuse.py)."""
     return or_(
-        Article.rights_status.in_(FLAGGED_STATUSES),
-        Article.rights_conflict.is_(True),
+        Article.reuse_status.in_(FLAGGED_STATUSES),
+        Article.reuse_conflict.is_(True),
         Article.rights_unmatched.is_(True),
         Article.attribution_link.in_(FLAGGED_LINKS),
     )

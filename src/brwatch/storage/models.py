@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
 )
 from sqlalchemy.engine import Dialect
@@ -68,15 +69,16 @@ class Article(Base):
     """One article, keyed by its canonical URL; the newest version's fields are kept here."""
 
     __tablename__ = "articles"
-    # The review queue filters and counts on these; covering them keeps its counts index-only.
+    # The review queue filters and counts on these (the reuse verdict, not the page's own: what
+    # every surface shows); covering them keeps its counts index-only.
     __table_args__ = (
         Index(
             "ix_articles_queue",
             "relevant",
             "review_state",
             "fetched_at",
-            "rights_status",
-            "rights_conflict",
+            "reuse_status",
+            "reuse_conflict",
             "rights_unmatched",
             "attribution_link",
             "source",
@@ -91,8 +93,8 @@ class Article(Base):
             "review_state",
             "lang",
             "published",
-            "rights_status",
-            "rights_conflict",
+            "reuse_status",
+            "reuse_conflict",
             "rights_unmatched",
             "attribution_link",
         ),
@@ -119,6 +121,16 @@ class Article(Base):
     rights_unmatched: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ruleset: Mapped[str | None] = mapped_column(String(64))
     origin: Mapped[str | None] = mapped_column(String(300))
+    # The reuse verdict: the page's own verdict combined with what it inherits from the article
+    # it reprints and from its credited publisher's registered terms (brwatch.provenance.reuse).
+    # Every surface shows, filters and counts these. A change to the inputs (own verdict,
+    # origin, reprint link) empties reuse_basis, and readers recompute.
+    reuse_rights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    reuse_status: Mapped[str | None] = mapped_column(String(32), index=True)
+    reuse_conflict: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The publisher registry version the reuse verdict was computed with; "": recompute it.
+    # Never null, so "is anything out of date?" is a min() and a max() over this index.
+    reuse_basis: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     # Attribution outcome: ok | missing | broken | wrong_target | not_required.
     attribution: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     attribution_link: Mapped[str | None] = mapped_column(String(16), index=True)
@@ -136,6 +148,19 @@ class Article(Base):
     snapshots: Mapped[list[Snapshot]] = relationship(
         back_populates="article", order_by="Snapshot.fetched_at", cascade="all, delete-orphan"
     )
+
+
+# What the reuse verdict is computed from: setting any of them (a re-crawl, a recheck, a new
+# reprint link made through the ORM) marks the stored reuse verdict out of date.
+REUSE_INPUTS = ("rights", "rights_status", "rights_conflict", "origin", "reprint_of_id")
+
+
+def _reuse_inputs_changed(target: Article, value: Any, old: Any, initiator: Any) -> None:
+    target.reuse_basis = ""
+
+
+for _name in REUSE_INPUTS:
+    event.listen(getattr(Article, _name), "set", _reuse_inputs_changed)
 
 
 class Snapshot(Base):
@@ -272,6 +297,24 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     locale: Mapped[str] = mapped_column(String(16), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WebSession(Base):
+    """One login to the review app, kept server-side so it can be ended before its cookie expires:
+    by logging out, a password or role change, or an admin disabling the account. It ends
+    ``expires_at`` (login + the session lifetime) whatever the activity. The cookie carries a
+    random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # logout | password | role | disabled
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditEvent(Base):

@@ -16,6 +16,7 @@ from brwatch import __version__
 from brwatch.metrics import build_registry, metrics_endpoint, metrics_token
 from brwatch.storage import Database
 from brwatch.web.errors import install_error_handlers
+from brwatch.web.limits import BodyLimit
 from brwatch.web.routes import ROUTERS
 from brwatch.web.security import LoginThrottle
 from brwatch.web.settings import WebSettings
@@ -103,6 +104,8 @@ def create_app(
         settings.login_window_seconds,
     )
     install_error_handlers(app)
+    # Innermost: it answers with the app's own error page, which needs the session and headers.
+    app.add_middleware(BodyLimit)
     app.middleware("http")(_security_headers)
     app.add_middleware(
         SessionMiddleware,

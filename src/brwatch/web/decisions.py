@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from brwatch.storage.models import Article, AuditEvent, Grant, utcnow
+from brwatch.reuse.coverage import grant_problem
+from brwatch.storage.models import Article, AuditEvent, utcnow
 from brwatch.storage.states import DECISIONS
 from brwatch.web.i18n import N_
 
@@ -29,13 +30,27 @@ STATE_LABELS = {
 MAX_NOTE_CHARS = 4000
 
 
-class DecisionError(ValueError):
-    """A decision that cannot be recorded as asked (unknown state, missing grant, note too long)."""
+# Why a grant cannot back "permission granted" (brwatch.reuse.GrantProblem codes).
+GRANT_PROBLEMS = {
+    "grant_missing": N_("Grant #%(id)s does not exist."),
+    "grant_revoked": N_("Grant #%(id)s was revoked on %(date)s."),
+    "grant_expired": N_("Grant #%(id)s expired on %(date)s."),
+    "grant_not_yet_valid": N_("Grant #%(id)s is valid only from %(date)s."),
+    "grant_not_covering": N_(
+        "Grant #%(id)s is from %(publisher)s and does not cover this article (its rights holders: %(holders)s)."  # noqa: E501
+    ),
+}
 
-    def __init__(self, message: str, code: str = "bad_decision") -> None:
+
+class DecisionError(ValueError):
+    """A decision that cannot be recorded as asked (unknown state, missing or unusable grant,
+    note too long); ``message`` is a msgid, ``params`` its values."""
+
+    def __init__(self, message: str, code: str = "bad_decision", **params: object) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.params = params
 
 
 class ItemMissing(LookupError):
@@ -60,19 +75,30 @@ class BulkOutcome:
     decided: list[int] = field(default_factory=list)
     conflicts: list[DecisionConflict] = field(default_factory=list)
     missing: list[int] = field(default_factory=list)
+    # Items the chosen grant does not cover (or no longer covers): left as they are.
+    refused: dict[int, DecisionError] = field(default_factory=dict)
 
 
-def _check(session: Session, state: str, grant_id: int | None, note: str | None) -> None:
+def _check(state: str, grant_id: int | None, note: str | None) -> None:
     if state not in DECISIONS:
         raise DecisionError(N_("Unknown decision."))
     if note and len(note) > MAX_NOTE_CHARS:
         raise DecisionError(N_("The note is too long."))
     if state == "permission_granted":
-        grant = session.get(Grant, grant_id) if grant_id else None
-        if grant is None or grant.revoked_at is not None:
+        if grant_id is None:
             raise DecisionError(N_("Permission granted needs a current grant."), "grant_required")
     elif grant_id is not None:
         raise DecisionError(N_("Only permission granted links to a grant."))
+
+
+def _check_grant(session: Session, article: Article, state: str, grant_id: int | None) -> None:
+    """ "Permission granted" holds up in an audit only on a grant in force that covers this
+    article (its URL, or its publisher): otherwise the decision is refused, saying why."""
+    if state != "permission_granted" or grant_id is None:
+        return
+    problem = grant_problem(session, grant_id, article)
+    if problem is not None:
+        raise DecisionError(GRANT_PROBLEMS[problem.code], problem.code, **problem.values)
 
 
 def latest_decision(session: Session, article_id: int) -> AuditEvent | None:
@@ -143,12 +169,13 @@ def decide(
     grant_id: int | None = None,
 ) -> Article:
     """Record one decision; `expected_version` None skips the version check (API callers)."""
-    _check(session, state, grant_id, note)
+    _check(state, grant_id, note)
     article = session.get(Article, article_id)
     if article is None:
         raise ItemMissing(article_id)
     if expected_version is not None and article.review_version != expected_version:
         raise _conflict(session, article)
+    _check_grant(session, article, state, grant_id)
     _apply(
         session,
         article,
@@ -172,8 +199,9 @@ def decide_many(
     note: str | None = None,
     grant_id: int | None = None,
 ) -> BulkOutcome:
-    """Decide on many items at once; each conflict or missing item is reported, the rest applied."""
-    _check(session, state, grant_id, note)
+    """Decide on exactly these items (id -> the version the user saw); each conflict, missing
+    item or item the grant does not cover is reported and left alone, the rest applied."""
+    _check(state, grant_id, note)
     outcome = BulkOutcome()
     articles = {
         a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(expected))))
@@ -186,6 +214,7 @@ def decide_many(
         try:
             if version is not None and article.review_version != version:
                 raise _conflict(session, article)
+            _check_grant(session, article, state, grant_id)
             _apply(
                 session,
                 article,
@@ -197,6 +226,9 @@ def decide_many(
             )
         except DecisionConflict as conflict:
             outcome.conflicts.append(conflict)
+            continue
+        except DecisionError as refused:
+            outcome.refused[article_id] = refused
             continue
         outcome.decided.append(article_id)
     return outcome

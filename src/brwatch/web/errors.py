@@ -44,8 +44,11 @@ class WebError(Exception):
 
 
 class NotLoggedIn(WebError):
-    def __init__(self, message: str = N_("Please log in.")) -> None:
-        super().__init__(401, "login_required", message)
+    """No valid session; ``code`` (login_required, session_expired, session_ended) tells the
+    login page what to say."""
+
+    def __init__(self, code: str = "login_required", message: str = N_("Please log in.")) -> None:
+        super().__init__(401, code, message)
 
 
 def wants_json(request: Request) -> bool:
@@ -91,9 +94,20 @@ async def _web_error(request: Request, exc: Exception) -> Response:
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    messages = {404: N_("There is no such page."), 405: N_("That action is not allowed here.")}
-    message = messages.get(exc.status_code, str(exc.detail))
-    return error_response(request, WebError(exc.status_code, f"http_{exc.status_code}", message))
+    if isinstance(exc.__cause__, WebError):
+        # FastAPI reports any failure to read a body as 400; ours (too large) says more.
+        return error_response(request, exc.__cause__)
+    messages = {
+        400: N_("The form could not be read."),
+        404: N_("There is no such page."),
+        405: N_("That action is not allowed here."),
+        413: N_("The request is too large."),
+    }
+    message = messages.get(exc.status_code) or str(exc.detail)
+    extra = {"problems": [str(exc.detail)]} if exc.status_code == 400 else {}
+    return error_response(
+        request, WebError(exc.status_code, f"http_{exc.status_code}", message, **extra)
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

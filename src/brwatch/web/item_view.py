@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage.models import Article, AttributionCheck, AuditEvent, Grant, Snapshot
 from brwatch.web.decisions import audit_trail, latest_decision
 from brwatch.web.evidence import PlacedEvidence, highlighted_segments, place_evidence, split_signals
@@ -18,7 +19,9 @@ MAX_CHAIN = 20  # a reprint chain longer than this is cut (and a loop cannot han
 @dataclass
 class ItemView:
     article: Article
-    verdict: dict[str, Any]
+    verdict: dict[str, Any]  # the reuse verdict: what every surface shows
+    own: dict[str, Any]  # the page's own verdict
+    inherited: list[dict[str, Any]]  # each inherited part: from where, via what, which status
     findings: list[PlacedEvidence]
     signals: list[dict[str, Any]]
     segments: list[tuple[str, int | None]]
@@ -45,8 +48,13 @@ def _reprint_chain(session: Session, article: Article) -> list[Article]:
 
 
 def load_item(session: Session, article: Article) -> ItemView:
-    verdict = article.rights if isinstance(article.rights, dict) else {}
-    evidence = [e for e in verdict.get("evidence") or [] if isinstance(e, dict)]
+    if refresh_stale(session):
+        session.refresh(article)
+    own = article.rights if isinstance(article.rights, dict) else {}
+    verdict = article.reuse_rights if isinstance(article.reuse_rights, dict) else own
+    inherited = [part for part in verdict.get("inherited") or [] if isinstance(part, dict)]
+    # The page's own findings are placed in its text; inherited ones are shown with their source.
+    evidence = [e for e in own.get("evidence") or [] if isinstance(e, dict)]
     findings, signals = split_signals(evidence)
     last = latest_decision(session, article.id)
     grant_id = (
@@ -57,6 +65,8 @@ def load_item(session: Session, article: Article) -> ItemView:
     return ItemView(
         article=article,
         verdict=verdict,
+        own=own,
+        inherited=inherited,
         findings=place_evidence(article.text, findings),
         signals=signals,
         segments=highlighted_segments(article.text, findings),
@@ -101,7 +111,10 @@ def item_dict(view: ItemView) -> dict[str, Any]:
         "relevant": article.relevant,
         "topic_score": article.topic_score,
         "fetched_at": article.fetched_at,
+        # The reuse verdict, as export and the reuse gate use it; the page's own beside it.
         "rights": view.verdict or None,
+        "own_rights": view.own or None,
+        "inherited": view.inherited,
         "attribution": article.attribution,
         "attribution_checks": [
             {

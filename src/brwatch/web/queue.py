@@ -1,7 +1,8 @@
 """The review queue as a query: which articles are flagged, filtered, sorted, counted and paged.
 
 The page, the JSON API and bulk decisions all select through `QueueFilters`, so "decide on
-everything matching these filters" means exactly what the editor sees.
+everything matching these filters" means exactly what the editor sees. Status and conflict are
+the stored reuse verdict's (brwatch.provenance.reuse), as everywhere else.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal_column, select, 
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
+from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage.flagged import flagged_clause
 from brwatch.storage.models import TITLE_FTS_TABLE, Article
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
@@ -24,7 +26,7 @@ _SORTS: dict[str, tuple[Any, ...]] = {
     "oldest": (Article.fetched_at.asc(), Article.id.asc()),
     "published": (Article.published.desc(), Article.id.desc()),
     "source": (Article.source.asc(), Article.fetched_at.desc(), Article.id.desc()),
-    "status": (Article.rights_status.asc(), Article.fetched_at.desc(), Article.id.desc()),
+    "status": (Article.reuse_status.asc(), Article.fetched_at.desc(), Article.id.desc()),
 }
 # Only the columns the list shows: the queue never loads texts, verdicts or snapshots.
 LIST_COLUMNS = (
@@ -35,8 +37,9 @@ LIST_COLUMNS = (
     Article.lang,
     Article.published,
     Article.fetched_at,
+    Article.reuse_status,
+    Article.reuse_conflict,
     Article.rights_status,
-    Article.rights_conflict,
     Article.rights_unmatched,
     Article.attribution_link,
     Article.review_state,
@@ -63,20 +66,25 @@ def _sqlite_title_index(session: Session) -> bool:
     return found.first() is not None
 
 
+def like_literal(words: str) -> str:
+    """`words` for a LIKE pattern with ESCAPE '\\': `%`, `_` and `\\` match only themselves."""
+    return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def title_clauses(session: Session, words: str) -> list[ColumnElement[bool]]:
-    """Titles containing `words`, case-insensitively (ASCII on SQLite, as LIKE does).
+    """Titles containing `words`, case-insensitively (ASCII on SQLite, as LIKE does); every
+    character is taken literally (`%` and `_` are no wildcards).
 
     The LIKE decides what matches, everywhere. PostgreSQL answers it from the pg_trgm index by
     itself. On SQLite an FTS5 trigram phrase query first narrows to titles holding the same
     letters in a row (with Unicode case folding, so a superset of what LIKE accepts); it needs
-    three characters and no LIKE wildcards (`%`, `_`), else the LIKE scans alone.
+    three characters, else the LIKE scans alone.
     """
-    clauses = [Article.title.ilike(f"%{words}%")]
+    clauses = [Article.title.ilike(f"%{like_literal(words)}%", escape="\\")]
     if (
         use_title_index
         and session.get_bind().dialect.name == "sqlite"
         and len(words) >= 3
-        and not {"%", "_"} & set(words)
         and _sqlite_title_index(session)
     ):
         phrase = '"' + words.replace('"', '""') + '"'
@@ -110,11 +118,11 @@ class QueueFilters:
             clauses.append(Article.relevant.is_(True))
         facets = skip == "facets"
         if self.status and not facets:
-            clauses.append(Article.rights_status == self.status)
+            clauses.append(Article.reuse_status == self.status)
         if self.link and not facets:
             clauses.append(Article.attribution_link == self.link)
         if self.conflict is not None:
-            clauses.append(Article.rights_conflict.is_(self.conflict))
+            clauses.append(Article.reuse_conflict.is_(self.conflict))
         if self.review and not facets:
             clauses.append(Article.review_state == self.review)
         if self.source:
@@ -197,11 +205,12 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
     count each status and link value with the other facet's choice applied, so every count
     shows what choosing that value would give.
     """
-    status_ok = Article.rights_status == filters.status if filters.status else true()
+    refresh_stale(session)
+    status_ok = Article.reuse_status == filters.status if filters.status else true()
     link_ok = Article.attribution_link == filters.link if filters.link else true()
     sums: dict[str, Any] = {
         **{
-            f"status:{v}": _conditional_count(and_(Article.rights_status == v, link_ok))
+            f"status:{v}": _conditional_count(and_(Article.reuse_status == v, link_ok))
             for v in FLAGGED_STATUSES
         },
         **{
@@ -209,9 +218,7 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
             for v in FLAGGED_LINKS
         },
         "total": _conditional_count(and_(status_ok, link_ok)),
-        "conflicts": _conditional_count(
-            and_(status_ok, link_ok, Article.rights_conflict.is_(True))
-        ),
+        "conflicts": _conditional_count(and_(status_ok, link_ok, Article.reuse_conflict.is_(True))),
     }
     query = (
         select(Article.review_state, *(expr.label(f"c{i}") for i, expr in enumerate(sums.values())))
@@ -250,6 +257,7 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
 
 
 def matching_ids(session: Session, filters: QueueFilters, limit: int) -> list[int]:
+    refresh_stale(session)
     query = (
         select(Article.id)
         .where(*filters.clauses(session))
@@ -257,6 +265,18 @@ def matching_ids(session: Session, filters: QueueFilters, limit: int) -> list[in
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def matching_versions(session: Session, filters: QueueFilters, limit: int) -> list[tuple[int, int]]:
+    """(id, review version) of every item matching the filters, in the queue's order."""
+    refresh_stale(session)
+    query = (
+        select(Article.id, Article.review_version)
+        .where(*filters.clauses(session))
+        .order_by(*_SORTS[filters.sort])
+        .limit(limit)
+    )
+    return [(ident, version) for ident, version in session.execute(query)]
 
 
 def neighbours(

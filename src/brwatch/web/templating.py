@@ -8,10 +8,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from brwatch.web import i18n
+from brwatch.web import i18n, labels
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -35,6 +36,40 @@ def _translated(params: dict[str, Any]) -> dict[str, Any]:
     return {k: i18n.gettext(v) if isinstance(v, str) else v for k, v in params.items()}
 
 
+def translate(message: str, **params: Any) -> Markup:
+    """A message that is not a literal of the template (an error's, a flash's, a stored code's
+    label): translated when the catalog has it, HTML-escaped, and filled in only when values are
+    given, each escaped. Jinja's own `_()` trusts its message as markup and always formats it:
+    right for literals, wrong for text that may hold `<` or `%` from a page or a user."""
+    text = Markup.escape(i18n.gettext(str(message)))
+    if not params:
+        return text
+    try:
+        return text % params
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+# Values of a gate sentence that are words of ours, not names: translated like the sentence.
+_GATE_WORDS = {"scope", "state"}
+
+
+def gate_text(text: str) -> Markup:
+    """A reuse-gate sentence (brwatch.reuse.GateText) in the user's language, part by part."""
+    from brwatch.web.decisions import STATE_LABELS  # the review states' labels
+
+    def word(name: str, value: object) -> object:
+        if name not in _GATE_WORDS or not isinstance(value, str):
+            return value
+        return i18n.gettext(STATE_LABELS.get(value, value))
+
+    parts = getattr(text, "parts", None) or ((str(text), {}),)
+    return Markup("").join(
+        translate(template, **{k: word(k, v) for k, v in values.items()})
+        for template, values in parts
+    )
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES_DIR),
@@ -47,6 +82,9 @@ def build_environment() -> Environment:
     env.filters["when"] = _when
     env.filters["day"] = _day
     env.filters["translated"] = _translated
+    env.globals["tr"] = translate
+    env.globals["gate_text"] = gate_text
+    env.globals["OBLIGATION_LABELS"] = labels.OBLIGATION_LABELS
     env.globals["with_query"] = _with_query
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     return env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form
@@ -11,16 +12,26 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from brwatch.accounts import AccountError, Capability, authenticate, set_locale
-from brwatch.web.errors import WebError
+from brwatch.web.errors import WebError, wants_json
 from brwatch.web.i18n import LANGUAGES, N_
 from brwatch.web.routes._common import flash, local_path
-from brwatch.web.security import PUBLIC, SIGNED_IN, SignedInUser, csrf_token, start_session
+from brwatch.web.security import (
+    PUBLIC,
+    SIGNED_IN,
+    SignedInUser,
+    csrf_token,
+    end_session,
+    start_session,
+)
 from brwatch.web.templating import render
 
 router = APIRouter()
 LOGIN_REASONS = {
     "login_required": N_("Please log in."),
     "session_expired": N_("Your session has expired. Please log in again."),
+    "session_ended": N_(
+        "Your session is no longer valid (logged out, password or role changed, or account disabled). Please log in again."  # noqa: E501
+    ),
 }
 
 
@@ -56,12 +67,7 @@ async def login(
     client = request.client.host if request.client else "unknown"
     wait = await run_in_threadpool(throttle.retry_after, name, client)
     if wait:
-        raise WebError(
-            429,
-            "too_many_attempts",
-            N_("Too many failed logins. Try again later."),
-            retry_after=wait,
-        )
+        return _throttled(request, next, name, wait)
 
     def check() -> object:
         with request.app.state.db.session() as session:
@@ -77,13 +83,35 @@ async def login(
             status_code=401,
         )
     await run_in_threadpool(throttle.succeeded, name, client)
-    start_session(request, user)  # type: ignore[arg-type]
+    await run_in_threadpool(start_session, request, user)  # type: ignore[arg-type]
     return RedirectResponse(local_path(next), status_code=303)
+
+
+def _throttled(request: Request, next: str, name: str, wait: int) -> Response:
+    """429: the login page again, saying how long to wait, with Retry-After."""
+    minutes = max(1, math.ceil(wait / 60))
+    message = N_("Too many failed logins for this name. Wait %(minutes)s min before trying again.")
+    if wants_json(request):
+        raise WebError(429, "too_many_attempts", message, minutes=minutes, retry_after=wait)
+    response = render(
+        request,
+        "login.html",
+        {
+            "next": local_path(next),
+            "error": message,
+            "error_params": {"minutes": minutes},
+            "name": name,
+        },
+        status_code=429,
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, _: Annotated[SignedInUser, Depends(SIGNED_IN)]) -> Response:
-    request.session.clear()
+    """Ends the session on the server too: a copy of the cookie no longer works."""
+    end_session(request)
     return RedirectResponse("/login", status_code=303)
 
 

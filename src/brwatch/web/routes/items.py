@@ -157,7 +157,7 @@ def decide_form(
     except ItemMissing as exc:
         raise _missing(article_id) from exc
     except DecisionError as exc:
-        flash(request, exc.message, kind="error")
+        flash(request, exc.message, kind="error", **exc.params)
         return _item_page(request, user, article_id, filters, draft=draft, status_code=400)
     except DecisionConflict as conflict:
         # Shown with the reviewer's own choice and note kept in the form: nothing is lost.
@@ -187,7 +187,11 @@ class DecisionIn(BaseModel):
         description="review version the caller saw; if it changed: 409 (omit: no check)",
     )
     note: str | None = Field(None, max_length=4000)
-    grant_id: int | None = Field(None, description="required with permission_granted")
+    grant_id: int | None = Field(
+        None,
+        description="required with permission_granted: a grant in force covering the article "
+        "(by URL) or its publisher; otherwise 400 with the reason",
+    )
 
 
 @router.post("/api/items/{article_id}/decision", tags=["items"])
@@ -216,6 +220,6 @@ def decide_api(
     except ItemMissing as exc:
         raise _missing(article_id) from exc
     except DecisionError as exc:
-        raise WebError(400, exc.code, exc.message) from exc
+        raise WebError(400, exc.code, exc.message, **exc.params) from exc
     except DecisionConflict as conflict:
         raise _conflict_error(conflict) from None

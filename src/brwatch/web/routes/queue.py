@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from brwatch.accounts import Capability
+from brwatch.storage.models import Article
 from brwatch.storage.states import DECISIONS, FLAGGED_LINKS, FLAGGED_STATUSES, REVIEW_STATES
 from brwatch.web.decisions import STATE_LABELS, DecisionError, decide_many
 from brwatch.web.errors import WebError
 from brwatch.web.grants_store import list_grants
 from brwatch.web.i18n import N_
 from brwatch.web.integrations import source_flags
-from brwatch.web.queue import QueueFilters, load_queue, matching_ids
+from brwatch.web.queue import QueueFilters, load_queue, matching_versions
 from brwatch.web.routes._common import flash, queue_filters, queue_query_string
 from brwatch.web.security import Access, SignedInUser
 from brwatch.web.templating import render
@@ -34,8 +37,10 @@ def _row_dict(row: Any) -> dict[str, Any]:
         "lang": row.lang,
         "published": row.published,
         "fetched_at": row.fetched_at,
-        "rights_status": row.rights_status,
-        "conflict": row.rights_conflict,
+        # The reuse verdict (what applies to reusing it); the page's own verdict beside it.
+        "rights_status": row.reuse_status,
+        "own_rights_status": row.rights_status,
+        "conflict": row.reuse_conflict,
         "unmatched": row.rights_unmatched,
         "attribution_link": row.attribution_link,
         "review": {"state": row.review_state, "version": row.review_version},
@@ -48,14 +53,22 @@ def queue_page(
     user: Annotated[SignedInUser, Depends(Access(Capability.REVIEW))],
     filters: Filters,
 ) -> Response:
+    settings = request.app.state.settings
+    all_items = None
     with request.app.state.db.session() as session:
         page = load_queue(session, filters)
         grants = list_grants(session, include_revoked=False) if user.can(Capability.DECIDE) else []
+        if user.can(Capability.DECIDE) and 0 < page.total <= settings.bulk_limit:
+            # "All matching" names exactly these items at these versions (bulk_decide).
+            versions = matching_versions(session, filters, settings.bulk_limit)
+            all_items = " ".join(f"{ident}:{version}" for ident, version in versions)
     return render(
         request,
         "queue.html",
         {
             "page": page,
+            "all_items": all_items,
+            "bulk_limit": settings.bulk_limit,
             "params": filters.params(),
             "query": queue_query_string(filters),
             "grants": grants,
@@ -94,7 +107,7 @@ def queue_api(
 
 
 def _parse_selection(items: list[str]) -> dict[int, int | None]:
-    """Checked rows arrive as "id:version": a row changed since it was listed is left alone."""
+    """Rows arrive as "id:version": a row changed since it was listed is left alone."""
     selected: dict[int, int | None] = {}
     for item in items:
         ident, _, version = item.partition(":")
@@ -105,6 +118,36 @@ def _parse_selection(items: list[str]) -> dict[int, int | None]:
     return selected
 
 
+def _left_the_filters(
+    session: Session, filters: QueueFilters, listed: dict[int, int | None]
+) -> list[int]:
+    """Listed items, unchanged since (same version), that no longer match the filters: their
+    rights or attribution changed. Items decided meanwhile are decide_many's to report."""
+    ids = list(listed)
+    gone: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        versions = dict(
+            session.execute(
+                select(Article.id, Article.review_version).where(Article.id.in_(chunk))
+            ).all()
+        )
+        matching = set(
+            session.scalars(
+                select(Article.id).where(Article.id.in_(chunk), *filters.clauses(session))
+            )
+        )
+        gone += [
+            i for i in chunk if i in versions and i not in matching and versions[i] == listed[i]
+        ]
+    return gone
+
+
+def _item_list(ids: list[int]) -> str:
+    shown = ", ".join(f"#{i}" for i in sorted(ids)[:20])
+    return shown + (" …" if len(ids) > 20 else "")
+
+
 @router.post("/queue/bulk", include_in_schema=False)
 def bulk_decide(
     request: Request,
@@ -113,15 +156,18 @@ def bulk_decide(
     state: Annotated[Decision, Form()],
     selection: Annotated[Literal["checked", "all"], Form()] = "checked",
     items: Annotated[list[str] | None, Form()] = None,
-    expected_total: Annotated[int | None, Form()] = None,
+    all_items: Annotated[str | None, Form(max_length=64_000)] = None,
     note: Annotated[str, Form(max_length=4000)] = "",
     grant_id: Annotated[int | None, Form()] = None,
 ) -> Response:
+    """Decide on exactly the items the user saw, each at the version seen: the checked rows, or
+    every row matching the filters as listed when the page was made (``all_items``). Anything
+    changed since (decided by someone else, or no longer matching the filters) is left alone
+    and reported by number."""
     settings = request.app.state.settings
     with request.app.state.db.session() as session:
         if selection == "all":
-            page = load_queue(session, filters)
-            if expected_total is None or page.total != expected_total:
+            if all_items is None:
                 raise WebError(
                     409,
                     "selection_changed",
@@ -129,40 +175,45 @@ def bulk_decide(
                         "The items matching these filters changed since the page was loaded. Review the list and try again."  # noqa: E501
                     ),
                 )
-            if page.total > settings.bulk_limit:
-                raise WebError(
-                    400, "too_many", N_("Too many items for one bulk decision; narrow the filters.")
-                )
-            selected: dict[int, int | None] = dict.fromkeys(
-                matching_ids(session, filters, settings.bulk_limit)
-            )
+            selected = _parse_selection(all_items.split())
         else:
             selected = _parse_selection(items or [])
-            if not selected:
-                raise WebError(400, "empty_selection", N_("No items were selected."))
-            if len(selected) > settings.bulk_limit:
-                raise WebError(
-                    400, "too_many", N_("Too many items for one bulk decision; narrow the filters.")
-                )
+        if not selected:
+            raise WebError(400, "empty_selection", N_("No items were selected."))
+        if len(selected) > settings.bulk_limit:
+            raise WebError(
+                400, "too_many", N_("Too many items for one bulk decision; narrow the filters.")
+            )
+        gone_from_filters: list[int] = []
+        if selection == "all":
+            gone_from_filters = _left_the_filters(session, filters, selected)
+            selected = {i: v for i, v in selected.items() if i not in gone_from_filters}
         try:
             outcome = decide_many(
                 session, selected, state, user=user.name, note=note, grant_id=grant_id
             )
         except DecisionError as exc:
-            raise WebError(400, exc.code, exc.message) from exc
+            raise WebError(400, exc.code, exc.message, **exc.params) from exc
     flash(request, N_("%(count)s items decided."), count=len(outcome.decided))
-    if outcome.conflicts:
-        flash(
-            request,
-            N_("%(count)s items were changed by someone else meanwhile and were left as they are."),
-            kind="warning",
-            count=len(outcome.conflicts),
-        )
-    if outcome.missing:
-        flash(
-            request,
-            N_("%(count)s items no longer exist."),
-            kind="warning",
-            count=len(outcome.missing),
-        )
+    for ids, message in (
+        (
+            [c.article_id for c in outcome.conflicts],
+            N_(
+                "%(count)s items were changed by someone else meanwhile and were left as they are: %(items)s."  # noqa: E501
+            ),
+        ),
+        (
+            gone_from_filters,
+            N_("%(count)s items no longer match the filters and were left as they are: %(items)s."),
+        ),
+        (
+            list(outcome.refused),
+            N_(
+                "%(count)s items are not covered by the chosen grant and were left as they are: %(items)s."  # noqa: E501
+            ),
+        ),
+        (outcome.missing, N_("%(count)s items no longer exist: %(items)s.")),
+    ):
+        if ids:
+            flash(request, message, kind="warning", count=len(ids), items=_item_list(ids))
     return RedirectResponse(f"/queue?{queue_query_string(filters)}", status_code=303)

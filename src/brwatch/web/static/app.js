@@ -89,6 +89,21 @@
     });
   }
 
+  // The report preview frame grows to the report's height (no scrollbar of its own). It is
+  // sandboxed without scripts; allow-same-origin only lets this page measure it.
+  document.querySelectorAll("iframe[data-fit-content]").forEach(function (frame) {
+    function fit() {
+      try {
+        var doc = frame.contentDocument;
+        if (doc && doc.documentElement) {
+          frame.style.height = (doc.documentElement.scrollHeight + 2) + "px";
+        }
+      } catch (e) { /* not readable: the CSS height stays */ }
+    }
+    frame.addEventListener("load", fit);
+    if (frame.contentDocument && frame.contentDocument.readyState === "complete") fit();
+  });
+
   // Enter in the note (without Shift) records the decision.
   if (decideForm) {
     decideForm.querySelector("textarea[name=note]").addEventListener("keydown", function (event) {
