@@ -28,6 +28,7 @@ from brwatch.cli._common import CommandError, console, console_err, database
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
 from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
+from brwatch.storage.statistics import refresh_statistics
 
 # The crawl child's exit status when storing failed for BRWATCH_STORE_OUTAGE seconds
 # (crawler.run); `brwatch crawl` exits with it too.
@@ -238,6 +239,8 @@ def run(args: argparse.Namespace) -> int:
     crashed = code != 0 or not done
     try:
         _finish(db, progress, interrupted, crashed, "\n".join(child.tail))
+        # A big crawl changes what the queue's planner should choose (storage/statistics.py).
+        refresh_statistics(db, changed_rows=sum(entry.items for entry in progress.values()))
     except DBAPIError as exc:
         # Storage is down (the crawl stopped for it, or it went just now): the runs stay
         # "running" and the next crawl, `brwatch runs` or the scheduler settles them.

@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from brwatch.storage.statistics import refresh_statistics
     from brwatch.web import WebSettings, create_app
 
     port = args.port if args.port is not None else _port_from_environment()
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     settings = WebSettings.from_environment()
     if args.secure_cookies:
         settings = dataclasses.replace(settings, secure_cookies=True)
+    refresh_statistics(db)  # a database that never had planner statistics gets them now
     app = create_app(db, settings, sources_path=args.sources)
     console.print(f"brwatch review app on http://{args.host}:{port}/ (database {db.display_url})")
     uvicorn.run(
