@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from brwatch.accounts.roles import ROLES
 from brwatch.accounts.sessions import revoke_user_sessions
+from brwatch.errors import BrwatchError
 from brwatch.storage.models import User
 
 LOCALES = ("en", "zh_CN")
@@ -18,7 +19,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
 
 
-class AccountError(ValueError):
+class AccountError(BrwatchError, ValueError):
     """A refused account change; the message says which account and why."""
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from brwatch.errors import BrwatchError
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.rules_location import rules_path
 
@@ -35,7 +36,7 @@ _UNSPACED = re.compile(
 _NET_WORDS = "(?![民友络絡站页頁上购購店速])"
 
 
-class RegistryError(ValueError):
+class RegistryError(BrwatchError, ValueError):
     """The publisher file is unusable; the message names the file, the entry and the reason."""
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from brwatch import __version__
 from brwatch.cli._common import EXIT_BAD_INPUT, CommandError, console_err, safe
+from brwatch.errors import BrwatchError
 
 # Global options that take a value, so the verb can be found without parsing.
 _VALUED_OPTIONS = ("--db", "--sources")
@@ -132,11 +133,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             highlight=False,
         )
         return EXIT_BAD_INPUT
-    except CommandError as exc:
-        # Messages quote files, rules, sources and stored data: never Rich markup, nor a
-        # terminal control character.
-        console_err.print(f"[bold red]error:[/] {safe(exc.message)}", highlight=False)
-        return exc.exit_code
+    except BrwatchError as exc:
+        # Every expected failure, from any package, is translated here once. Messages quote
+        # files, rules, sources and stored data: never Rich markup, nor a terminal control
+        # character.
+        console_err.print(f"[bold red]error:[/] {safe(str(exc))}", highlight=False)
+        return exc.exit_code if isinstance(exc, CommandError) else EXIT_BAD_INPUT
     except BrokenPipeError:
         return _stdout_closed()
     except KeyboardInterrupt:

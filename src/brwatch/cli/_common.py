@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from brwatch.storage import Database, DatabaseError, open_database
+from brwatch.errors import BrwatchError
+from brwatch.storage import Database, open_database
 
 console = Console(highlight=False)
 # Messages stay one line each when stderr is a file or a pipe (logs, scripts grepping them).
@@ -21,7 +22,7 @@ console_err = Console(stderr=True, highlight=False, soft_wrap=True)
 EXIT_BAD_INPUT = 2
 
 
-class CommandError(Exception):
+class CommandError(BrwatchError):
     """An expected failure: printed as one clear line, exit code chosen by the verb."""
 
     def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
@@ -32,10 +33,7 @@ class CommandError(Exception):
 
 def database(args: argparse.Namespace) -> Database:
     """Open (and migrate) the database named by --db / BRWATCH_DB_URL, or fail clearly."""
-    try:
-        return open_database(getattr(args, "db", None))
-    except DatabaseError as exc:
-        raise CommandError(str(exc)) from exc
+    return open_database(getattr(args, "db", None))
 
 
 # Characters that drive a terminal instead of showing: C0 and C1 controls and DEL (escape

@@ -26,7 +26,7 @@ def stop_cleanly_on_sigterm() -> Iterator[None]:
 
 
 def export_warc_file(args: argparse.Namespace) -> int:
-    from brwatch.evidence import EvidenceError, export_warc
+    from brwatch.evidence import export_warc
 
     path = Path(args.warc)
     if not path.name.endswith((".warc.gz", ".warc")):
@@ -35,8 +35,6 @@ def export_warc_file(args: argparse.Namespace) -> int:
     try:
         with stop_cleanly_on_sigterm():
             summary = export_warc(db, path, sources=args.source, since=args.since, until=args.until)
-    except EvidenceError as exc:
-        raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from exc
     finally:

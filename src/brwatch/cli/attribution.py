@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from datetime import timedelta
 
-from brwatch.attribution import RegistryError, check_stored_article, recheck_attribution
+from brwatch.attribution import check_stored_article, recheck_attribution
 from brwatch.attribution.check import link_fetcher
 from brwatch.cli._common import CommandError, console, database, print_json_line, safe
-from brwatch.fetch import NetworkPolicyError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -60,8 +59,6 @@ def run_check(args: argparse.Namespace) -> int:
             limit=args.limit,
             workers=args.workers,
         )
-    except (RegistryError, NetworkPolicyError) as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:

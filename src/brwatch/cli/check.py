@@ -13,11 +13,11 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from brwatch.cli._common import CommandError, console, console_err, print_json_line, safe
+from brwatch.cli._common import console, console_err, print_json_line, safe
 from brwatch.document import Document, parse_document
 from brwatch.document.plain import html_from_text, input_kind
 from brwatch.extract import extract_article
-from brwatch.rights import RulesError, Verdict, verdict_for
+from brwatch.rights import Verdict, verdict_for
 from brwatch.rights.page import page_text
 
 log = logging.getLogger(__name__)
@@ -62,12 +62,10 @@ def _read(target: str) -> tuple[bytes, str, dict[str, str]]:
         return sys.stdin.buffer.read(), "", {}
     if target.lower().startswith(("http://", "https://")):
         # Imported here: only URL targets need the network stack.
-        from brwatch.fetch import FetchError, NetworkPolicyError, SafeFetcher
+        from brwatch.fetch import FetchError, SafeFetcher
 
         try:
             response = SafeFetcher().get(target)
-        except NetworkPolicyError as exc:
-            raise CommandError(str(exc)) from exc
         except FetchError as exc:
             raise TargetError(f"cannot fetch: {exc.reason}") from exc
         if response.status >= 400:
@@ -143,10 +141,7 @@ def check_target(target: str) -> tuple[dict[str, Any], Document | None, Verdict 
 def run(args: argparse.Namespace) -> int:
     failures = 0
     for target in args.targets:
-        try:
-            result, doc, verdict = check_target(target)
-        except RulesError as exc:
-            raise CommandError(str(exc)) from exc
+        result, doc, verdict = check_target(target)
         if "error" in result:
             failures += 1
         if args.json:

@@ -17,7 +17,7 @@ from brwatch.cli._common import CommandError, console, safe
 from brwatch.demo import DemoDataError, RunningSite, demo_sources_yaml, serve_demo_sites
 from brwatch.demo.server import SITES_DIR
 from brwatch.demo.summary import DemoSummary, StoredArticle, summarize
-from brwatch.storage import Database, DatabaseError, open_database
+from brwatch.storage import Database, open_database
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 DEFAULT_DIR = Path("brwatch-demo")
@@ -89,10 +89,7 @@ def _open_fresh(db_url: str, demo_dir: Path | None) -> Database:
     The default one, in the demo directory, starts empty on every run: it is ours to replace."""
     if demo_dir is not None:
         _remove_sqlite(demo_dir / "demo.db")
-    try:
-        return open_database(db_url)
-    except DatabaseError as exc:
-        raise CommandError(str(exc)) from exc
+    return open_database(db_url)
 
 
 def _remove_sqlite(path: Path) -> None:

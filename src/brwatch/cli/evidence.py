@@ -28,8 +28,6 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def run(args: argparse.Namespace) -> int:
     from brwatch.evidence import (
-        EvidenceError,
-        KeyProblem,
         build_package,
         key_path,
         load_signing_key,
@@ -38,16 +36,11 @@ def run(args: argparse.Namespace) -> int:
     output = Path(args.output)
     if output.suffix != ".wacz":
         raise CommandError(f"-o {args.output}: the file name must end in .wacz")
-    try:
-        key = load_signing_key(key_path(args.key))
-    except KeyProblem as exc:
-        raise CommandError(str(exc)) from exc
+    key = load_signing_key(key_path(args.key))
     db = database(args)
     try:
         with stop_cleanly_on_sigterm():
             summary = build_package(db, args.url, output, key)
-    except EvidenceError as exc:
-        raise CommandError(str(exc)) from exc
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
     finally:

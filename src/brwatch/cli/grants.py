@@ -7,9 +7,9 @@ from datetime import datetime
 
 from rich.table import Table
 
-from brwatch.attribution import RegistryError, load_publishers
-from brwatch.cli._common import CommandError, console, database, print_json_line, safe
-from brwatch.reuse import GrantError, add_grant, is_active, list_grants, revoke_grant
+from brwatch.attribution import load_publishers
+from brwatch.cli._common import console, database, print_json_line, safe
+from brwatch.reuse import add_grant, is_active, list_grants, revoke_grant
 from brwatch.reuse.grants import grant_dict, grant_json
 
 
@@ -55,8 +55,6 @@ def run_add(args: argparse.Namespace) -> int:
             reference=args.reference,
             created_by=args.by,
         )
-    except (GrantError, RegistryError) as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:
@@ -106,8 +104,6 @@ def run_revoke(args: argparse.Namespace) -> int:
     db = database(args)
     try:
         grant = revoke_grant(db, args.id, by=args.by)
-    except GrantError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     console.print(f"revoked grant #{grant.id} from {safe(grant.publisher)}")

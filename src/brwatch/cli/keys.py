@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from brwatch.cli._common import CommandError, console, console_err
+from brwatch.cli._common import console, console_err
 
 KEY_HELP = "signing key file (env BRWATCH_SIGNING_KEY; default brwatch-signing-key.pem)"
 
@@ -38,13 +38,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from brwatch.evidence import KeyProblem, fingerprint, init_key, key_path, public_path
+    from brwatch.evidence import fingerprint, init_key, key_path, public_path
 
     path = key_path(args.key)
-    try:
-        key = init_key(path, force=args.force)
-    except KeyProblem as exc:
-        raise CommandError(str(exc)) from exc
+    key = init_key(path, force=args.force)
     console.print(f"signing key: {path} (keep it private)")
     console.print(f"public key:  {public_path(path)} (give it to whoever verifies packages)")
     console.print(f"fingerprint: {fingerprint(key.public)}", soft_wrap=True)
@@ -52,12 +49,9 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from brwatch.evidence import KeyProblem, fingerprint, key_path, load_public_key
+    from brwatch.evidence import fingerprint, key_path, load_public_key
 
-    try:
-        public = load_public_key(key_path(args.key))
-    except KeyProblem as exc:
-        raise CommandError(str(exc)) from exc
+    public = load_public_key(key_path(args.key))
     from cryptography.hazmat.primitives import serialization
 
     pem = public.public_bytes(
@@ -69,12 +63,9 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from brwatch.evidence import KeyProblem, key_path, load_public_key, verify_package
+    from brwatch.evidence import key_path, load_public_key, verify_package
 
-    try:
-        trusted = load_public_key(Path(args.public_key) if args.public_key else key_path(args.key))
-    except KeyProblem as exc:
-        raise CommandError(str(exc)) from exc
+    trusted = load_public_key(Path(args.public_key) if args.public_key else key_path(args.key))
     result = verify_package(Path(args.package), trusted)
     if result.ok:
         console.print(

@@ -71,7 +71,6 @@ def run_send(args: argparse.Namespace) -> int:
 
 def run_subscribe(args: argparse.Namespace) -> int:
     from brwatch.notify import (
-        SubscriptionError,
         preferences_of,
         save_subscription,
         subscription_of,
@@ -99,10 +98,7 @@ def run_subscribe(args: argparse.Namespace) -> int:
         wanted = dataclasses.replace(current, enabled=not args.off, **changes)
         if wanted.enabled and not (wanted.email or wanted.webhook_url):
             raise CommandError("give --email or --webhook: there is nowhere to send to")
-        try:
-            save_subscription(session, user.id, wanted)
-        except SubscriptionError as exc:
-            raise CommandError(str(exc)) from exc
+        save_subscription(session, user.id, wanted)
     state = "off" if args.off else "on"
     console.print(f"notifications for {args.name}: {state}")
     return 0

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
+from brwatch.cli._common import console, console_err, database, print_json_line, safe
 from brwatch.provenance.links import link_missing
 from brwatch.provenance.reuse import refresh_stale
-from brwatch.rights import RulesError
 from brwatch.rights.recheck import recheck_articles
 
 
@@ -32,8 +31,6 @@ def run(args: argparse.Namespace) -> int:
         summary = recheck_articles(db, everything=args.all, limit=args.limit)
         # New own verdicts change the reuse verdicts stored with them and with their copies.
         reuse_updated = refresh_stale(db)
-    except RulesError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:

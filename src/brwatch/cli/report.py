@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from brwatch.cli._common import CommandError, console_err, database
-from brwatch.reports import FORMATS, ITEM_CAPS, ReportError, build_report, render
+from brwatch.reports import FORMATS, ITEM_CAPS, build_report, render
 from brwatch.reports.period import Period
 
 
@@ -42,10 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def run(args: argparse.Namespace) -> int:
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise CommandError("a PDF is binary: give -o FILE or redirect stdout to a file")
-    try:  # a mistyped date is reported before any database is opened or migrated
-        Period.parse(args.since, args.until, datetime.now(UTC))
-    except ReportError as exc:
-        raise CommandError(str(exc)) from exc
+    Period.parse(args.since, args.until, datetime.now(UTC))
     db = database(args)
     try:
         report = build_report(
@@ -57,8 +54,6 @@ def run(args: argparse.Namespace) -> int:
             item_limit=ITEM_CAPS[args.format],
         )
         body = render(report, args.format)
-    except ReportError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.output:

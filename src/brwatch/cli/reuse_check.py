@@ -10,9 +10,8 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from brwatch.attribution import RegistryError
-from brwatch.cli._common import CommandError, console, console_err, database, print_json_line, safe
-from brwatch.fetch import NetworkPolicyError, SafeFetcher
+from brwatch.cli._common import console, console_err, database, print_json_line, safe
+from brwatch.fetch import SafeFetcher
 
 if TYPE_CHECKING:
     from brwatch.reuse import GateResult
@@ -36,20 +35,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: the gate pulls in datasketch, slow to import for every other verb.
-    from brwatch.reuse import DraftError, ReuseError, check_reuse, parse_draft, read_draft
+    from brwatch.reuse import check_reuse, parse_draft, read_draft
 
-    try:
-        if args.draft == "-":
-            draft = parse_draft(sys.stdin.buffer.read(), "<stdin>")
-        else:
-            draft = read_draft(args.draft)
-    except DraftError as exc:
-        raise CommandError(str(exc)) from exc
+    if args.draft == "-":
+        draft = parse_draft(sys.stdin.buffer.read(), "<stdin>")
+    else:
+        draft = read_draft(args.draft)
     db = database(args)
     try:
         result = check_reuse(db, args.article, draft, fetcher=SafeFetcher(), user=args.user)
-    except (ReuseError, RegistryError, NetworkPolicyError) as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     if args.json:

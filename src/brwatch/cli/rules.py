@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database, print_json_line
-from brwatch.rights import RulesError, load_ruleset
+from brwatch.rights import load_ruleset
 from brwatch.rights.selftest import rule_problems, unscreened_patterns
 
 EXIT_FAILED = 1
@@ -39,10 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    try:
-        return load_ruleset(args.dir)
-    except RulesError as exc:
-        raise CommandError(str(exc)) from exc
+    return load_ruleset(args.dir)
 
 
 def run_test(args: argparse.Namespace) -> int:

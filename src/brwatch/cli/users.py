@@ -11,7 +11,6 @@ from rich.table import Table
 
 from brwatch.accounts import (
     ROLES,
-    AccountError,
     create_user,
     disable_user,
     list_users,
@@ -66,8 +65,6 @@ def run(args: argparse.Namespace) -> int:
                 console.print(f"{escape(user.name)} {'disabled' if user.disabled else 'enabled'}")
             else:
                 _print_users(list_users(session), args.json)
-    except AccountError as exc:
-        raise CommandError(str(exc)) from exc
     finally:
         db.dispose()
     return 0

@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress, ValidationError
 
+from brwatch.errors import BrwatchError
+
 DEMO_DIR = Path(__file__).resolve().parent
 MANIFEST = DEMO_DIR / "sites.yaml"
 SITES_DIR = DEMO_DIR / "sites"
@@ -55,7 +57,7 @@ class SiteSpec(BaseModel):
         return SITES_DIR / self.name
 
 
-class DemoDataError(Exception):
+class DemoDataError(BrwatchError):
     """The bundled demo data is broken (a packaging or editing mistake)."""
 
 

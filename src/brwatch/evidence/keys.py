@@ -18,11 +18,13 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from brwatch.errors import BrwatchError
+
 KEY_ENV = "BRWATCH_SIGNING_KEY"
 DEFAULT_KEY_FILE = "brwatch-signing-key.pem"
 
 
-class KeyProblem(Exception):
+class KeyProblem(BrwatchError):
     """The key is missing, unreadable or not an ECDSA P-256 key; the message says which file."""
 
 

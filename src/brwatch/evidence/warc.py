@@ -28,6 +28,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from brwatch import __version__
+from brwatch.errors import BrwatchError
 from brwatch.storage.models import Article, Snapshot
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-class EvidenceError(Exception):
+class EvidenceError(BrwatchError):
     """Evidence cannot be produced as asked; the message says what and where."""
 
 

@@ -11,6 +11,8 @@ import ipaddress
 import os
 from collections.abc import Iterable
 
+from brwatch.errors import BrwatchError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -26,7 +28,7 @@ _UNIQUE_LOCAL = ipaddress.ip_network("fc00::/7")
 _SHARED_CGNAT = ipaddress.ip_network("100.64.0.0/10")
 
 
-class NetworkPolicyError(ValueError):
+class NetworkPolicyError(BrwatchError, ValueError):
     """The allowed-networks setting is malformed; the message names the setting and the value."""
 
 

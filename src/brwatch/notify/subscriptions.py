@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brwatch.errors import BrwatchError
 from brwatch.storage.models import NotificationSubscription, utcnow
 
 # One address, no display name, nothing that could end a mail header.
@@ -16,7 +17,7 @@ EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]{1,255}\.[^@\s<>,;\"]{1,63}
 MAX_GRANT_DAYS = 365
 
 
-class SubscriptionError(ValueError):
+class SubscriptionError(BrwatchError, ValueError):
     """A field of a subscription is not acceptable; the message names it."""
 
 

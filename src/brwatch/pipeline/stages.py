@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from brwatch.errors import BrwatchError
 from brwatch.extract import extract_article
 from brwatch.relevance import score_topic
 from brwatch.relevance.vocabulary import TopicsError, default_vocabulary
@@ -22,7 +23,7 @@ Stage = Callable[..., Any]
 STAGE_MODULES = ("brwatch.extract", "brwatch.relevance", "brwatch.rights")
 
 
-class StageError(RuntimeError):
+class StageError(BrwatchError, RuntimeError):
     """A stage cannot run; the message says which and why."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import re2
 import yaml
 
+from brwatch.errors import BrwatchError
 from brwatch.rules_location import rules_path
 
 DEFAULT_TOPICS_FILE = rules_path("topics.yaml")
@@ -28,7 +29,7 @@ _GAP = r"[\s\x{00a0}\-\x{2010}-\x{2015}]+"
 _GAP_CHARS = re.compile(r"[\s\u00a0\-\u2010-\u2015]+")
 
 
-class TopicsError(ValueError):
+class TopicsError(BrwatchError, ValueError):
     """The vocabulary file is unusable; the message names the file, the entry and the reason."""
 
 

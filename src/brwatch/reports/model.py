@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, or_
 
+from brwatch.errors import BrwatchError
 from brwatch.storage.models import Article
 
 # Bumped whenever a key is renamed or removed; additions keep the version.
@@ -41,7 +42,7 @@ def restricted_clause() -> ColumnElement[bool]:
     return or_(Article.reuse_status.in_(RESTRICTED_STATUSES), Article.reuse_conflict.is_(True))
 
 
-class ReportError(ValueError):
+class ReportError(BrwatchError, ValueError):
     """Bad report input (date, period, source): the message says which value and why."""
 
 

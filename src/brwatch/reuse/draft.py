@@ -10,6 +10,8 @@ from pathlib import Path
 import lxml.html
 from lxml import etree
 
+from brwatch.errors import BrwatchError
+
 MAX_DRAFT_BYTES = 20_000_000
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -23,7 +25,7 @@ _MD_HINT = re.compile(r"(^#{1,6}\s|\[[^\]]+\]\([^)]+\)|^\s*[-*]\s|\*\*[^*]+\*\*)
 _UTF8_HTML = lxml.html.HTMLParser(encoding="utf-8")
 
 
-class DraftError(ValueError):
+class DraftError(BrwatchError, ValueError):
     """The draft cannot be read; the message names the file and the reason."""
 
 

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.errors import BrwatchError
 from brwatch.storage import Database
 from brwatch.storage.models import AuditEvent, Grant
 
 SCOPES = ("article", "all")
 
 
-class GrantError(ValueError):
+class GrantError(BrwatchError, ValueError):
     """A grant that cannot be recorded or changed; the message says why."""
 
 

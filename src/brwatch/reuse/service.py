@@ -8,6 +8,7 @@ from typing import Any
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
 from brwatch.document import FetchedPage, parse_document
+from brwatch.errors import BrwatchError
 from brwatch.fetch import FetchError, SafeFetcher
 from brwatch.provenance.links import find_article
 from brwatch.provenance.reuse import refresh_stale
@@ -20,7 +21,7 @@ from brwatch.storage import Database
 from brwatch.storage.models import GateDecision
 
 
-class ReuseError(RuntimeError):
+class ReuseError(BrwatchError, RuntimeError):
     """The gate cannot decide (unknown article that cannot be fetched, …); nothing is recorded."""
 
 

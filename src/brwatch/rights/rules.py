@@ -18,6 +18,7 @@ import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from brwatch.errors import BrwatchError
 from brwatch.rules_location import rules_path
 
 # Bump when the engine's reading of rules changes, so stored verdicts are re-checked.
@@ -48,7 +49,7 @@ def current_obligations(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(OBLIGATION_ALIASES.get(name, name) for name in names))
 
 
-class RulesError(ValueError):
+class RulesError(BrwatchError, ValueError):
     """One or more rule files are invalid; ``problems`` lists every one of them."""
 
     def __init__(self, problems: list[str]) -> None:

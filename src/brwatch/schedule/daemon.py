@@ -31,6 +31,7 @@ from apscheduler.util import astimezone
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
+from brwatch.errors import BrwatchError
 from brwatch.schedule import heartbeats, jobs
 from brwatch.schedule.leases import LeaseBook
 from brwatch.schedule.monitor import clear_flags
@@ -74,7 +75,7 @@ class _Scheduler(BackgroundScheduler):
             return JOBSTORE_RETRY_SECONDS
 
 
-class ScheduleSetupError(Exception):
+class ScheduleSetupError(BrwatchError):
     """The scheduler cannot start: bad settings or a bad sources file. The message says which."""
 
 

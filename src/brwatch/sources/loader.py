@@ -10,12 +10,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from brwatch.errors import BrwatchError
 from brwatch.sources.model import Source
 
 ENV_VAR = "BRWATCH_SOURCES"
 
 
-class SourcesError(Exception):
+class SourcesError(BrwatchError):
     """A sources file that cannot be used. `problems` holds one line per problem, each naming
     the file (and line), the source (name and 1-based position) and the field."""
 

@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from brwatch.errors import BrwatchError
+
 DEFAULT_DB_URL = "sqlite:///brwatch.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for SQLite's lock: crawler, scheduler and web app write at once.
@@ -30,7 +32,7 @@ DEFAULT_STATEMENT_TIMEOUT = 300
 _upgrade_lock = threading.Lock()
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(BrwatchError, RuntimeError):
     """The database cannot be reached or brought up to date; the message names the URL."""
 
 

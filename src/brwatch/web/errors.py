@@ -1,8 +1,9 @@
 """One error handler for the whole app: an HTML page for browsers, JSON for the API.
 
 Every expected failure (no login, wrong role, bad CSRF token, missing item, decision conflict,
-bad input) is a `WebError` with a clear message; anything else is logged and answered with a
-plain 500 page that leaks nothing.
+bad input) is a `WebError` with a clear message; a `BrwatchError` from the packages below that
+no route translated is answered 400 with its message; anything else is logged and answered with
+a plain 500 page that leaks nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from brwatch.errors import BrwatchError
 from brwatch.web.i18n import N_
 from brwatch.web.templating import render
 
@@ -92,6 +94,13 @@ async def _web_error(request: Request, exc: Exception) -> Response:
     return error_response(request, exc)
 
 
+async def _brwatch_error(request: Request, exc: Exception) -> Response:
+    # An expected failure from a package below the web layer (a bad grant, a draft that cannot
+    # be read) that a route did not turn into its own WebError: the user's input, so 400.
+    message = N_("The request could not be carried out.")
+    return error_response(request, WebError(400, "bad_input", message, problems=[str(exc)]))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if isinstance(exc.__cause__, WebError):
@@ -131,6 +140,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(WebError, _web_error)
+    app.add_exception_handler(BrwatchError, _brwatch_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

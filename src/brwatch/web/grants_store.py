@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from brwatch.errors import BrwatchError
 from brwatch.reuse import GrantError, add_grant, revoke_grant
 from brwatch.reuse.grants import grant_json
 from brwatch.storage import Database
@@ -23,7 +24,7 @@ SCOPES = ("article", "all")
 _FIELDS = ("publisher", "scope", "article_url", "valid_from", "valid_to", "conditions", "reference")
 
 
-class GrantInputError(ValueError):
+class GrantInputError(BrwatchError, ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from brwatch import reports, reuse
+from brwatch.errors import BrwatchError
 from brwatch.schedule.monitor import current_flags
 from brwatch.storage import Database
 
@@ -20,7 +21,7 @@ REPORT_FORMATS = {
 }
 
 
-class IntegrationInputError(ValueError):
+class IntegrationInputError(BrwatchError, ValueError):
     """The other package refused the input (bad draft, unknown article, bad period); says why."""
 
 
