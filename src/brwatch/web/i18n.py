@@ -1,19 +1,17 @@
 """Interface languages: gettext catalogs shipped as .po files, compiled in memory on first use.
 
 Shipping the .po (not a compiled .mo) means no build step for users or packagers; Babel turns
-each catalog into a translations object once per process.
+each catalog into a translations object once per process (brwatch.catalogs).
 """
 
 from __future__ import annotations
 
-import io
 from contextvars import ContextVar
-from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+from babel.support import NullTranslations
+
+from brwatch.catalogs import compiled_catalog
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -24,17 +22,10 @@ DEFAULT_LOCALE = "en"
 _current: ContextVar[NullTranslations] = ContextVar("brwatch_translations")
 
 
-@cache
 def translations_for(locale: str) -> NullTranslations:
-    po_path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if locale not in LANGUAGES or not po_path.is_file():
+    if locale not in LANGUAGES:
         return NullTranslations()
-    with po_path.open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer, domain=DOMAIN)
+    return compiled_catalog(LOCALES_DIR, locale, DOMAIN)
 
 
 def negotiate(accept_language: str | None) -> str:
