@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from brwatch.reuse import GrantError, add_grant, list_grants, parse_draft, revoke_grant
+from brwatch.reuse.grants import edit_grant
 from brwatch.reuse.service import check_reuse
 from brwatch.storage.models import Article, AuditEvent, GateDecision, Grant
 from tests.sites import Page
@@ -84,6 +85,29 @@ def test_grants_lifecycle_and_audit(db) -> None:
     with db.session() as session:
         events = session.query(AuditEvent).filter_by(entity="grant").order_by(AuditEvent.id).all()
         assert [(e.action, e.user) for e in events] == [("add", "legal1"), ("revoke", "legal2")]
+
+
+def test_editing_a_grant_validates_like_recording_and_is_audited(db) -> None:
+    grant = add_grant(db, "Xinhua", "all", created_by="legal1")
+    with db.session() as session:
+        stored = session.get(Grant, grant.id)
+        with pytest.raises(GrantError, match="needs the article URL"):
+            edit_grant(session, stored, "Xinhua", "article", by="legal2")
+        edit_grant(
+            session, stored, "新华社", "article", article_url="https://www.news.cn/a.htm",
+            valid_to="2027-06-30", by="legal2",
+        )  # fmt: skip
+    with db.session() as session:
+        stored = session.get(Grant, grant.id)
+        assert (stored.publisher, stored.scope) == ("xinhua", "article")
+        edit = session.query(AuditEvent).filter_by(entity="grant", action="edit").one()
+        assert edit.user == "legal2"
+        assert (edit.before["scope"], edit.after["scope"]) == ("all", "article")
+        assert edit.after["valid_to"].startswith("2027-06-30T23:59:59")
+    revoke_grant(db, grant.id)
+    with db.session() as session, pytest.raises(GrantError, match="revoked"):
+        edit_grant(session, session.get(Grant, grant.id), "Xinhua", "all")
+    assert [g.id for g in list_grants(db, include_revoked=False)] == []
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -63,20 +64,15 @@ def grant_dict(grant: Grant) -> dict:
     }
 
 
-def add_grant(
-    db: Database,
+def _checked(
     publisher: str,
     scope: str,
-    *,
-    article_url: str | None = None,
-    valid_from: str | datetime | date | None = None,
-    valid_to: str | datetime | date | None = None,
-    conditions: str | None = None,
-    reference: str | None = None,
-    created_by: str | None = None,
-    registry: PublisherRegistry | None = None,
-) -> Grant:
-    """Validate and record a grant (and its audit event) in one transaction."""
+    article_url: str | None,
+    valid_from: str | datetime | date | None,
+    valid_to: str | datetime | date | None,
+    registry: PublisherRegistry | None,
+) -> dict[str, Any]:
+    """A grant's fields validated and normalised, for recording it or editing it alike."""
     if not publisher or not publisher.strip():
         raise GrantError("a grant needs a publisher")
     if scope not in SCOPES:
@@ -93,12 +89,31 @@ def add_grant(
         )
     # Store the registry id when the name is known, so grants match whatever name a page uses.
     known = (registry or load_publishers()).resolve(publisher.strip())
+    return {
+        "publisher": known.id if known else publisher.strip(),
+        "scope": scope,
+        "article_url": article_url.strip() if article_url else None,
+        "valid_from": start,
+        "valid_to": end,
+    }
+
+
+def add_grant(
+    db: Database,
+    publisher: str,
+    scope: str,
+    *,
+    article_url: str | None = None,
+    valid_from: str | datetime | date | None = None,
+    valid_to: str | datetime | date | None = None,
+    conditions: str | None = None,
+    reference: str | None = None,
+    created_by: str | None = None,
+    registry: PublisherRegistry | None = None,
+) -> Grant:
+    """Validate and record a grant (and its audit event) in one transaction."""
     grant = Grant(
-        publisher=known.id if known else publisher.strip(),
-        scope=scope,
-        article_url=article_url.strip() if article_url else None,
-        valid_from=start,
-        valid_to=end,
+        **_checked(publisher, scope, article_url, valid_from, valid_to, registry),
         conditions=conditions,
         reference=reference,
         created_by=created_by,
@@ -108,6 +123,32 @@ def add_grant(
         session.add(grant)
         session.flush()
         _audit(session, grant, "add", created_by, before=None)
+    return grant
+
+
+def edit_grant(
+    session: Session,
+    grant: Grant,
+    publisher: str,
+    scope: str,
+    *,
+    article_url: str | None = None,
+    valid_from: str | datetime | date | None = None,
+    valid_to: str | datetime | date | None = None,
+    conditions: str | None = None,
+    reference: str | None = None,
+    by: str | None = None,
+    registry: PublisherRegistry | None = None,
+) -> Grant:
+    """Change a grant in the caller's transaction, audited with its state before and after."""
+    if grant.revoked_at is not None:
+        raise GrantError(f"grant #{grant.id} is revoked and cannot be edited")
+    fields = _checked(publisher, scope, article_url, valid_from, valid_to, registry)
+    before = grant_json(grant)
+    for name, value in {**fields, "conditions": conditions, "reference": reference}.items():
+        setattr(grant, name, value)
+    session.flush()
+    _audit(session, grant, "edit", by, before)
     return grant
 
 
@@ -137,18 +178,31 @@ def grant_json(grant: Grant) -> dict:
 
 
 def list_grants(
-    db: Database,
+    source: Database | Session,
     *,
     active_only: bool = False,
+    include_revoked: bool = True,
     publisher: str | None = None,
     at: datetime | None = None,
+    revoked_last: bool = False,
 ) -> list[Grant]:
-    with db.session() as session:
-        query = select(Grant).order_by(Grant.id)
-        if publisher:
-            known = load_publishers().resolve(publisher)
-            query = query.where(Grant.publisher.in_({publisher, known.id if known else publisher}))
-        grants = list(session.scalars(query))
+    """Grants in id order (`revoked_last`: those in force first, by publisher, as the web app
+    lists them); from a Database in a session of its own, or in the caller's Session."""
+    query = select(Grant)
+    if revoked_last:
+        query = query.order_by(Grant.revoked_at.is_not(None), Grant.publisher, Grant.id)
+    else:
+        query = query.order_by(Grant.id)
+    if not include_revoked:
+        query = query.where(Grant.revoked_at.is_(None))
+    if publisher:
+        known = load_publishers().resolve(publisher)
+        query = query.where(Grant.publisher.in_({publisher, known.id if known else publisher}))
+    if isinstance(source, Session):
+        grants = list(source.scalars(query))
+    else:
+        with source.session() as session:
+            grants = list(session.scalars(query))
     if active_only:
         grants = [g for g in grants if is_active(g, at)]
     return grants

@@ -1,8 +1,6 @@
-"""Permission grants for the web pages: recording and revoking go through `brwatch.reuse`.
-
-The reuse library validates and audits new grants and revocations (the gate reads the same
-rows); editing a grant, which the library does not offer, is done here in the same audited way.
-"""
+"""Permission grants for the web pages: the form's rules with messages the interface can
+translate, in front of `brwatch.reuse.grants`, which records, edits, revokes, lists and audits
+grants for the web app, the CLI and the gate alike."""
 
 from __future__ import annotations
 
@@ -10,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brwatch.errors import BrwatchError
-from brwatch.reuse import GrantError, add_grant, revoke_grant
-from brwatch.reuse.grants import grant_json
+from brwatch.reuse.grants import GrantError, add_grant, edit_grant, revoke_grant
 from brwatch.storage import Database
-from brwatch.storage.models import AuditEvent, Grant
+from brwatch.storage.models import Grant
 from brwatch.web.i18n import N_
 
 SCOPES = ("article", "all")
@@ -59,30 +55,13 @@ class GrantFields:
         return self
 
 
-def grant_dict(grant: Grant) -> dict[str, Any]:
-    return {"id": grant.id, **{name: getattr(grant, name) for name in _FIELDS}} | {
-        "created_by": grant.created_by,
-        "created_at": grant.created_at,
-        "revoked_at": grant.revoked_at,
-        "revoked_by": grant.revoked_by,
-    }
-
-
-def list_grants(session: Session, include_revoked: bool = True) -> list[Grant]:
-    query = select(Grant).order_by(Grant.revoked_at.is_not(None), Grant.publisher, Grant.id)
-    if not include_revoked:
-        query = query.where(Grant.revoked_at.is_(None))
-    return list(session.scalars(query))
-
-
-def get_grant(session: Session, grant_id: int) -> Grant | None:
-    return session.get(Grant, grant_id)
+def _values(fields: GrantFields) -> dict[str, Any]:
+    return {name: getattr(fields, name) for name in _FIELDS}
 
 
 def create_grant(db: Database, fields: GrantFields, user: str) -> Grant:
-    fields = fields.checked()
     try:
-        return add_grant(db, **{name: getattr(fields, name) for name in _FIELDS}, created_by=user)
+        return add_grant(db, **_values(fields.checked()), created_by=user)
     except GrantError as exc:
         raise GrantInputError(str(exc)) from exc
 
@@ -90,22 +69,10 @@ def create_grant(db: Database, fields: GrantFields, user: str) -> Grant:
 def update_grant(session: Session, grant: Grant, fields: GrantFields, user: str) -> Grant:
     if grant.revoked_at is not None:
         raise GrantInputError(N_("A revoked grant cannot be edited."))
-    fields = fields.checked()
-    before = grant_json(grant)
-    for name in _FIELDS:
-        setattr(grant, name, getattr(fields, name))
-    session.flush()
-    session.add(
-        AuditEvent(
-            user=user,
-            entity="grant",
-            entity_id=grant.id,
-            action="edit",
-            before=before,
-            after=grant_json(grant),
-        )
-    )
-    return grant
+    try:
+        return edit_grant(session, grant, **_values(fields.checked()), by=user)
+    except GrantError as exc:
+        raise GrantInputError(str(exc)) from exc
 
 
 def revoke(db: Database, grant_id: int, user: str) -> Grant:

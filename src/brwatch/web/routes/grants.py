@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from brwatch.accounts import Capability
+from brwatch.reuse.grants import grant_dict, list_grants
 from brwatch.storage.models import Grant
 from brwatch.web.decisions import audit_trail
 from brwatch.web.errors import WebError
@@ -19,9 +20,6 @@ from brwatch.web.grants_store import (
     GrantFields,
     GrantInputError,
     create_grant,
-    get_grant,
-    grant_dict,
-    list_grants,
     revoke,
     update_grant,
 )
@@ -87,7 +85,7 @@ GrantForm = Annotated[GrantIn, Depends(_grant_form)]
 
 
 def _grant(session: Session, grant_id: int) -> Grant:
-    grant = get_grant(session, grant_id)
+    grant = session.get(Grant, grant_id)
     if grant is None:
         raise WebError(404, "not_found", N_("Grant %(id)s does not exist."), id=grant_id)
     return grant
@@ -105,7 +103,7 @@ def _bad_grant(exc: GrantInputError) -> WebError:
 @router.get("/grants", include_in_schema=False)
 def grants_page(request: Request, user: Viewer) -> Response:
     with request.app.state.db.session() as session:
-        grants = list_grants(session)
+        grants = list_grants(session, revoked_last=True)
     return render(request, "grants.html", {"grants": grants})
 
 
@@ -153,7 +151,8 @@ def grants_api(
     request: Request, user: Viewer, include_revoked: bool = True
 ) -> list[dict[str, Any]]:
     with request.app.state.db.session() as session:
-        return [grant_dict(g) for g in list_grants(session, include_revoked)]
+        grants = list_grants(session, include_revoked=include_revoked, revoked_last=True)
+        return [grant_dict(g) for g in grants]
 
 
 @router.post("/api/grants", tags=["grants"], status_code=201)

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from brwatch.accounts import Capability
+from brwatch.reuse.grants import list_grants
 from brwatch.storage.models import Article
 from brwatch.web.decisions import (
     DECISIONS,
@@ -21,7 +22,6 @@ from brwatch.web.decisions import (
     decide,
 )
 from brwatch.web.errors import WebError
-from brwatch.web.grants_store import list_grants
 from brwatch.web.i18n import N_
 from brwatch.web.item_view import ItemView, item_dict, load_item
 from brwatch.web.queue import QueueFilters, neighbours
@@ -94,7 +94,11 @@ def _item_page(
     with request.app.state.db.session() as session:
         view = load_item(session, _article(session, article_id))
         previous, following = neighbours(session, filters, article_id)
-        grants = list_grants(session, include_revoked=False) if user.can(Capability.DECIDE) else []
+        grants = (
+            list_grants(session, include_revoked=False, revoked_last=True)
+            if user.can(Capability.DECIDE)
+            else []
+        )
     srcdoc, snapshot_problem = _snapshot_document(view, snapshot_id)
     return render(
         request,

@@ -11,11 +11,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from brwatch.accounts import Capability
+from brwatch.reuse.grants import list_grants
 from brwatch.storage.models import Article
 from brwatch.storage.states import DECISIONS, FLAGGED_LINKS, FLAGGED_STATUSES, REVIEW_STATES
 from brwatch.web.decisions import STATE_LABELS, DecisionError, decide_many
 from brwatch.web.errors import WebError
-from brwatch.web.grants_store import list_grants
 from brwatch.web.i18n import N_
 from brwatch.web.integrations import source_flags
 from brwatch.web.queue import QueueFilters, load_queue, matching_versions
@@ -57,7 +57,11 @@ def queue_page(
     all_items = None
     with request.app.state.db.session() as session:
         page = load_queue(session, filters)
-        grants = list_grants(session, include_revoked=False) if user.can(Capability.DECIDE) else []
+        grants = (
+            list_grants(session, include_revoked=False, revoked_last=True)
+            if user.can(Capability.DECIDE)
+            else []
+        )
         if user.can(Capability.DECIDE) and 0 < page.total <= settings.bulk_limit:
             # "All matching" names exactly these items at these versions (bulk_decide).
             versions = matching_versions(session, filters, settings.bulk_limit)
