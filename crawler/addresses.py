@@ -76,12 +76,12 @@ class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing names that resolve to addresses the policy
     forbids (the address it hands back is the one the connection uses)."""
 
-    def __init__(self, reactor, cache_size: int, timeout: float, policy: AddressPolicy):  # type: ignore[no-untyped-def]
+    def __init__(self, reactor, cache_size: int, timeout: float, policy: AddressPolicy):
         super().__init__(reactor, cache_size, timeout)
         self.policy = policy
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, reactor):  # type: ignore[no-untyped-def,override]
+    def from_crawler(cls, crawler: Crawler, reactor):
         if crawler.settings.getbool("DNSCACHE_ENABLED"):
             cache_size = crawler.settings.getint("DNSCACHE_SIZE")
         else:

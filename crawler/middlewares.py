@@ -46,7 +46,7 @@ class PolitenessMiddleware:
 
     def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
         try:
-            delay = robotparser.crawl_delay(self.user_agent)  # type: ignore[attr-defined]
+            delay = robotparser.crawl_delay(self.user_agent)
         except (AttributeError, ValueError):
             return
         if delay:
@@ -56,7 +56,7 @@ class PolitenessMiddleware:
         if not host or delay <= self.fixed.get(host, 0.0):
             return
         self.fixed[host] = delay
-        downloader = self.crawler.engine.downloader  # type: ignore[union-attr]
+        downloader = self.crawler.engine.downloader
         # Slots are created (and garbage-collected when idle) by the downloader: set both the
         # settings new slots are built from and the live slot, if any.
         # No jitter: a random -50% would undercut the delay the site asked for.
@@ -100,7 +100,7 @@ class QuickMetaRefreshMiddleware(MetaRefreshMiddleware):
     compatible encoding) has no refresh to follow and is passed on untouched.
     """
 
-    def process_response(  # type: ignore[override]
+    def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         head = response.body[:_REFRESH_SCAN_BYTES]

@@ -183,7 +183,7 @@ class BrwatchPipeline:
         return cls(crawler)
 
     def count(self, source: str, what: str, n: int = 1) -> None:
-        self.crawler.stats.inc_value(f"brwatch/{source}/{what}", n)  # type: ignore[union-attr]
+        self.crawler.stats.inc_value(f"brwatch/{source}/{what}", n)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -349,7 +349,7 @@ class BrwatchPipeline:
                     raise
                 if not self.storage_paused:
                     self.storage_paused = True
-                    self.crawler.engine.pause()  # type: ignore[union-attr]
+                    self.crawler.engine.pause()
                     log.warning("cannot store (%s); fetching paused, retrying", exc.orig or exc)
                 await asyncio.sleep(pause)
                 waited += pause
@@ -357,7 +357,7 @@ class BrwatchPipeline:
                 continue
             if self.storage_paused:
                 self.storage_paused = False
-                self.crawler.engine.unpause()  # type: ignore[union-attr]
+                self.crawler.engine.unpause()
                 log.warning("storing again after %.0fs; fetching resumed", waited)
             return outcomes
 

@@ -52,7 +52,7 @@ class Progress:
         return cls(crawler, sys.stdout, crawler.settings.getfloat("BRWATCH_PROGRESS_INTERVAL"))
 
     def emit(self, event: str, **extra: Any) -> None:
-        stats = self.crawler.stats.get_stats()  # type: ignore[union-attr]
+        stats = self.crawler.stats.get_stats()
         record = {
             "event": event,
             "elapsed": round(time.monotonic() - self.started, 3),

@@ -166,7 +166,7 @@ def _stop_gracefully_on_signals(process: CrawlerProcess) -> None:
         nonlocal stopping
         if not stopping:
             stopping = True
-            reactor.callFromThread(_stop_now, process)  # type: ignore[attr-defined]
+            reactor.callFromThread(_stop_now, process)
             # If storing hangs (a dead database, a wedged worker), leave anyway; a timer
             # thread fires even when the reactor is stuck.
             deadline = threading.Timer(grace, _give_up, args=(grace,))

@@ -43,7 +43,7 @@ def robots_sitemaps(body: bytes) -> list[str]:
     return urls
 
 
-def _news(url_element) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+def _news(url_element) -> dict[str, str | None]:
     news = next((c for c in url_element if local(c) == "news"), None)
     if news is None:
         return {}

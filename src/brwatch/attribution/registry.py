@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -154,7 +155,7 @@ class PublisherRegistry:
     def __len__(self) -> int:
         return len(self.publishers)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Publisher]:
         return iter(self.publishers)
 
     def get(self, publisher_id: str) -> Publisher | None:

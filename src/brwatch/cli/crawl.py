@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +41,7 @@ MMAP_THRESHOLD = 128 * 1024
 SITE_ERRORS = ("dns", "connect", "timeout", "http_5xx")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "crawl",
         help="one crawl pass over the sources, full pipeline",
@@ -145,7 +146,7 @@ class _Child:
             if self._echo:
                 console_err.print(line.rstrip(), markup=False)
 
-    def events(self):  # type: ignore[no-untyped-def]
+    def events(self) -> Iterator[dict[str, Any]]:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             try:

@@ -28,7 +28,7 @@ EXAMPLES_SHOWN = 6
 LOOPBACK = "127.0.0.0/8"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo",
         help="crawl bundled sample sites offline and show what brwatch finds",

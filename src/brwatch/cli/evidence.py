@@ -9,7 +9,7 @@ from brwatch.cli._common import CommandError, console_err, database
 from brwatch.cli._evidence import stop_cleanly_on_sigterm
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "evidence",
         help="one article's captures, verdict and decisions as a signed WACZ package",

@@ -20,7 +20,7 @@ from brwatch.storage.models import Article
 STREAM_BATCH = 500
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "export",
         help="stored articles with rights verdicts, as JSON Lines",

@@ -16,7 +16,7 @@ from brwatch.cli._common import console, console_err
 KEY_HELP = "signing key file (env BRWATCH_SIGNING_KEY; default brwatch-signing-key.pem)"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("keys", help="the signing key of evidence packages")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="make the installation's signing key")

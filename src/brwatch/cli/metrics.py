@@ -15,7 +15,7 @@ from brwatch.cli._common import CommandError, console_err, database
 DEFAULT_PORT = 9464
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "metrics",
         help="Prometheus metrics read from the database (serve them with --listen)",

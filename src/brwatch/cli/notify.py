@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from brwatch.cli._common import CommandError, console, console_err, database, print_json_line
 
+if TYPE_CHECKING:
+    from brwatch.notify import NotifySettings
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser("notify", help="notifications per user: send, subscribe, status")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     send = actions.add_parser("send", help="queue new items and send the due digests")
@@ -41,7 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     status.set_defaults(handler=run_status)
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> NotifySettings:
     from brwatch.notify import NotifySettings
 
     try:

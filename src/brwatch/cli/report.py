@@ -16,7 +16,7 @@ from brwatch.reports import FORMATS, ITEM_CAPS, build_report, render
 from brwatch.reports.period import Period
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "report",
         help="rights report for legal (HTML, PDF, CSV, JSON)",

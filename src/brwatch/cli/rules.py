@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database, print_json_line
-from brwatch.rights import load_ruleset
+from brwatch.rights import Ruleset, load_ruleset
 from brwatch.rights.selftest import rule_problems, unscreened_patterns
 
 EXIT_FAILED = 1
@@ -38,7 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     unmatched.set_defaults(handler=run_unmatched)
 
 
-def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _load(args: argparse.Namespace) -> Ruleset:
     return load_ruleset(args.dir)
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 EXIT_SOME_UNREACHABLE = 1
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "sources",
         help="list the sources to crawl, or check that their entry points answer",

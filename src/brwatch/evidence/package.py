@@ -197,7 +197,7 @@ def _file_sha256(path: Path) -> str:
 
 
 def _zip_time() -> tuple[int, int, int, int, int, int]:
-    return datetime.now(UTC).timetuple()[:6]  # type: ignore[return-value]
+    return datetime.now(UTC).timetuple()[:6]
 
 
 def _deflated(name: str) -> zipfile.ZipInfo:

@@ -44,7 +44,7 @@ class GateText(str):
         made.parts = parts
         return made
 
-    def __add__(self, other: str) -> GateText:  # type: ignore[override]
+    def __add__(self, other: str) -> GateText:
         more = other.parts if isinstance(other, GateText) else ((str(other), {}),)
         return GateText(*self.parts, *more)
 

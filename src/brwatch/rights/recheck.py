@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from brwatch.document import parse_document
 from brwatch.rights.engine import verdict_for
@@ -56,7 +57,7 @@ def _pending_ids(db: Database, version: str, everything: bool, limit: int | None
         return list(session.scalars(query))
 
 
-def _newest_snapshots(session, ids: list[int]) -> dict[int, Snapshot]:  # type: ignore[no-untyped-def]
+def _newest_snapshots(session: Session, ids: list[int]) -> dict[int, Snapshot]:
     newest = (
         select(Snapshot.article_id, func.max(Snapshot.fetched_at).label("at"))
         .where(Snapshot.article_id.in_(ids))

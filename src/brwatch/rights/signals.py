@@ -251,7 +251,7 @@ class _ScriptText(str):
 
 
 class _JsonLdFromTexts(JsonLdExtractor):
-    def _xp_jsonld(self, scripts: list[str]) -> list[_ScriptText]:  # type: ignore[override]
+    def _xp_jsonld(self, scripts: list[str]) -> list[_ScriptText]:
         return [_ScriptText(script) for script in scripts]
 
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import IO
 
 log = logging.getLogger(__name__)
 # How often a running child is looked at: lease renewal, run discovery, stop requests.
@@ -107,7 +108,7 @@ def _signal_group(group: int, signum: signal.Signals) -> None:
         os.killpg(group, signum)
 
 
-def _tail(output, chars: int) -> str:  # type: ignore[no-untyped-def]
+def _tail(output: IO[bytes], chars: int) -> str:
     """The last ``chars`` characters the child wrote (bytes are read generously, then cut)."""
     output.seek(0, os.SEEK_END)
     size = output.tell()
