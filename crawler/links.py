@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from lxml import etree
+from lxml.html import HtmlElement
 
 from brwatch.pipeline.urls import normalise_url, same_site
 
@@ -54,7 +54,7 @@ def is_next_page(url: str, text: str, rel: str, listing_url: str, *, article: bo
     return not article and bool(_NEXT_TEXT.match(" ".join(text.split())))
 
 
-def _anchors(tree: etree._Element) -> Iterable[tuple[str, str, str]]:
+def _anchors(tree: HtmlElement) -> Iterable[tuple[str, str, str]]:
     for element in tree.iter("a", "link"):
         href = (element.get("href") or "").strip()
         if not href or href.lower().startswith(_SKIP_SCHEMES):
@@ -66,7 +66,7 @@ def _anchors(tree: etree._Element) -> Iterable[tuple[str, str, str]]:
 
 
 def listing_links(
-    tree: etree._Element,
+    tree: HtmlElement,
     listing_url: str,
     allows: Callable[[str], bool],
     *,

@@ -182,7 +182,7 @@ class BrwatchPipeline:
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
         return cls(crawler)
 
-    def count(self, source: str, what: str, n: int = 1) -> None:
+    def count(self, source: str | None, what: str, n: int = 1) -> None:
         self.crawler.stats.inc_value(f"brwatch/{source}/{what}", n)
 
     # -- lifecycle -----------------------------------------------------------------------

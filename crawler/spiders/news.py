@@ -56,6 +56,11 @@ def _hints(via: str, response: Response, entry: FeedEntry | SitemapEntry, **extr
 
 class NewsSpider(Spider):
     name = "news"
+    # Set from the crawler's settings in from_crawler.
+    max_listing_pages: int
+    max_child_sitemaps: int
+    max_sitemap_urls: int
+    listing_budget: ListingBudget
 
     def __init__(
         self,
@@ -148,8 +153,8 @@ class NewsSpider(Spider):
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
         if response.url.lower().endswith("/robots.txt"):
-            for url in robots_sitemaps(response.body):
-                yield self._request(source, url, self.parse_sitemap)
+            for sitemap_url in robots_sitemaps(response.body):
+                yield self._request(source, sitemap_url, self.parse_sitemap)
             return
         try:
             sitemap = parse_sitemap(response.body)

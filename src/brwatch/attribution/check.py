@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 from brwatch.attribution.registry import Publisher, PublisherRegistry, load_publishers
 from brwatch.document import Document, parse_document
@@ -87,9 +88,9 @@ def _in_chrome(element: etree._Element) -> bool:
     )
 
 
-def _credit_blocks(tree: etree._Element, names: tuple[str, ...]) -> list[etree._Element]:
+def _credit_blocks(tree: HtmlElement, names: tuple[str, ...]) -> list[HtmlElement]:
     """The block holding the credit text (and its neighbouring blocks) for each credit found."""
-    blocks: list[etree._Element] = []
+    blocks: list[HtmlElement] = []
     for element in tree.iter():
         if not isinstance(element.tag, str) or element.tag.lower() in ("script", "style"):
             continue
@@ -111,7 +112,7 @@ def _credit_blocks(tree: etree._Element, names: tuple[str, ...]) -> list[etree._
 
 def _base_url(tree: etree._Element, page_url: str) -> str:
     base = tree.find(".//base[@href]")
-    return urljoin(page_url, base.get("href").strip()) if base is not None else page_url
+    return urljoin(page_url, (base.get("href") or "").strip()) if base is not None else page_url
 
 
 def find_candidates(
@@ -272,7 +273,7 @@ def _follow(
     )
     final_host = urlsplit(response.final_url).hostname or ""
     on_publisher = publisher is not None and publisher.owns_host(final_host)
-    if response.status in _CHECKER_BLOCKED and on_publisher:
+    if response.status in _CHECKER_BLOCKED and on_publisher and publisher is not None:
         # Many news sites turn away non-browser clients; the link still lands on the
         # publisher, which is what attribution asks for.
         followed.evidence["reason"] = (

@@ -155,9 +155,11 @@ def declared_encodings(body: bytes, content_type: str | None) -> tuple[str | Non
 
 def decode_html(body: bytes, content_type: str | None = None) -> DecodedText:
     """Decode an HTML (or XML) body; never raises, at worst replaces undecodable bytes."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if body.startswith(bom):
-            return DecodedText(body[len(bom) :].decode(encoding, "replace"), encoding, "bom")
+            return DecodedText(
+                body[len(bom) :].decode(bom_encoding, "replace"), bom_encoding, "bom"
+            )
     try:
         return DecodedText(body.decode("utf-8"), "utf-8", "utf8-valid")
     except UnicodeDecodeError:

@@ -117,7 +117,7 @@ class Document:
         return flatten_nesting(text) if may_nest_deeper(text) else text
 
     @cached_property
-    def tree(self) -> etree._Element:
+    def tree(self) -> lxml.html.HtmlElement:
         """The lxml tree of the page; an empty <html> for input lxml cannot parse at all."""
         markup = self.markup
         try:

@@ -12,9 +12,11 @@ from copy import copy
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import cast
 
-from lxml import etree
+from lxml.html import HtmlElement
 from trafilatura import bare_extraction
+from trafilatura.settings import Document as ExtractedDocument
 from trafilatura.settings import Extractor
 
 
@@ -63,9 +65,7 @@ class BodySettings:
 DEFAULT_BODY = BodySettings()
 
 
-def extract_body(
-    tree: etree._Element, url: str | None, settings: BodySettings = DEFAULT_BODY
-) -> str:
+def extract_body(tree: HtmlElement, url: str | None, settings: BodySettings = DEFAULT_BODY) -> str:
     """The article's main text, paragraphs separated by newlines; '' when there is none."""
     try:
         if cascade is not None and cascade.covers(settings.fast, settings.include_comments):
@@ -75,7 +75,10 @@ def extract_body(
         options = copy(_options(settings))
         options.url = url or None
         options.source = options.url
-        result = bare_extraction(tree, url=url or None, options=options)
+        # Without as_dict, trafilatura hands back its Document (or None).
+        result = cast(
+            "ExtractedDocument | None", bare_extraction(tree, url=url or None, options=options)
+        )
     except (ValueError, TypeError, AttributeError, RecursionError) as error:
         # Pathological markup; an empty body is the honest result, logged with the URL.
         logging.getLogger(__name__).warning("main text extraction failed for %s: %s", url, error)

@@ -13,7 +13,7 @@ from typing import Any
 
 from dateutil import parser as dateutil_parser
 from htmldate import find_date
-from lxml import etree
+from lxml.html import HtmlElement
 
 from brwatch.extract.metadata import PageMetadata
 from brwatch.extract.visible import VisiblePieces, visible_text
@@ -150,7 +150,7 @@ def refine_month(moment: datetime, text: str) -> datetime:
     return moment
 
 
-def htmldate_guess(tree: etree._Element, url: str | None) -> datetime | None:
+def htmldate_guess(tree: HtmlElement, url: str | None) -> datetime | None:
     """htmldate's guess on the shared tree (it copies before pruning, so the tree stays intact).
 
     The quick search (markup, URL) first; the extensive one, which runs dateparser over the
@@ -201,7 +201,7 @@ def publication_date(
     hints: dict[str, Any],
     meta: PageMetadata,
     title: str | None,
-    tree: etree._Element,
+    tree: HtmlElement,
     url: str | None,
     visible: VisiblePieces | None = None,
 ) -> tuple[datetime | None, str | None]:

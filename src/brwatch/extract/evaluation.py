@@ -162,7 +162,9 @@ def same_title(accepted: tuple[str, ...], found: str | None) -> bool:
     def squash(text: str) -> str:
         return re.sub(r"\s+", "", text).casefold()
 
-    return bool(found) and squash(found) in {squash(title) for title in accepted}
+    if not found:
+        return False
+    return squash(found) in {squash(title) for title in accepted}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
+from lxml.html import HtmlElement
 
 _ARTICLE_TYPES = {
     "article",
@@ -69,7 +70,7 @@ class PageMetadata:
     time_datetimes: list[str] = field(default_factory=list)  # <time datetime> values
 
 
-def read_metadata(tree: etree._Element) -> PageMetadata:
+def read_metadata(tree: HtmlElement) -> PageMetadata:
     """Collect metadata candidates from the tree (never raises on odd markup)."""
     found = PageMetadata()
     found.html_lang = clean_space(tree.get("lang") or tree.get("xml:lang")) or None

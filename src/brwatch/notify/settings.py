@@ -60,7 +60,7 @@ class NotifySettings:
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is None:
                 continue
-            kind = type(f.default)
+            kind: type[Any] = type(f.default)
             try:
                 if kind is bool:
                     values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}

@@ -71,7 +71,12 @@ class CompactLSH:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays (signatures, row keys, sorted bands)."""
-        arrays = [self._values, self._keys, *self._sorted_keys, *self._sorted_rows]
+        arrays: list[np.ndarray] = [
+            self._values,
+            self._keys,
+            *self._sorted_keys,
+            *self._sorted_rows,
+        ]
         return sum(a.nbytes for a in arrays)
 
     def band_keys(self, values: np.ndarray) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func
 
@@ -13,6 +13,8 @@ from brwatch.storage.models import Article
 
 # Ids per IN (...) query: far below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 2000
+# A SELECT of any columns: the helpers add conditions and hand back the same row type.
+_Query = TypeVar("_Query", bound=Select)
 
 
 class Scope:
@@ -22,15 +24,15 @@ class Scope:
         self.period = period
         self.sources = sources
 
-    def articles(self, stmt: Select[Any]) -> Select[Any]:
+    def articles(self, stmt: _Query) -> _Query:
         """Articles first collected in the period, from the chosen sources."""
         return self.of_sources(self.during(stmt, Article.first_seen_at))
 
-    def of_sources(self, stmt: Select[Any]) -> Select[Any]:
+    def of_sources(self, stmt: _Query) -> _Query:
         """Rows about articles of the chosen sources (``stmt`` must reach ``articles``)."""
         return stmt.where(Article.source.in_(self.sources)) if self.sources else stmt
 
-    def during(self, stmt: Select[Any], column: Any) -> Select[Any]:
+    def during(self, stmt: _Query, column: Any) -> _Query:
         """Rows whose ``column`` time lies in the period."""
         stmt = stmt.where(column < self.period.until)
         return stmt.where(column >= self.period.since) if self.period.since else stmt

@@ -72,7 +72,7 @@ def _from_html(source: str) -> tuple[str, list[Link]]:
     for bad in root.xpath("//script|//style|//template"):
         bad.drop_tree()
     links = [
-        Link(a.get("href").strip(), " ".join(a.text_content().split()))
+        Link((a.get("href") or "").strip(), " ".join(a.text_content().split()))
         for a in root.iter("a")
         if a.get("href")
     ]

@@ -67,9 +67,9 @@ def _finding(compiled: CompiledRule, match: Any, scope: str) -> Evidence:
     rule = compiled.rule
     groups = {k: _decode(v) for k, v in match.groupdict().items()} if rule.captures else {}
     whole = _decode(match.group(0)) or ""
-    status = rule.status
+    status: str | None = rule.status
     license_id = None
-    obligations = tuple(rule.obligations)
+    obligations: tuple[str, ...] = tuple(rule.obligations)
     if rule.kind == "license":
         named = groups.get("license") or whole
         license_id = spdx_from_name(named)

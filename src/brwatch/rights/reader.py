@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -114,7 +115,7 @@ class LexborPageReader(PageReader):
         # their bytes name a licence): exactly the XPath's conditions, case and all.
         for node in self.parser.css("[href], [property]"):
             attributes = node.attributes
-            if not _names_license(node.tag, attributes):
+            if not _names_license(node.tag or "", attributes):
                 continue
             links.append((attributes, _in_media(node)))
             if len(links) >= MAX_LICENSE_LINKS:
@@ -164,7 +165,10 @@ def _in_media(node: Any) -> bool:
 
 
 READER_ENV = "BRWATCH_RIGHTS_READER"
-READERS: dict[str, type[PageReader]] = {"lexbor": LexborPageReader, "lxml": LxmlPageReader}
+READERS: dict[str, Callable[[Document], PageReader]] = {
+    "lexbor": LexborPageReader,
+    "lxml": LxmlPageReader,
+}
 # auto: the lxml tree when the page is parsed already (the crawler parsed it for extraction,
 # and reading that tree, still warm in the caches, costs less than a fresh lexbor parse),
 # else a lexbor parse of the raw markup (cheaper than an lxml parse).

@@ -70,11 +70,11 @@ def resolve(findings: list[Evidence], ruleset: str) -> Verdict:
     explicit = [f for f in deciding if f.status != GENERIC_STATUS]
     verdict = Verdict(evidence=findings, ruleset=ruleset)
     if explicit:
-        statuses = {f.status for f in explicit}
+        statuses = {f.status for f in explicit if f.status}
         if "attribution_required" in statuses and _attribution_licence(explicit):
             # "Reprint with credit" restates what an attribution licence (CC BY…) demands.
             statuses.discard("attribution_required")
-        verdict.status = min(statuses, key=RESTRICTIVENESS.__getitem__)  # type: ignore[arg-type]
+        verdict.status = min(statuses, key=RESTRICTIVENESS.__getitem__)
         verdict.conflict = len(statuses) > 1 and not statuses <= _OPEN
     elif deciding:
         verdict.status = GENERIC_STATUS

@@ -25,7 +25,7 @@ from brwatch.rules_location import rules_path
 ENGINE_VERSION = "1"
 DEFAULT_RULES_DIR = rules_path("rights")
 RULES_DIR_ENV = "BRWATCH_RIGHTS_RULES"
-TEXT_SCOPES = ("body", "tail", "footer", "meta", "jsonld", "feed")
+TEXT_SCOPES: tuple[Scope, ...] = ("body", "tail", "footer", "meta", "jsonld", "feed")
 # Between two CJK characters a page may put spaces ("版 权 所 有"), full-width or not.
 CJK_GAP = r"[ \t\x{3000}\x{a0}]{0,3}"
 

@@ -114,7 +114,7 @@ class SchedulerSettings:
         for f in fields(self):
             if f.name not in values or values[f.name] is None:
                 continue
-            kind = type(f.default)
+            kind: type[Any] = type(f.default)
             try:
                 value = kind(values[f.name])
             except (TypeError, ValueError):

@@ -9,7 +9,7 @@ on its own, labelled with its scope.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 CONTEXT_CHARS = 160
 # Kinds that are notices in the text or origin credits; the rest are machine-readable signals.
@@ -30,7 +30,7 @@ def _locate(text: str, item: dict[str, Any]) -> tuple[int, int] | None:
     start, end = item.get("start"), item.get("end")
     offsets_fit = isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)
     if item.get("scope") == "body" and offsets_fit and (not matched or text[start:end] == matched):
-        return start, end
+        return cast(int, start), cast(int, end)  # offsets_fit: both are ints
     if matched:
         found = text.find(matched)
         if found >= 0:

@@ -1,7 +1,7 @@
 """Alembic environment: brwatch passes its own engine; no alembic.ini is needed."""
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from brwatch.storage.models import Base
 
@@ -9,7 +9,8 @@ from brwatch.storage.models import Base
 LOCK_KEY = 0x62727761
 
 config = context.config
-engine = config.attributes.get("engine")
+# brwatch.storage.database hands over its engine (there is no alembic.ini to build one from).
+engine: Engine = config.attributes["engine"]
 
 
 def run_migrations_online() -> None:
