@@ -12,8 +12,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import User, WebSession
@@ -90,4 +91,4 @@ def revoke_user_sessions(session: Session, user_id: int, reason: str) -> int:
         )
         .values(revoked_at=now, revoked_reason=reason)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(cast("CursorResult[Any]", result).rowcount or 0)

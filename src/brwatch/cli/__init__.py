@@ -16,6 +16,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 from contextlib import suppress
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
@@ -47,7 +48,7 @@ def _invoked_verb(argv: Sequence[str]) -> str | None:
 def _add_global_options(parser: argparse.ArgumentParser, *, after_verb: bool) -> None:
     """--db, --sources and -v. After the verb they default to "not given", so a value given
     before the verb stands unless repeated after it (``brwatch export --db URL`` works too)."""
-    unset = {"default": argparse.SUPPRESS} if after_verb else {}
+    unset: dict[str, Any] = {"default": argparse.SUPPRESS} if after_verb else {}
     parser.add_argument(
         "--db",
         metavar="URL",

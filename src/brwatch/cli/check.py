@@ -104,8 +104,8 @@ def _article_part(doc: Document) -> tuple[dict[str, Any], Any]:
     except Exception as exc:  # extraction must never cost the rights verdict
         log.warning("article extraction failed for %s: %s", doc.url or "input", exc)
         title = doc.tree.findtext(".//title")
-        fields = {"title": title.strip() if title else None, "published": None, "lang": None,
-                  "authors": [], "canonical_url": None}  # fmt: skip
+        fields: dict[str, Any] = {"title": title.strip() if title else None, "published": None,
+                                  "lang": None, "authors": [], "canonical_url": None}  # fmt: skip
         return fields, None
     data = article.to_dict()
     return {

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, select, update
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -45,7 +46,10 @@ class Sender:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.channels = {"email": EmailChannel(settings), "webhook": WebhookChannel(settings)}
+        self.channels: dict[str, EmailChannel | WebhookChannel] = {
+            "email": EmailChannel(settings),
+            "webhook": WebhookChannel(settings),
+        }
         self.sleep = sleep
 
     def send_due(self, now: datetime | None = None) -> SendReport:
@@ -170,12 +174,14 @@ class Sender:
 
     def _with_retries(self, send: Callable[[], None]) -> None:
         settings = self.settings
+        # tenacity's own sleep unless the caller handed in one.
+        sleeping: dict[str, Any] = {"sleep": self.sleep} if self.sleep else {}
         retrying = Retrying(
             stop=stop_after_attempt(max(1, settings.attempts)),
             wait=wait_exponential(multiplier=settings.backoff, max=settings.backoff_max),
             retry=retry_if_exception_type(DeliveryFailed),
             reraise=True,
-            **({"sleep": self.sleep} if self.sleep else {}),
+            **sleeping,
         )
         retrying(send)
 

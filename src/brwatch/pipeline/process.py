@@ -153,7 +153,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     try:
         document = parse_document(page)
         result.encoding = document.encoding
-        article = extract(document) if extract else None
+        article = extract(document)
     except Exception as exc:  # a bad page is reported and skipped, never the crawl
         log.warning("cannot extract %s: %s: %s", page.url, type(exc).__name__, exc)
         result.error = f"parse: {type(exc).__name__}: {exc}"
@@ -165,7 +165,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         result.fingerprint = fingerprint_bytes(text)
     else:
         result.article.pop("canonical_url", None)
-    if score and article is not None:
+    if article is not None:
         try:
             topic = score(article)
             result.topic_score = float(topic.score)
@@ -173,10 +173,9 @@ def process_page(page: FetchedPage) -> ProcessedPage:
             result.topic_matches = list(topic.matches or [])
         except Exception as exc:
             result.warnings.append(f"relevance: {type(exc).__name__}: {exc}")
-    if judge:
-        try:
-            result.rights = judge(document, article).to_dict()
-        except Exception as exc:
-            # No verdict rather than a wrong one; the page is still stored and counted.
-            result.warnings.append(f"rights: {type(exc).__name__}: {exc}")
+    try:
+        result.rights = judge(document, article).to_dict()
+    except Exception as exc:
+        # No verdict rather than a wrong one; the page is still stored and counted.
+        result.warnings.append(f"rights: {type(exc).__name__}: {exc}")
     return result

@@ -164,7 +164,8 @@ class ReprintIndex:
             fresh = [
                 (article_id, values)
                 for article_id, values in zip(ids, rows, strict=True)
-                if not np.array_equal(self._lsh.values(article_id), values)
+                if (known := self._lsh.values(article_id)) is None
+                or not np.array_equal(known, values)
             ]
             for article_id, values in fresh:
                 self._lsh.add(article_id, values)

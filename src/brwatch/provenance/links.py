@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 import numpy as np
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.registry import PublisherRegistry, load_publishers
@@ -56,7 +56,8 @@ _M = TypeVar("_M", bound=_Member)
 
 # Choosing the original needs URLs, dates and origins, never the (long) texts. Core columns,
 # run on the session's connection: no ORM objects or bookkeeping for rows only read.
-_ARTICLES = Article.__table__
+# Typed as a FromClause by SQLAlchemy; a mapped class's __table__ is its Table (update needs one).
+_ARTICLES = cast(Table, Article.__table__)
 _FINGERPRINTS = Fingerprint.__table__
 _MEMBER_COLUMNS = tuple(
     _ARTICLES.c[name]
@@ -103,7 +104,9 @@ def choose_original(
         if publisher is None:
             continue
         own_pages = [
-            m for m in members if publisher.owns_host(m.url) or publisher.owns_host(m.canonical_url)
+            m
+            for m in members
+            if publisher.owns_host(m.url) or publisher.owns_host(m.canonical_url or "")
         ]
         if own_pages:
             return min(own_pages, key=_published_key)
@@ -259,7 +262,7 @@ def find_article(session: Session, url: str) -> Article | None:
         .order_by(Article.id)
     ).all()
     exact = [a for a in candidates if url.strip() in (a.url, a.canonical_url)]
-    return (exact or list(candidates) or [None])[0]
+    return next(iter(exact or candidates), None)
 
 
 @dataclass(frozen=True)

@@ -88,9 +88,9 @@ def rights_text(ruleset: Ruleset, text: str, scope: str, kind: str) -> list[Evid
     if not text:
         return []
     if "creativecommons.org" in text:
-        found = license_signal(kind, text, scope)
-        if found:
-            return [found]
+        licensed = license_signal(kind, text, scope)
+        if licensed:
+            return [licensed]
     found = [f for f in find_notices(ruleset, text, scope) if f.kind != "origin"]
     for finding in found:
         finding.kind = kind
@@ -296,7 +296,8 @@ def _name_of(value: Any) -> str:
 
 
 def _work_signals(ruleset: Ruleset, item: dict[str, Any]) -> list[Evidence]:
-    props = item.get("properties") if isinstance(item.get("properties"), dict) else item
+    properties = item.get("properties")
+    props: dict[str, Any] = properties if isinstance(properties, dict) else item
     findings: list[Evidence] = []
     license_value = _text_of(props.get("license")) if "license" in props else ""
     if license_value:

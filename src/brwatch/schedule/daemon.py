@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +147,8 @@ class SchedulerDaemon:
                 getattr(settings, f"{task}_command"),
             )
             if every != "off":
-                checks.append((f"{task}_every", lambda every=every: parse_schedule(every)))
-                checks.append(
-                    (f"{task}_command", lambda command=command: jobs.command_argv(command))
-                )
+                checks.append((f"{task}_every", partial(parse_schedule, every)))
+                checks.append((f"{task}_command", partial(jobs.command_argv, command)))
         for name, check in checks:
             try:
                 check()

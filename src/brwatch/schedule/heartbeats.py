@@ -11,8 +11,9 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 
 from brwatch.storage import Database
 from brwatch.storage.models import ProcessHeartbeat, utcnow
@@ -38,8 +39,11 @@ def beat(db: Database, name: str, role: str, now: datetime | None = None) -> Non
     """Record that process ``name`` is alive now (its row is made on the first beat)."""
     now = now or utcnow()
     with db.session() as session:
-        moved = session.execute(
-            update(ProcessHeartbeat).where(ProcessHeartbeat.name == name).values(seen_at=now)
+        moved = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(ProcessHeartbeat).where(ProcessHeartbeat.name == name).values(seen_at=now)
+            ),
         ).rowcount
         if not moved:
             session.add(

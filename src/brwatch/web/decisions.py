@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from brwatch.reuse.coverage import grant_problem
@@ -140,7 +141,7 @@ def _apply(
         .values(review_state=state, review_version=version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if cast("CursorResult[Any]", result).rowcount != 1:
         raise _conflict(session, article)
     after: dict[str, object] = {"state": state, "version": version + 1}
     if grant_id is not None:

@@ -80,7 +80,9 @@ def title_clauses(session: Session, words: str) -> list[ColumnElement[bool]]:
     letters in a row (with Unicode case folding, so a superset of what LIKE accepts); it needs
     three characters, else the LIKE scans alone.
     """
-    clauses = [Article.title.ilike(f"%{like_literal(words)}%", escape="\\")]
+    clauses: list[ColumnElement[bool]] = [
+        Article.title.ilike(f"%{like_literal(words)}%", escape="\\")
+    ]
     if (
         use_title_index
         and session.get_bind().dialect.name == "sqlite"

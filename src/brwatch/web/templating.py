@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ def gate_text(text: str) -> Markup:
             return value
         return i18n.gettext(STATE_LABELS.get(value, value))
 
-    parts = getattr(text, "parts", None) or ((str(text), {}),)
+    parts: Iterable[tuple[str, dict[str, Any]]] = getattr(text, "parts", None) or ((str(text), {}),)
     return Markup("").join(
         translate(template, **{k: word(k, v) for k, v in values.items()})
         for template, values in parts
