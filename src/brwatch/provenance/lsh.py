@@ -71,13 +71,8 @@ class CompactLSH:
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays (signatures, row keys, sorted bands)."""
-        arrays: list[np.ndarray] = [
-            self._values,
-            self._keys,
-            *self._sorted_keys,
-            *self._sorted_rows,
-        ]
-        return sum(a.nbytes for a in arrays)
+        held: list[np.ndarray] = [self._values, self._keys, *self._sorted_keys, *self._sorted_rows]
+        return sum(a.nbytes for a in held)
 
     def band_keys(self, values: np.ndarray) -> np.ndarray:
         """(n, num_perm) signatures -> (n, bands) 64-bit band keys."""
