@@ -20,6 +20,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.base import ReactorBase
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
@@ -76,12 +77,14 @@ class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing names that resolve to addresses the policy
     forbids (the address it hands back is the one the connection uses)."""
 
-    def __init__(self, reactor, cache_size: int, timeout: float, policy: AddressPolicy):
+    def __init__(
+        self, reactor: ReactorBase, cache_size: int, timeout: float, policy: AddressPolicy
+    ) -> None:
         super().__init__(reactor, cache_size, timeout)
         self.policy = policy
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, reactor):
+    def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> GuardedResolver:
         if crawler.settings.getbool("DNSCACHE_ENABLED"):
             cache_size = crawler.settings.getint("DNSCACHE_SIZE")
         else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from crawler.feeds import parse_date
 from crawler.xmldoc import XmlError, child_text, local, parse_xml
 
@@ -43,7 +45,7 @@ def robots_sitemaps(body: bytes) -> list[str]:
     return urls
 
 
-def _news(url_element) -> dict[str, str | None]:
+def _news(url_element: etree._Element) -> dict[str, str | None]:
     news = next((c for c in url_element if local(c) == "news"), None)
     if news is None:
         return {}
