@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import re2
 import yaml
@@ -39,7 +39,7 @@ Obligation = Literal[
     "no_snippet", "paywalled",
 ]  # fmt: skip
 Capture = Literal["credit", "origin", "license"]
-OBLIGATIONS: tuple[str, ...] = Obligation.__args__  # type: ignore[attr-defined]
+OBLIGATIONS: tuple[str, ...] = get_args(Obligation)
 # Earlier names of obligations, still read from rule files and stored verdicts.
 OBLIGATION_ALIASES = {"link": "link_to_original", "no_modification": "no_derivatives"}
 

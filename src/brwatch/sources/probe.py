@@ -162,8 +162,8 @@ async def _peek(response: httpx.Response) -> bytes:
 def _reason(exc: httpx.HTTPError) -> str:
     """A short, human reason: the innermost cause says most ("Name or service not known")."""
     cause: BaseException = exc
-    while cause.__cause__ is not None or cause.__context__ is not None:
-        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    while (inner := cause.__cause__ or cause.__context__) is not None:
+        cause = inner
     text = str(cause) or type(cause).__name__
     kind = "connect" if isinstance(exc, httpx.ConnectError) else type(exc).__name__
     return f"{kind}: {text}"
