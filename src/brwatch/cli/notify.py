@@ -44,10 +44,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 def _settings():  # type: ignore[no-untyped-def]
     from brwatch.notify import NotifySettings
 
-    try:
-        return NotifySettings.from_env()
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
+    return NotifySettings.load()
 
 
 def run_send(args: argparse.Namespace) -> int:
