@@ -1,19 +1,20 @@
 """Scrapy settings for brwatch: polite by default, tuned for many sites at once.
 
 Every value can be overridden for one run with ``brwatch crawl --set NAME=VALUE``. The
-``BRWATCH_*`` settings are read by brwatch's own components (documented in docs/crawling.md).
+``BRWATCH_*`` settings are read by brwatch's own components; their defaults, and the
+environment variables of the same names, come from brwatch.settings.CrawlSettings (documented
+in docs/settings.md).
 """
 
-import os
+from brwatch.settings import CrawlSettings
+
+_brwatch = CrawlSettings.load()
 
 BOT_NAME = "brwatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = os.environ.get(
-    "BRWATCH_USER_AGENT",
-    "brwatch/0.1 (Belt and Road news rights monitor; +https://example.org/brwatch)",
-)
+USER_AGENT = _brwatch.user_agent
 
 # Politeness: robots.txt (with Crawl-delay, see crawler.politeness), adaptive delays, few
 # parallel requests per host.
@@ -33,7 +34,7 @@ DNS_TIMEOUT = 15
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-BRWATCH_RETRY_BACKOFF = 1.0  # seconds before the first retry, doubled for each next one
+BRWATCH_RETRY_BACKOFF = _brwatch.retry_backoff  # seconds before the first retry, then doubled
 
 # No news page is this big; bigger responses are dropped and counted as "too_large".
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -41,23 +42,23 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
 # Traps: listings are followed at most this deep and this many pages per URL shape.
 DEPTH_LIMIT = 30
-BRWATCH_MAX_LISTING_PAGES = 20
+BRWATCH_MAX_LISTING_PAGES = _brwatch.max_listing_pages
 # Sitemap indexes can list years of monthly sitemaps; read only the newest few.
-BRWATCH_MAX_CHILD_SITEMAPS = 10
-BRWATCH_MAX_SITEMAP_URLS = 5000
+BRWATCH_MAX_CHILD_SITEMAPS = _brwatch.max_child_sitemaps
+BRWATCH_MAX_SITEMAP_URLS = _brwatch.max_sitemap_urls
 
 # CPU work (parse, extract, rights) runs in worker processes; storing is batched.
-BRWATCH_WORKERS = os.cpu_count() or 2
+BRWATCH_WORKERS = _brwatch.workers
 # A page still in the workers after this many seconds is skipped (and its worker replaced).
-BRWATCH_PAGE_TIMEOUT = 120.0
-BRWATCH_STORE_BATCH = 50
-BRWATCH_STORE_INTERVAL = 1.0  # seconds: a partial batch is written at least this often
+BRWATCH_PAGE_TIMEOUT = _brwatch.page_timeout
+BRWATCH_STORE_BATCH = _brwatch.store_batch
+BRWATCH_STORE_INTERVAL = _brwatch.store_interval  # a partial batch is written this often
 # Seconds storing may fail (database down, disk full) with fetching paused before the crawl
 # stops with exit status 3.
-BRWATCH_STORE_OUTAGE = 120.0
-BRWATCH_PROGRESS_INTERVAL = 0.5
+BRWATCH_STORE_OUTAGE = _brwatch.store_outage
+BRWATCH_PROGRESS_INTERVAL = _brwatch.progress_interval
 # After Ctrl-C/SIGTERM, seconds to finish and store pages in flight before leaving regardless.
-BRWATCH_STOP_GRACE = 60.0
+BRWATCH_STOP_GRACE = _brwatch.stop_grace
 # Enough responses in flight to keep the workers busy, few enough to bound memory.
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 # Items and requests of ONE response handled in parallel. Pages in flight across responses
@@ -85,7 +86,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.BrwatchPipeline": 300,
 }
 
-LOG_LEVEL = os.environ.get("BRWATCH_CRAWL_LOG_LEVEL", "INFO")
+LOG_LEVEL = _brwatch.crawl_log_level
 TELNETCONSOLE_ENABLED = False
 # No control server listening in a crawler process.
 REMOTE_CONTROL_ENABLED = False

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import Message
@@ -119,7 +119,7 @@ def settings_for(port: int, **changes: object) -> NotifySettings:
         retry_after=300,
         public_url="https://brwatch.example",
     )
-    return replace(base, **changes)
+    return base.with_values(changes)
 
 
 @pytest.fixture(autouse=True)
@@ -396,9 +396,9 @@ def test_cli_subscribe_status_and_send(brwatch, tmp_path: Path) -> None:  # type
 
 
 def test_every_notification_setting_is_documented() -> None:
-    doc = (ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     missing = [n for n in NotifySettings.names() if f"`BRWATCH_NOTIFY_{n.upper()}`" not in doc]
-    assert not missing, f"docs/notifications.md does not describe {missing}"
+    assert not missing, f"docs/settings.md does not describe {missing}"
 
 
 def test_every_notification_message_is_translated() -> None:

@@ -90,6 +90,14 @@ def _valid() -> dict:
         (lambda d: d["terms"][0].update(regex=".*"), "zh.yidaiyilu: unknown keys ['regex']"),
         (lambda d: d["negatives"][0].update(suppresses=["nope"]), "unknown terms ['nope']"),
         (lambda d: d.pop("threshold"), "threshold: 'threshold' must be a number"),
+        (lambda d: d.update(colour="blue"), "colour: unknown top-level key"),
+        (lambda d: d["terms"][0].pop("id"), "terms[0]: missing 'id'"),
+        (lambda d: d["terms"].insert(0, "BRI"), "terms[0]: must be a mapping"),
+        (lambda d: d["examples"][0].update(title="", text=""), "needs a 'title' and/or 'text'"),
+        (lambda d: d["fields"].update(body=2), "fields: must map some of"),
+        (lambda d: d.update(repeat_cap=0), "'repeat_cap' must be a positive integer, got 0"),
+        (lambda d: d.update(context=[""]), "context: must be a list of phrases"),
+        (lambda d: d.update(terms=[]), "terms: must be a list of entries"),
     ],
 )
 def test_bad_vocabulary_is_refused_with_file_entry_and_reason(tmp_path, change, message) -> None:

@@ -7,7 +7,6 @@ every attribution check and of the reuse gate's credit-line test, so it lives he
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -23,9 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from brwatch.errors import BrwatchError
 from brwatch.rights.model import STATUSES as RIGHTS_STATUSES
 from brwatch.rules_location import rules_path
+from brwatch.settings import CoreSettings
 
 DEFAULT_PUBLISHERS_FILE = rules_path("publishers.yaml")
-PUBLISHERS_ENV = "BRWATCH_PUBLISHERS"
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z][a-z0-9-]{1,62}$")
 # Scripts written without spaces between words: aliases are found as plain substrings there.
@@ -267,7 +266,7 @@ def load_publishers(path: str | Path | None = None) -> PublisherRegistry:
     The default file is cached; pass a path to read another one fresh.
     """
     if path is None:
-        return _default_registry(os.environ.get(PUBLISHERS_ENV) or str(DEFAULT_PUBLISHERS_FILE))
+        return _default_registry(CoreSettings.load().publishers or str(DEFAULT_PUBLISHERS_FILE))
     return _read_registry(Path(path))
 
 

@@ -26,6 +26,7 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from brwatch.cli._common import CommandError, console, console_err, database
+from brwatch.settings import CrawlSettings
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
 from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
@@ -209,6 +210,7 @@ def _follow(child: _Child, progress: dict[str, SourceProgress]) -> tuple[bool, b
 
 
 def run(args: argparse.Namespace) -> int:
+    CrawlSettings.load()  # a bad BRWATCH_* value is refused here, not in the crawl process
     path = resolve_sources_path(args.sources)
     try:
         sources = _select(load_sources(path), args.source, path)

@@ -48,10 +48,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _settings() -> NotifySettings:
     from brwatch.notify import NotifySettings
 
-    try:
-        return NotifySettings.from_env()
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
+    return NotifySettings.load()
 
 
 def run_send(args: argparse.Namespace) -> int:

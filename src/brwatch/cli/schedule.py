@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="list the stored jobs and their next fire times, then exit (the daemon keeps running)",
     )
     for name in SchedulerSettings.names():
-        default = getattr(SchedulerSettings(), name)
+        default = SchedulerSettings.model_fields[name].default
         parser.add_argument(
             "--" + name.replace("_", "-"),
             dest=f"setting_{name}",
@@ -43,10 +43,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     overrides = {name: getattr(args, f"setting_{name}") for name in SchedulerSettings.names()}
-    try:
-        settings = SchedulerSettings.from_env().with_values(overrides)
-    except ValueError as exc:
-        raise CommandError(str(exc)) from exc
+    settings = SchedulerSettings.load(**overrides)
     # A daemon's log is its output: say what it does at INFO unless asked for more.
     if not args.verbose:
         logging.getLogger("brwatch.schedule").setLevel(logging.INFO)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 
-from brwatch.cli._common import CommandError, console, database
-
-DEFAULT_PORT = 8000
+from brwatch.cli._common import console, database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -28,18 +25,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
     import uvicorn
 
     from brwatch.storage.statistics import refresh_statistics
     from brwatch.web import WebSettings, create_app
 
-    port = args.port if args.port is not None else _port_from_environment()
+    settings = WebSettings.load(port=args.port, secure_cookies=args.secure_cookies or None)
+    port = settings.port
     db = database(args)
-    settings = WebSettings.from_environment()
-    if args.secure_cookies:
-        settings = dataclasses.replace(settings, secure_cookies=True)
     refresh_statistics(db)  # a database that never had planner statistics gets them now
     app = create_app(db, settings, sources_path=args.sources)
     console.print(f"brwatch review app on http://{args.host}:{port}/ (database {db.display_url})")
@@ -52,12 +45,3 @@ def run(args: argparse.Namespace) -> int:
         log_level="info" if args.verbose else "warning",
     )
     return 0
-
-
-def _port_from_environment() -> int:
-    value = os.environ.get("BRWATCH_PORT", "").strip()
-    if not value:
-        return DEFAULT_PORT
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise CommandError(f"BRWATCH_PORT must be a port number (1-65535), not {value!r}")
-    return int(value)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from brwatch.errors import BrwatchError
+from brwatch.settings import CoreSettings
 
 KEY_ENV = "BRWATCH_SIGNING_KEY"
 DEFAULT_KEY_FILE = "brwatch-signing-key.pem"
@@ -30,7 +31,7 @@ class KeyProblem(BrwatchError):
 
 def key_path(option: str | Path | None = None) -> Path:
     """--key, else $BRWATCH_SIGNING_KEY, else brwatch-signing-key.pem here."""
-    return Path(option or os.environ.get(KEY_ENV) or DEFAULT_KEY_FILE)
+    return Path(option or CoreSettings.load().signing_key or DEFAULT_KEY_FILE)
 
 
 def public_path(private: Path) -> Path:

@@ -1,14 +1,18 @@
 """Page language as an ISO 639-1 code: declared values first, then the text itself.
 
-Declarations are often wrong (a template says "en" on a Chinese or Spanish page), so a
+Declarations are often wrong (a template says "en" on a Chinese, Zulu or Romanian page), so a
 declaration is accepted when the text's script does not contradict it and, for Latin script,
-when the text's function words do not clearly say another language.
+when the text does not clearly say another language: its function words first (a dictionary
+lookup per word, enough for the common languages), and where they cannot tell, py3langid's
+language identifier (97 languages), whose guess counts only when it is confident.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import cache
+from typing import Any
 
 _CODE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 # Three-letter or legacy codes seen on news sites, mapped to ISO 639-1.
@@ -77,6 +81,10 @@ _SCRIPT_FAMILY = {
     "hi": {"hi", "mr", "ne", "sa"},
 }
 _SAMPLE = 3000
+# py3langid: the share of the text it reads, and the probability its guess needs to count
+# (below it, short or mixed texts — menus, error pages — give near-random answers).
+_IDENTIFIER_SAMPLE = 1000
+_IDENTIFIER_CONFIDENCE = 0.9
 # Languages whose function words overlap so much that a declaration decides between them.
 _CLOSE = {"id": ("ms",), "ms": ("id",), "pt": ("gl",), "es": ("ca", "gl")}
 
@@ -123,17 +131,37 @@ def latin_language(text: str) -> str | None:
     return None
 
 
+@cache
+def _identifier() -> Any:
+    # Loaded on first need (under a second, once per process): most pages never need it.
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+def identified_language(text: str) -> str | None:
+    """py3langid's language for the start of ``text``, when it is confident of it."""
+    sample = text[:_IDENTIFIER_SAMPLE]
+    if not sample.strip():
+        return None
+    language, probability = _identifier().classify(sample)
+    return str(language) if probability >= _IDENTIFIER_CONFIDENCE else None
+
+
 def choose_language(declared: list[str | None], text: str) -> str | None:
     """The first declared language the text agrees with, else the text's own language."""
     script = script_language(text)
-    guessed = latin_language(text) if script == "latin" else None
+    guessed = None
+    if script == "latin":
+        guessed = latin_language(text) or identified_language(text)
     for value in declared:
         code = normalise_lang(value)
         if code is None:
             continue
         if script is None:
             return code
-        # A declared language the function words cannot recognise (fi, no, ro …) stands.
+        # A declared language the function words cannot recognise (fi, no, ro …) stands,
+        # unless the identifier is sure of another one.
         undisputed = guessed is None or guessed == code or code not in _WORDS
         if script == "latin" and _latin_code(code) and undisputed:
             return code

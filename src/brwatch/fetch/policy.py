@@ -8,10 +8,10 @@ on the exact address that will be connected to.
 from __future__ import annotations
 
 import ipaddress
-import os
 from collections.abc import Iterable
 
 from brwatch.errors import BrwatchError
+from brwatch.settings import CoreSettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -48,7 +48,7 @@ def parse_networks(values: Iterable[str], where: str = ALLOWED_NETWORKS_ENV) -> 
 
 
 def allowed_networks_from_env() -> list[IPNetwork]:
-    return parse_networks(os.environ.get(ALLOWED_NETWORKS_ENV, "").split(","))
+    return parse_networks(CoreSettings.load().allowed_networks.split(","))
 
 
 def refusal_reason(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> str | None:

@@ -5,7 +5,6 @@ them reports the same numbers. docs/operations.md lists each metric and its labe
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 from brwatch.metrics.runs import RunTotalsCache
 from brwatch.provenance.reuse import refresh_stale
 from brwatch.schedule.heartbeats import ALIVE_WITHIN, heartbeats
+from brwatch.settings import CoreSettings
 from brwatch.storage import Database
 from brwatch.storage.flagged import flagged_clause
 from brwatch.storage.models import (
@@ -77,7 +77,7 @@ class SchedulePeriods:
         state = (path, stat.st_mtime_ns, stat.st_size)
         if state == self._state:
             return self._periods
-        settings = SchedulerSettings.from_env()
+        settings = SchedulerSettings.load()
         try:
             sources = load_sources(path)
             default = parse_schedule(settings.default_schedule)
@@ -339,4 +339,4 @@ def build_registry(db: Database, sources_option: str | None = None) -> Collector
 
 
 def metrics_token() -> str | None:
-    return os.environ.get("BRWATCH_METRICS_TOKEN") or None
+    return CoreSettings.load().metrics_token

@@ -1,25 +1,33 @@
 """Every notification setting and its default, in one place.
 
 Each is read from the environment as ``BRWATCH_NOTIFY_<NAME>`` (``BRWATCH_NOTIFY_SMTP_HOST``,
-…); docs/notifications.md lists them all (a test checks that it does).
+…); docs/settings.md lists them all (generated from this class).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from brwatch.settings import SettingsGroup
 
 ENV_PREFIX = "BRWATCH_NOTIFY_"
 
 
 def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+    bounds: dict[str, Any] = (
+        {"ge": 0} if isinstance(default, int | float) and not isinstance(default, bool) else {}
+    )
+    return Field(default, description=help, **bounds)
 
 
-@dataclass(frozen=True)
-class NotifySettings:
+class NotifySettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    title: ClassVar[str] = "Notifications"
+    about: ClassVar[str] = "Read by `brwatch notify send` (docs/notifications.md)."
+
     # Email.
     smtp_host: str = _setting("", "SMTP server; empty: email notifications are not sent")
     smtp_port: int = _setting(25, "SMTP port (587 with smtp_starttls, 465 with smtp_ssl)")
@@ -47,27 +55,3 @@ class NotifySettings:
         "", "base URL of the web app, for links (e.g. https://brwatch.example)"
     )
     max_items: int = _setting(50, "items listed per section of a digest (the rest are counted)")
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifySettings:
-        environ = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is None:
-                continue
-            kind: type[Any] = type(f.default)
-            try:
-                if kind is bool:
-                    values[f.name] = raw.strip().lower() in {"1", "true", "yes", "on"}
-                else:
-                    values[f.name] = kind(raw)
-            except ValueError:
-                raise ValueError(
-                    f"{ENV_PREFIX}{f.name.upper()}: {raw!r} is not a {kind.__name__}"
-                ) from None
-        return cls(**values)

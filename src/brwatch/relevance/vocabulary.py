@@ -1,6 +1,7 @@
 """The topic vocabulary (rules/topics.yaml): loaded, validated and compiled into matchers.
 
-A bad file is refused with the file, the entry and the reason (TopicsError). Phrases are literal
+The file's shape is a pydantic model, like the rights rules'; a bad file is refused with the file,
+the entry (its id) and the reason in the file's own terms (TopicsError). Phrases are literal
 text, never user regular expressions: each becomes an escaped alternative in one RE2 alternation
 per kind, so matching is one linear-time scan per field, whatever the YAML holds.
 """
@@ -12,10 +13,19 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import re2
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from brwatch.errors import BrwatchError
 from brwatch.rules_location import rules_path
@@ -160,113 +170,161 @@ def _fail(path: Path, entry: str, reason: str) -> TopicsError:
     return TopicsError(f"{path}: {entry}: {reason}")
 
 
-def _phrases(path: Path, entry: str, raw: Any) -> tuple[str, ...]:
-    if not isinstance(raw, list) or not raw:
-        raise _fail(path, entry, "'phrases' must be a non-empty list of strings")
-    phrases = []
-    for phrase in raw:
-        if not isinstance(phrase, str) or not phrase.strip():
-            raise _fail(path, entry, f"phrase {phrase!r} is not a non-empty string")
-        phrases.append(phrase.strip())
-    return tuple(phrases)
+# The file's shape, validated by pydantic; the messages say it in the file's own terms.
+Phrases = Annotated[
+    list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]],
+    Field(min_length=1),
+]
+Positive = Annotated[float, Field(gt=0), Strict(False)]
 
 
-def _entry_id(path: Path, kind: str, index: int, raw: Any, seen: set[str]) -> str:
-    if not isinstance(raw, dict):
-        raise _fail(path, f"{kind}[{index}]", "must be a mapping")
-    entry_id = raw.get("id")
-    if not isinstance(entry_id, str) or not entry_id:
-        raise _fail(path, f"{kind}[{index}]", "missing 'id'")
-    if entry_id in seen:
-        raise _fail(path, entry_id, "duplicate id")
-    seen.add(entry_id)
-    return entry_id
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: Annotated[str, Field(min_length=1)]
 
 
-def _number(path: Path, entry: str, name: str, value: Any, minimum: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum:
-        raise _fail(path, entry, f"'{name}' must be a number above {minimum:g}, got {value!r}")
-    return float(value)
+class _TermEntry(_Entry):
+    lang: Annotated[str, Field(pattern=r"^[a-z]{2}$")]
+    weight: Positive
+    phrases: Phrases
+    needs_context: bool = False
+    case_sensitive: bool = False
 
 
-def _parse_terms(path: Path, raw: Any, seen: set[str]) -> dict[str, Term]:
-    if not isinstance(raw, list) or not raw:
-        raise _fail(path, "terms", "must be a non-empty list")
-    terms: dict[str, Term] = {}
-    for index, item in enumerate(raw):
-        term_id = _entry_id(path, "terms", index, item, seen)
-        unknown = set(item) - {"id", "lang", "weight", "phrases", "needs_context", "case_sensitive"}
-        if unknown:
-            raise _fail(path, term_id, f"unknown keys {sorted(unknown)}")
-        lang = item.get("lang")
-        if not isinstance(lang, str) or not re.fullmatch(r"[a-z]{2}", lang):
-            raise _fail(path, term_id, f"'lang' must be an ISO 639-1 code, got {lang!r}")
-        terms[term_id] = Term(
-            id=term_id,
-            lang=lang,
-            weight=_number(path, term_id, "weight", item.get("weight")),
-            phrases=_phrases(path, term_id, item.get("phrases")),
-            needs_context=bool(item.get("needs_context", False)),
-            case_sensitive=bool(item.get("case_sensitive", False)),
-        )
-    return terms
+class _NegativeEntry(_Entry):
+    phrases: Phrases
+    suppresses: list[str] = []
+    reason: str = ""  # why these phrases are not the initiative: for the file's readers
 
 
-def _parse_negatives(
-    path: Path, raw: Any, terms: dict[str, Term], seen: set[str]
-) -> list[Negative]:
-    negatives = []
-    for index, item in enumerate(raw or []):
-        negative_id = _entry_id(path, "negatives", index, item, seen)
-        suppresses = tuple(item.get("suppresses") or ())
-        missing = [term for term in suppresses if term not in terms]
-        if missing:
-            raise _fail(path, negative_id, f"'suppresses' names unknown terms {missing}")
-        negatives.append(
-            Negative(negative_id, _phrases(path, negative_id, item.get("phrases")), suppresses)
-        )
-    return negatives
+class _ExampleEntry(_Entry):
+    title: str = ""
+    text: str = ""
+    matches: list[str] = []
+
+    @model_validator(mode="after")
+    def _has_words(self) -> _ExampleEntry:
+        if not (self.title or self.text):
+            raise ValueError("needs a 'title' and/or 'text' string")
+        return self
 
 
-def _parse_examples(path: Path, raw: Any, relevant: bool, seen: set[str]) -> list[Example]:
-    kind = "examples" if relevant else "counterexamples"
-    examples = []
-    for index, item in enumerate(raw or []):
-        example_id = _entry_id(path, kind, index, item, seen)
-        title, text = item.get("title", ""), item.get("text", "")
-        if not isinstance(title, str) or not isinstance(text, str) or not (title or text):
-            raise _fail(path, example_id, "needs a 'title' and/or 'text' string")
-        matches = tuple(item.get("matches") or ())
-        examples.append(Example(example_id, title, text, relevant, matches))
-    return examples
+class _VocabularyFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = 1
+    threshold: Positive
+    repeat_cap: Annotated[int, Field(ge=1)] = 3
+    fields: dict[Literal["title", "description", "text"], Positive] = {}
+    terms: Annotated[list[_TermEntry], Field(min_length=1)]
+    context: list[Annotated[str, StringConstraints(min_length=1)]] = []
+    negatives: list[_NegativeEntry] = []
+    examples: list[_ExampleEntry] = []
+    counterexamples: list[_ExampleEntry] = []
+
+    @model_validator(mode="after")
+    def _ids_and_references(self) -> _VocabularyFile:
+        seen: set[str] = set()
+        for entry in (*self.terms, *self.negatives, *self.examples, *self.counterexamples):
+            if entry.id in seen:
+                raise _EntryProblem(entry.id, "duplicate id")
+            seen.add(entry.id)
+        terms = {term.id for term in self.terms}
+        for negative in self.negatives:
+            if missing := [term for term in negative.suppresses if term not in terms]:
+                raise _EntryProblem(negative.id, f"'suppresses' names unknown terms {missing}")
+        return self
+
+
+class _EntryProblem(ValueError):
+    """A problem of one whole entry, found when the file is read as a whole."""
+
+    def __init__(self, entry: str, reason: str) -> None:
+        super().__init__(f"{entry}: {reason}")
+
+
+def _reason(field: str, error: Any) -> str:
+    """One pydantic error as the file's author would say it."""
+    kind, given = error["type"], error.get("input")
+    if kind in ("float_parsing", "float_type", "greater_than", "missing") and field in (
+        "weight",
+        "threshold",
+        *FIELDS,
+    ):
+        return f"'{field}' must be a number above 0, got {given!r}"
+    if field == "phrases" or (kind == "string_too_short" and field != "id"):
+        return "'phrases' must be a non-empty list of strings"
+    if field == "lang":
+        return f"'lang' must be an ISO 639-1 code, got {given!r}"
+    if field == "id":
+        return "missing 'id'"
+    if kind == "int_parsing" or kind == "greater_than_equal":
+        return f"'{field}' must be a positive integer, got {given!r}"
+    return f"'{field}': {error['msg']}"
+
+
+def _problem(data: Any, path: Path, exc: ValidationError) -> TopicsError:
+    """The first error, placed at its entry's id (or its position when it has none)."""
+    unknown: dict[str, list[str]] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        if loc and loc[0] == "context":
+            return _fail(path, "context", "must be a list of phrases")
+        if loc in (("terms",), ("negatives",), ("examples",), ("counterexamples",)):
+            return _fail(path, str(loc[0]), "must be a list of entries (terms: at least one)")
+        if error["type"] == "value_error" and isinstance(error["ctx"].get("error"), _EntryProblem):
+            entry, _, reason = str(error["ctx"]["error"]).partition(": ")
+            return _fail(path, entry, reason)
+        if len(loc) < 2 or not isinstance(loc[1], int):
+            field = str(loc[0]) if loc else "document"
+            if field == "fields":
+                return _fail(path, "fields", f"must map some of {list(FIELDS)} to factors above 0")
+            if field in ("threshold", "repeat_cap") or error["type"] != "extra_forbidden":
+                return _fail(path, field, _reason(field, error))
+            return _fail(path, field, "unknown top-level key")
+        kind, index = str(loc[0]), loc[1]
+        raw = data[kind][index] if isinstance(data.get(kind), list) else None
+        entry_id = raw.get("id") if isinstance(raw, dict) else None
+        entry = entry_id if isinstance(entry_id, str) and entry_id else f"{kind}[{index}]"
+        if raw is not None and not isinstance(raw, dict):
+            return _fail(path, entry, "must be a mapping")
+        field = str(loc[2]) if len(loc) > 2 else ""
+        if error["type"] == "extra_forbidden":
+            unknown.setdefault(entry, []).append(field)
+            continue
+        if not field:
+            return _fail(path, entry, str(error["msg"]).removeprefix("Value error, "))
+        return _fail(path, entry, _reason(field, error))
+    entry, keys = next(iter(unknown.items()))
+    return _fail(path, entry, f"unknown keys {sorted(keys)}")
+
+
+def _example(entry: _ExampleEntry, relevant: bool) -> Example:
+    return Example(entry.id, entry.title, entry.text, relevant, tuple(entry.matches))
 
 
 def parse_vocabulary(data: Any, path: Path) -> Vocabulary:
     """Validate the YAML document and build the vocabulary; TopicsError names what is wrong."""
     if not isinstance(data, dict):
         raise _fail(path, "document", "must be a mapping with 'terms'")
-    seen: set[str] = set()
-    fields = data.get("fields") or {}
-    if not isinstance(fields, dict) or set(fields) - set(FIELDS):
-        raise _fail(path, "fields", f"must map some of {list(FIELDS)} to factors")
-    factors = {name: _number(path, "fields", name, fields.get(name, 1.0)) for name in FIELDS}
-    terms = _parse_terms(path, data.get("terms"), seen)
-    context = data.get("context") or []
-    if not isinstance(context, list) or not all(isinstance(p, str) and p for p in context):
-        raise _fail(path, "context", "must be a list of phrases")
-    repeat_cap = data.get("repeat_cap", 3)
-    if not isinstance(repeat_cap, int) or repeat_cap < 1:
-        raise _fail(path, "repeat_cap", f"must be a positive integer, got {repeat_cap!r}")
+    try:
+        parsed = _VocabularyFile.model_validate(data)
+    except ValidationError as exc:
+        raise _problem(data, path, exc) from None
+    factors: dict[str, float] = {name: factor for name, factor in parsed.fields.items()}
+    terms = {
+        t.id: Term(t.id, t.lang, t.weight, tuple(t.phrases), t.needs_context, t.case_sensitive)
+        for t in parsed.terms
+    }
     return Vocabulary(
         path=path,
-        threshold=_number(path, "threshold", "threshold", data.get("threshold")),
-        repeat_cap=repeat_cap,
-        fields=factors,
+        threshold=parsed.threshold,
+        repeat_cap=parsed.repeat_cap,
+        fields={name: factors.get(name, 1.0) for name in FIELDS},
         terms=terms,
-        negatives=_parse_negatives(path, data.get("negatives"), terms, seen),
-        examples=_parse_examples(path, data.get("examples"), True, seen)
-        + _parse_examples(path, data.get("counterexamples"), False, seen),
-        context_phrases=tuple(dict.fromkeys(context)),
+        negatives=[Negative(n.id, tuple(n.phrases), tuple(n.suppresses)) for n in parsed.negatives],
+        examples=[_example(e, True) for e in parsed.examples]
+        + [_example(e, False) for e in parsed.counterexamples],
+        context_phrases=tuple(dict.fromkeys(parsed.context)),
     )
 
 

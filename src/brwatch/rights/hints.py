@@ -9,13 +9,14 @@ per word and run wherever the Hyperscan wheel does not (it is built for x86-64 o
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import re2
+
+from brwatch.settings import CoreSettings
 
 _JSONLD_TYPE = b"application/ld+json"
 _CREATIVE_COMMONS = b"creativecommons.org"
@@ -149,9 +150,7 @@ SCANNERS = ("auto", "hyperscan", "re2")
 def _scanner() -> tuple[str, Callable[[bytes], MarkupHints]]:
     """(name, scanner) chosen once by BRWATCH_HINTS_SCANNER: ``auto`` (Hyperscan where its
     wheel installs and runs, else RE2), ``hyperscan`` (an error if it cannot run) or ``re2``."""
-    wanted = (os.environ.get(SCANNER_ENV) or "auto").strip().lower()
-    if wanted not in SCANNERS:
-        raise ValueError(f"{SCANNER_ENV}={wanted!r}: choose one of {', '.join(SCANNERS)}")
+    wanted = CoreSettings.load().hints_scanner
     if wanted == "re2":
         return "re2", scan_with_re2
     try:

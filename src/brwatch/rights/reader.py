@@ -11,7 +11,6 @@ depend on the choice (tests/test_rights_backends.py compares them over every cor
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from functools import cache
@@ -23,6 +22,7 @@ from selectolax.lexbor import LexborHTMLParser
 from brwatch.document import Document
 from brwatch.rights.page import NO_TEXT_ELEMENTS, LxmlPageText, PageText
 from brwatch.rights.page_lexbor import LexborPageText
+from brwatch.settings import CoreSettings
 
 # A hostile page may carry thousands of licence links; the first ones decide.
 MAX_LICENSE_LINKS = 30
@@ -169,10 +169,9 @@ READERS: dict[str, Callable[[Document], PageReader]] = {
     "lexbor": LexborPageReader,
     "lxml": LxmlPageReader,
 }
-# auto: the lxml tree when the page is parsed already (the crawler parsed it for extraction,
-# and reading that tree, still warm in the caches, costs less than a fresh lexbor parse),
-# else a lexbor parse of the raw markup (cheaper than an lxml parse).
-DEFAULT_READER = "auto"
+# auto (the default): the lxml tree when the page is parsed already (the crawler parsed it for
+# extraction, and reading that tree, still warm in the caches, costs less than a fresh lexbor
+# parse), else a lexbor parse of the raw markup (cheaper than an lxml parse).
 
 
 @cache
@@ -180,10 +179,7 @@ def configured_reader() -> str:
     """The page reader named by BRWATCH_RIGHTS_READER (auto, lexbor or lxml), chosen once per
     process. Both read the same text (tests/test_rights_backends.py), so the verdict does not
     depend on the choice."""
-    name = (os.environ.get(READER_ENV) or DEFAULT_READER).strip().lower()
-    if name != "auto" and name not in READERS:
-        raise ValueError(f"{READER_ENV}={name!r}: choose one of auto, {', '.join(sorted(READERS))}")
-    return name
+    return CoreSettings.load().rights_reader
 
 
 def reader_for(doc: Document) -> PageReader:

@@ -7,7 +7,6 @@ file is reported at once, each naming its file, rule id and reason (``RulesError
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from brwatch.errors import BrwatchError
 from brwatch.rules_location import rules_path
+from brwatch.settings import CoreSettings
 
 # Bump when the engine's reading of rules changes, so stored verdicts are re-checked.
 ENGINE_VERSION = "1"
 DEFAULT_RULES_DIR = rules_path("rights")
-RULES_DIR_ENV = "BRWATCH_RIGHTS_RULES"
 TEXT_SCOPES: tuple[Scope, ...] = ("body", "tail", "footer", "meta", "jsonld", "feed")
 # Between two CJK characters a page may put spaces ("版 权 所 有"), full-width or not.
 CJK_GAP = r"[ \t\x{3000}\x{a0}]{0,3}"
@@ -285,7 +284,7 @@ def _validation_reason(exc: ValidationError) -> str:
 
 
 def rule_files(directory: Path | None = None) -> list[Path]:
-    directory = directory or Path(os.environ.get(RULES_DIR_ENV) or DEFAULT_RULES_DIR)
+    directory = directory or Path(CoreSettings.load().rights_rules or DEFAULT_RULES_DIR)
     if not directory.is_dir():
         raise RulesError([f"{directory}: rights rules directory not found"])
     return sorted(directory.glob("*.yaml"))

@@ -1,16 +1,18 @@
-"""Every scheduler setting and its default, in one place.
+"""Every scheduler setting and its default, in one place (a group of brwatch.settings).
 
 Each setting can be given as an environment variable (``BRWATCH_SCHEDULE_<NAME>``, e.g.
 ``BRWATCH_SCHEDULE_CRAWL_TIME_LIMIT=1800``) or as a ``brwatch schedule --<name>`` option; the
-option wins. docs/scheduling.md lists them all (a test checks that it does).
+option wins. docs/settings.md lists them all (generated from this class).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from brwatch.settings import SettingsGroup
 
 ENV_PREFIX = "BRWATCH_SCHEDULE_"
 # The real crawl of one source; {python} is this interpreter, {source} the source's name.
@@ -20,11 +22,21 @@ DEFAULT_CRAWL_COMMAND = "{python} -P -m brwatch.cli crawl --source {source} --tr
 
 
 def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+    # Counts and seconds are never negative.
+    bounds: dict[str, Any] = (
+        {"ge": 0} if isinstance(default, int | float) and not isinstance(default, bool) else {}
+    )
+    return Field(default, description=help, **bounds)
 
 
-@dataclass(frozen=True)
-class SchedulerSettings:
+class SchedulerSettings(SettingsGroup):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX)
+    title: ClassVar[str] = "Scheduler"
+    about: ClassVar[str] = (
+        "Read by `brwatch schedule`; each is also an option, `brwatch schedule --<name>`, "
+        "which wins over the variable (docs/scheduling.md)."
+    )
+
     # What runs and when.
     crawl_command: str = _setting(
         DEFAULT_CRAWL_COMMAND,
@@ -89,39 +101,3 @@ class SchedulerSettings:
     )
     flag_history: int = _setting(10, "earlier successful runs the median item count comes from")
     flag_min_history: int = _setting(3, "earlier successful runs needed before drops are judged")
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
-
-    @classmethod
-    def help_for(cls, name: str) -> str:
-        return next(f.metadata["help"] for f in fields(cls) if f.name == name)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> SchedulerSettings:
-        environ = os.environ if environ is None else environ
-        values = {
-            f.name: environ[ENV_PREFIX + f.name.upper()]
-            for f in fields(cls)
-            if ENV_PREFIX + f.name.upper() in environ
-        }
-        return cls().with_values(values)
-
-    def with_values(self, values: Mapping[str, Any]) -> SchedulerSettings:
-        """A copy with some settings replaced; text values are converted and checked."""
-        converted: dict[str, Any] = {}
-        for f in fields(self):
-            if f.name not in values or values[f.name] is None:
-                continue
-            kind: type[Any] = type(f.default)
-            try:
-                value = kind(values[f.name])
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"setting {f.name}: {values[f.name]!r} is not a {kind.__name__}"
-                ) from None
-            if kind in (int, float) and value < 0:
-                raise ValueError(f"setting {f.name}: must not be negative, got {value}")
-            converted[f.name] = value
-        return replace(self, **converted)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from brwatch.errors import BrwatchError
+from brwatch.settings import CoreSettings
 from brwatch.sources.model import Source
 
 ENV_VAR = "BRWATCH_SOURCES"
@@ -41,7 +41,7 @@ def default_sources_path() -> Path:
 
 def resolve_sources_path(option: str | Path | None = None) -> Path:
     """The sources file to use: --sources, else $BRWATCH_SOURCES, else the bundled one."""
-    chosen = option or os.environ.get(ENV_VAR)
+    chosen = option or CoreSettings.load().sources
     return Path(chosen) if chosen else default_sources_path()
 
 

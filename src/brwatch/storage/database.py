@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -18,18 +17,12 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from brwatch.errors import BrwatchError
+from brwatch.settings import CoreSettings
 
 DEFAULT_DB_URL = "sqlite:///brwatch.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Seconds a writer waits for SQLite's lock: crawler, scheduler and web app write at once.
 SQLITE_BUSY_TIMEOUT = 30
-# PostgreSQL: a server that accepts connections but never answers must not hang brwatch.
-# Seconds to connect (libpq's connect_timeout covers the whole startup), and the server-side
-# limit of one statement; TCP keepalives notice a server that went away mid-connection.
-CONNECT_TIMEOUT_ENV = "BRWATCH_DB_CONNECT_TIMEOUT"
-DEFAULT_CONNECT_TIMEOUT = 10
-STATEMENT_TIMEOUT_ENV = "BRWATCH_DB_STATEMENT_TIMEOUT"
-DEFAULT_STATEMENT_TIMEOUT = 300
 _upgrade_lock = threading.Lock()
 
 
@@ -38,7 +31,7 @@ class DatabaseError(BrwatchError, RuntimeError):
 
 
 def database_url(explicit: str | None = None) -> str:
-    return explicit or os.environ.get("BRWATCH_DB_URL") or DEFAULT_DB_URL
+    return explicit or CoreSettings.load().db_url
 
 
 def _redact(url: str) -> str:
@@ -60,8 +53,11 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
 
 
 def _postgres_timeouts() -> dict[str, object]:
-    connect = float(os.environ.get(CONNECT_TIMEOUT_ENV) or DEFAULT_CONNECT_TIMEOUT)
-    statement = float(os.environ.get(STATEMENT_TIMEOUT_ENV) or DEFAULT_STATEMENT_TIMEOUT)
+    """A server that accepts connections but never answers must not hang brwatch: seconds to
+    connect (libpq's connect_timeout covers the whole startup) and the server-side limit of one
+    statement (brwatch.settings); TCP keepalives notice a server gone mid-connection."""
+    settings = CoreSettings.load()
+    connect, statement = settings.db_connect_timeout, settings.db_statement_timeout
     return {
         "connect_timeout": max(1, round(connect)),
         "options": f"-c statement_timeout={round(statement * 1000)}",

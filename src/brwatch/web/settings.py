@@ -1,42 +1,57 @@
-"""Web app settings: one documented place for every default; some overridable by environment."""
+"""The web app's settings (``BRWATCH_*``): one documented place for every default."""
 
 from __future__ import annotations
 
-import os
 import secrets
-from dataclasses import dataclass, field
+from typing import ClassVar
+
+from pydantic import Field
+
+from brwatch.settings import SettingsGroup
+
+DEFAULT_PORT = 8000
 
 
-def _env_flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+class WebSettings(SettingsGroup):
+    title: ClassVar[str] = "Web app"
+    about: ClassVar[str] = "Read by `brwatch serve` when it starts."
 
-
-@dataclass(frozen=True)
-class WebSettings:
-    # Signs session cookies. BRWATCH_SECRET_KEY keeps sessions valid across restarts and workers;
-    # without it a random key is made per process (everyone logs in again after a restart).
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    # Mark the session cookie Secure (set BRWATCH_SECURE_COOKIES=1 when served over https).
-    secure_cookies: bool = False
-    # A session ends this many seconds after login, or after this long without a request.
-    session_max_age: int = 12 * 3600
-    session_idle_timeout: int = 2 * 3600
-    # Login rate limit: this many failures per user name and client within the window.
-    login_max_failures: int = 5
-    login_max_failures_per_client: int = 30
-    login_window_seconds: int = 15 * 60
-    # Queue pagination.
-    page_size: int = 50
-    max_page_size: int = 200
-    # Bulk decisions touch at most this many items at once.
-    bulk_limit: int = 1000
-    # The key that signs evidence packages (None: $BRWATCH_SIGNING_KEY, else
-    # brwatch-signing-key.pem in the working directory; made by `brwatch keys init`).
-    signing_key: str | None = None
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="signs session cookies; unset: a random key per process, so everyone logs "
+        "in again after a restart",
+    )
+    secure_cookies: bool = Field(
+        False,
+        description="always mark the session cookie `Secure` (also `brwatch serve "
+        "--secure-cookies`); requests over https get it anyway",
+    )
+    port: int = Field(
+        DEFAULT_PORT,
+        gt=0,
+        lt=65536,
+        description="`brwatch serve`'s port when `--port` is not given",
+    )
+    session_max_age: int = Field(12 * 3600, gt=0, description="seconds a session lasts after login")
+    session_idle_timeout: int = Field(
+        2 * 3600, gt=0, description="seconds a session lasts without a request"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="failed logins per user name and client within the window"
+    )
+    login_max_failures_per_client: int = Field(
+        30, ge=1, description="failed logins per client within the window, whatever the name"
+    )
+    login_window_seconds: int = Field(15 * 60, gt=0, description="the login rate limit's window")
+    page_size: int = Field(50, ge=1, description="queue rows per page")
+    max_page_size: int = Field(200, ge=1, description="most queue rows a page may ask for")
+    bulk_limit: int = Field(1000, ge=1, description="items one bulk decision may touch")
+    signing_key: str | None = Field(
+        None,
+        description="the key that signs evidence packages; unset: `brwatch-signing-key.pem` "
+        "in the working directory",
+    )
 
     @classmethod
     def from_environment(cls) -> WebSettings:
-        overrides: dict[str, object] = {"secure_cookies": _env_flag("BRWATCH_SECURE_COOKIES")}
-        if key := os.environ.get("BRWATCH_SECRET_KEY"):
-            overrides["secret_key"] = key
-        return cls(**overrides)  # type: ignore[arg-type]
+        return cls.load()
