@@ -39,7 +39,7 @@ VERDICT_DAYS = 7
 def _seconds(moment: datetime | None) -> float:
     if moment is None:
         return 0.0
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return moment.timestamp()
 
 
 def _day_of(session: Session, column: Any) -> Any:

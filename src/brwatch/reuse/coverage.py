@@ -67,23 +67,18 @@ class GrantProblem:
 def _day(moment: datetime | None) -> str:
     if moment is None:
         return "?"
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).date().isoformat()
+    return moment.astimezone(UTC).date().isoformat()
 
 
 def lapse(grant: Grant, at: datetime) -> GrantProblem | None:
     """Why ``grant`` is not in force at ``at`` (None: it is)."""
-    if grant.revoked_at is not None and _aware(grant.revoked_at) <= at:
+    if grant.revoked_at is not None and grant.revoked_at <= at:
         return GrantProblem("grant_revoked", {"id": grant.id, "date": _day(grant.revoked_at)})
     if is_active(grant, at):
         return None
-    if grant.valid_from is not None and at < _aware(grant.valid_from):
+    if grant.valid_from is not None and at < grant.valid_from:
         return GrantProblem("grant_not_yet_valid", {"id": grant.id, "date": _day(grant.valid_from)})
     return GrantProblem("grant_expired", {"id": grant.id, "date": _day(grant.valid_to)})
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def grant_problem(

@@ -43,23 +43,19 @@ def parse_when(value: str | datetime | date | None, *, end_of_day: bool = False)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def grant_dict(grant: Grant) -> dict:
     return {
         "id": grant.id,
         "publisher": grant.publisher,
         "scope": grant.scope,
         "article_url": grant.article_url,
-        "valid_from": _aware(grant.valid_from),
-        "valid_to": _aware(grant.valid_to),
+        "valid_from": (grant.valid_from),
+        "valid_to": (grant.valid_to),
         "conditions": grant.conditions,
         "reference": grant.reference,
         "created_by": grant.created_by,
-        "created_at": _aware(grant.created_at),
-        "revoked_at": _aware(grant.revoked_at),
+        "created_at": (grant.created_at),
+        "revoked_at": (grant.revoked_at),
         "revoked_by": grant.revoked_by,
     }
 
@@ -214,7 +210,7 @@ def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant
         if grant is None:
             raise GrantError(f"there is no grant #{grant_id}")
         if grant.revoked_at is not None:
-            raise GrantError(f"grant #{grant_id} was already revoked on {_aware(grant.revoked_at)}")
+            raise GrantError(f"grant #{grant_id} was already revoked on {(grant.revoked_at)}")
         before = grant_json(grant)
         grant.revoked_at = datetime.now(UTC)
         grant.revoked_by = by
@@ -224,7 +220,7 @@ def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant
 
 def is_active(grant: Grant, at: datetime | None = None) -> bool:
     moment = at or datetime.now(UTC)
-    start, end = _aware(grant.valid_from), _aware(grant.valid_to)
+    start, end = (grant.valid_from), (grant.valid_to)
     return (
         grant.revoked_at is None
         and (start is None or start <= moment)

@@ -11,7 +11,7 @@ import os
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import psutil
@@ -253,8 +253,7 @@ def _crawl_alive(pid: int, started_at: datetime) -> bool:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
-        started = started_at if started_at.tzinfo else started_at.replace(tzinfo=UTC)
-        return process.create_time() <= started.timestamp() + 1
+        return process.create_time() <= started_at.timestamp() + 1
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
 
@@ -285,10 +284,7 @@ def finish_run(
     run.finished_at = utcnow()
     run.pages = pages
     run.errors = dict(errors)
-    started = run.started_at
-    # SQLite hands back naive datetimes; every stored time is UTC.
-    started = started if started.tzinfo else started.replace(tzinfo=UTC)
-    duration = round((run.finished_at - started).total_seconds(), 3)
+    duration = round((run.finished_at - run.started_at).total_seconds(), 3)
     run.stats = {**(stats or {}), "duration_s": duration}
     run.log_tail = log_tail
     session.flush()
