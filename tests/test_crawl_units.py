@@ -7,11 +7,11 @@ import gzip
 import lxml.html
 import pytest
 
+from brwatch.discovery.feeds import parse_feed
+from brwatch.discovery.sitemaps import parse_sitemap, robots_sitemaps
+from brwatch.discovery.xmldoc import XmlError
 from brwatch.pipeline.urls import normalise_url, same_site
-from crawler.feeds import parse_feed
 from crawler.links import ListingBudget, listing_links, url_shape
-from crawler.sitemaps import parse_sitemap, robots_sitemaps
-from crawler.xmldoc import XmlError
 
 
 @pytest.mark.parametrize(

@@ -73,17 +73,45 @@ def test_an_undated_feed_is_ok_but_says_so() -> None:
     assert judge_contents("feed", "https://x/f", body, MONTH, NOW) == ("ok", "feed, no dated items")
 
 
+DC = 'xmlns:dc="http://purl.org/dc/elements/1.1/"'
+
+
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("kind", "body", "expected"),
     [
-        (b"<lastmod>2026-11-28</lastmod>", datetime(2026, 11, 28, tzinfo=UTC)),
-        (b"<dc:date>2026-11-28T10:00:00Z</dc:date>", datetime(2026, 11, 28, 10, tzinfo=UTC)),
         (
-            b"<pubDate>not a date</pubDate><pubDate>Thu, 26 Nov 2026 21:45:00 GMT</pubDate>",
+            "sitemap",
+            b"<urlset><url><loc>https://x/a</loc><lastmod>2026-11-28</lastmod></url></urlset>",
+            datetime(2026, 11, 28, tzinfo=UTC),
+        ),
+        (
+            "feed",
+            f"<rss {DC}><channel><item><dc:date>2026-11-28T10:00:00Z</dc:date></item>"
+            "</channel></rss>".encode(),
+            datetime(2026, 11, 28, 10, tzinfo=UTC),
+        ),
+        (
+            "feed",
+            b"<rss><channel><item><pubDate>not a date</pubDate></item>"
+            b"<item><pubDate>Thu, 26 Nov 2026 21:45:00 GMT</pubDate></item></channel></rss>",
             datetime(2026, 11, 26, 21, 45, tzinfo=UTC),
         ),
-        (b"<pubDate>garbage</pubDate>", None),
+        ("feed", b"<rss><channel><item><pubDate>garbage</pubDate></item></channel></rss>", None),
     ],
 )
-def test_newest_date_reads_both_date_formats(body: bytes, expected: datetime | None) -> None:
-    assert newest_date(body) == expected
+def test_newest_date_reads_both_date_formats(
+    kind: str, body: bytes, expected: datetime | None
+) -> None:
+    assert newest_date(body, kind) == expected
+
+
+def test_the_check_reads_with_the_crawlers_parsers() -> None:
+    # A feed the crawler's parser recovers from (an unclosed item) is judged by what it holds;
+    # a sitemap where a feed should be is named for what it is.
+    broken = (
+        b"<rss><channel><item><link>https://x/a</link><pubDate>Fri, 27 Nov 2026 06:30:00 GMT"
+        b"</pubDate></item><item><link>https://x/b</li"  # cut off, as a 2 MB peek may be
+    )
+    assert judge_contents("feed", "https://x/f", broken, MONTH, NOW)[0] == "ok"
+    outcome, detail = judge_contents("feed", "https://x/f", NEWS_SITEMAP, MONTH, NOW)
+    assert outcome == "wrong_content" and "root element <urlset>" in detail

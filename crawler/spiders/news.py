@@ -18,16 +18,16 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from brwatch.discovery.feeds import FeedEntry, parse_feed
+from brwatch.discovery.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
+from brwatch.discovery.xmldoc import XmlError
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from crawler.errors import error_kind, http_status
-from crawler.feeds import FeedEntry, parse_feed
 from crawler.links import ListingBudget, listing_links
-from crawler.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
-from crawler.xmldoc import XmlError
 
 # Content types that are not article pages (a feed may link to a PDF or an image).
 _HTML_TYPES = re.compile(rb"html|xml|^$|text/plain", re.IGNORECASE)

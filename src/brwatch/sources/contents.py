@@ -6,41 +6,36 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from brwatch.discovery import XmlError, parse_feed, parse_sitemap, robots_sitemaps
 from brwatch.sources.model import EntryKind
 
 PEEK_BYTES = 2 * 1024 * 1024  # enough for any news feed and the newest part of a sitemap
+# A page where a feed, sitemap or robots.txt should be: the parsers would say only "not XML".
 _HTML = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)", re.IGNORECASE | re.DOTALL)
-_FEED_ROOT = re.compile(rb"<(rss|feed|rdf:RDF)[\s/>]", re.IGNORECASE)
-_SITEMAP_ROOT = re.compile(rb"<(urlset|sitemapindex)[\s/>]", re.IGNORECASE)
-_DATES = re.compile(
-    rb"<(pubDate|updated|published|dc:date|lastmod|news:publication_date)>\s*([^<]{6,40}?)\s*</",
-    re.IGNORECASE,
-)
-_ROBOTS_SITEMAP = re.compile(rb"^\s*sitemap\s*:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 def judge_contents(
     kind: EntryKind, url: str, body: bytes, stale_after: timedelta, now: datetime | None = None
 ) -> tuple[str, str]:
-    """("ok" | "stale" | "wrong_content", detail) for a feed or sitemap body (maybe truncated)."""
+    """("ok" | "stale" | "wrong_content", detail) for a feed or sitemap body (maybe truncated),
+    read by the crawler's own parsers (brwatch.discovery)."""
     now = now or datetime.now(UTC)
     if kind == "sitemap" and urlsplit(url).path.endswith("robots.txt"):
-        listed = _ROBOTS_SITEMAP.findall(body)
         if _HTML.match(body):
             return "wrong_content", "answers an HTML page, not robots.txt"
+        listed = robots_sitemaps(body)
         if not listed:
             return "wrong_content", "robots.txt lists no Sitemap"
         return "ok", f"robots.txt lists {len(listed)} sitemap{'s' if len(listed) != 1 else ''}"
-    expected, root = ("feed", _FEED_ROOT) if kind == "feed" else ("sitemap", _SITEMAP_ROOT)
-    head = body[:4096]
-    if _HTML.match(head):
+    expected = "feed" if kind == "feed" else "sitemap"
+    if _HTML.match(body[:4096]):
         return "wrong_content", f"answers an HTML page, not a {expected}"
-    if not root.search(head):
-        return "wrong_content", f"not an RSS/Atom/sitemap document (expected a {expected})"
-    newest = newest_date(body)
+    try:
+        newest = newest_date(body, expected)
+    except XmlError as exc:
+        return "wrong_content", f"not an RSS/Atom/sitemap document (expected a {expected}: {exc})"
     if newest is None:
         return "ok", f"{expected}, no dated items"
     age = now - newest
@@ -49,25 +44,16 @@ def judge_contents(
     return "ok", f"{expected}, newest item {newest:%Y-%m-%d %H:%M} UTC"
 
 
-def newest_date(body: bytes) -> datetime | None:
-    """The latest item date in a feed or sitemap (RFC 822 or ISO 8601), in UTC."""
-    newest: datetime | None = None
-    for _tag, raw in _DATES.findall(body):
-        moment = _parse_date(raw.decode("ascii", "replace"))
-        if moment is not None and (newest is None or moment > newest):
-            newest = moment
-    return newest
-
-
-def _parse_date(text: str) -> datetime | None:
-    moment: datetime | None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+def newest_date(body: bytes, kind: str = "feed") -> datetime | None:
+    """The latest item date of a feed (any item) or a sitemap (lastmod or news publication
+    date), in UTC; XmlError when the body is not that kind of document."""
+    if kind == "feed":
+        newest = parse_feed(body).newest
+        return datetime.fromisoformat(newest).astimezone(UTC) if newest else None
+    dates = [
+        datetime.fromisoformat(date).astimezone(UTC)
+        for entry in parse_sitemap(body).entries
+        for date in (entry.lastmod, entry.published)
+        if date
+    ]
+    return max(dates, default=None)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lxml import etree
+from protego import Protego
 
-from crawler.feeds import parse_date
-from crawler.xmldoc import XmlError, child_text, local, parse_xml
+from brwatch.discovery.feeds import parse_date
+from brwatch.discovery.xmldoc import XmlError, child_text, local, parse_xml
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +36,9 @@ class Sitemap:
 
 
 def robots_sitemaps(body: bytes) -> list[str]:
-    """The ``Sitemap:`` URLs a robots.txt lists (any case, BOM tolerated)."""
-    text = body.decode("utf-8-sig", "replace")
-    urls = []
-    for line in text.splitlines():
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "sitemap" and value.strip():
-            urls.append(value.strip())
-    return urls
+    """The ``Sitemap:`` URLs a robots.txt lists (any case, BOM tolerated), read by protego,
+    the parser Scrapy obeys robots.txt with."""
+    return list(Protego.parse(body.decode("utf-8-sig", "replace")).sitemaps)
 
 
 def _news(url_element: etree._Element) -> dict[str, str | None]:

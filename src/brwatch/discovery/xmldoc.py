@@ -7,11 +7,13 @@ import zlib
 
 from lxml import etree
 
+from brwatch.errors import BrwatchError
+
 # A sitemap may be 50 MB uncompressed by the protocol; anything bigger is refused.
 MAX_XML_BYTES = 50 * 1024 * 1024
 
 
-class XmlError(ValueError):
+class XmlError(BrwatchError, ValueError):
     """The document is not XML we can read; the message says why."""
 
 

@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 
 from lxml import etree
 
-from crawler.xmldoc import XmlError, child_text, local, parse_xml
+from brwatch.discovery.xmldoc import XmlError, child_text, local, parse_xml
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
@@ -28,6 +28,8 @@ class Feed:
     rights: str | None = None
     # Set when the XML was malformed and only partly recovered.
     problem: str | None = None
+    # The newest item date (ISO 8601), items without a link included: how fresh the feed is.
+    newest: str | None = None
 
 
 def parse_date(value: str | None) -> str | None:
@@ -45,6 +47,10 @@ def parse_date(value: str | None) -> str | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.isoformat()
+
+
+def _utc(iso: str) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(UTC)
 
 
 def _atom_link(entry: etree._Element) -> str | None:
@@ -85,6 +91,11 @@ def parse_feed(body: bytes) -> Feed:
         name = local(element)
         if name not in ("item", "entry"):
             continue
+        published = parse_date(
+            child_text(element, "pubdate", "published", "date", "issued", "updated")
+        )
+        if published and (feed.newest is None or _utc(published) > _utc(feed.newest)):
+            feed.newest = published
         url = _atom_link(element) if name == "entry" else _rss_link(element)
         if not url:
             continue
@@ -92,9 +103,7 @@ def parse_feed(body: bytes) -> Feed:
             FeedEntry(
                 url=url,
                 title=child_text(element, "title"),
-                published=parse_date(
-                    child_text(element, "pubdate", "published", "date", "issued", "updated")
-                ),
+                published=published,
                 lang=element.get(XML_LANG) or child_text(element, "language") or feed_lang,
             )
         )
