@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from brwatch.schedule.children import ChildResult, run_child
 from brwatch.schedule.daemon import JOB_TABLE, SchedulerDaemon
@@ -42,6 +42,7 @@ from brwatch.schedule.records import (
     runs_of_child,
     settle_runs,
 )
+from brwatch.schedule.retry import with_db_retry
 from brwatch.schedule.settings import SchedulerSettings
 from brwatch.schedule.triggers import build_trigger, period_seconds
 from brwatch.sources import parse_schedule
@@ -376,3 +377,47 @@ def test_flags_are_stored_listed_and_cleared(db: Database) -> None:
         )
     evaluate_source(db, "a", SETTINGS)
     assert current_flags(db) == []
+
+
+# --- riding out a lost database connection ----------------------------------------------------
+
+
+def _operational() -> OperationalError:
+    return OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+
+def test_a_lost_connection_is_retried_and_other_errors_are_not(caplog) -> None:  # type: ignore[no-untyped-def]
+    calls = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise _operational()
+        return "done"
+
+    assert with_db_retry("read the runs", flaky, retry_for=30) == "done"
+    assert len(calls) == 3
+    assert caplog.text.count("database unavailable while trying to read the runs") == 2
+
+    broken = []
+
+    def constraint() -> None:
+        broken.append(1)
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        with_db_retry("store a run", constraint, retry_for=30)
+    assert broken == [1]  # not a connection problem: raised at once
+
+
+def test_a_connection_that_stays_lost_gives_up_without_sleeping_past_the_deadline() -> None:
+    calls = []
+
+    def down() -> None:
+        calls.append(1)
+        raise _operational()
+
+    with pytest.raises(OperationalError):
+        with_db_retry("read the runs", down, retry_for=1.0)
+    # 0.5 s after the first try, a second; the next pause (1 s) would pass the deadline.
+    assert len(calls) == 2

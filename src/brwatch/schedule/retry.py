@@ -3,40 +3,52 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError, OperationalError
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_before_delay,
+    wait_exponential,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def with_db_retry(what: str, operation: Callable[[], T], retry_for: float) -> T:
-    """Run ``operation``; on a connection-type error retry with backoff for ``retry_for`` seconds.
+    """Run ``operation``; on a connection-type error retry with backoff (0.5 s, doubling, at
+    most 10 s) for ``retry_for`` seconds, then raise the last error.
 
     Errors that are not about the connection (a constraint, a bug) are raised at once.
     """
-    give_up_at = time.monotonic() + retry_for
-    pause = 0.5
-    while True:
-        try:
-            return operation()
-        except (OperationalError, DBAPIError) as exc:
-            if not _is_connection_problem(exc) or time.monotonic() + pause > give_up_at:
-                raise
-            log.warning(
-                "database unavailable while trying to %s (%s); retrying in %.1fs",
-                what,
-                _first_line(exc),
-                pause,
-            )
-            time.sleep(pause)
-            pause = min(pause * 2, 10.0)
+
+    def logged(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        pause = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "database unavailable while trying to %s (%s); retrying in %.1fs",
+            what,
+            _first_line(exc) if exc else "?",
+            pause,
+        )
+
+    retrying = Retrying(
+        retry=retry_if_exception(_is_connection_problem),
+        wait=wait_exponential(multiplier=0.5, min=0.5, max=10.0),
+        stop=stop_before_delay(retry_for),  # never sleeps past the deadline
+        before_sleep=logged,
+        reraise=True,
+    )
+    return retrying(operation)
 
 
-def _is_connection_problem(exc: DBAPIError) -> bool:
+def _is_connection_problem(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
     return isinstance(exc, OperationalError) or bool(getattr(exc, "connection_invalidated", False))
 
 
