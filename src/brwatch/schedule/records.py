@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from brwatch.schedule.children import ChildResult
 from brwatch.storage import Database
+from brwatch.storage.articles import crawl_process_alive
 from brwatch.storage.models import CrawlRun, utcnow
 
 TRIGGER = "schedule"
@@ -119,23 +120,17 @@ def close_vanished_runs(db: Database) -> list[int]:
         rows = session.scalars(
             select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == host)
         ).all()
-        vanished = [run for run in rows if run.pid is None or not _alive(run.pid)]
+        vanished = [
+            run
+            for run in rows
+            if run.pid is None or not crawl_process_alive(run.pid, run.started_at)
+        ]
         for run in vanished:
             run.status = "failed"
             run.finished_at = utcnow()
             note = "the crawl process vanished without finishing its run"
             run.log_tail = "\n".join(part for part in (run.log_tail, note) if part)
         return [run.id for run in vanished]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
 
 
 def recent_runs(db: Database, source: str | None = None, limit: int | None = 50) -> list[CrawlRun]:

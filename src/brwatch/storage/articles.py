@@ -235,7 +235,7 @@ def settle_orphaned_runs(session: Session) -> list[int]:
         for run in session.scalars(
             select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == here)
         )
-        if run.pid is not None and not _crawl_alive(run.pid, run.started_at)
+        if run.pid is not None and not crawl_process_alive(run.pid, run.started_at)
     ]
     for run in orphaned:
         run.status = "killed"
@@ -246,7 +246,7 @@ def settle_orphaned_runs(session: Session) -> list[int]:
     return [run.id for run in orphaned]
 
 
-def _crawl_alive(pid: int, started_at: datetime) -> bool:
+def crawl_process_alive(pid: int, started_at: datetime) -> bool:
     """Whether ``pid`` is still the process that started the run: alive, not a zombie, and
     started no later than the run (a reused pid belongs to a younger process)."""
     try:
