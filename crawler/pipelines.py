@@ -29,6 +29,7 @@ from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits
 from brwatch.pipeline.stages import STAGE_MODULES, stages
 from brwatch.provenance.links import link_missing
 from brwatch.storage import open_database
+from brwatch.storage.frontier import save_frontier
 
 log = logging.getLogger(__name__)
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
@@ -233,6 +234,7 @@ class BrwatchPipeline:
         while self.writes:
             await asyncio.gather(*list(self.writes))
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.writer, self._save_frontier)
         await loop.run_in_executor(self.writer, self._link_missing)
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
@@ -377,6 +379,17 @@ class BrwatchPipeline:
         if engine is not None and self.crawler.spider is not None:
             engine.unpause()
             self.stopping = asyncio.ensure_future(engine.close_spider_async(reason="storage_down"))
+
+    def _save_frontier(self) -> None:
+        """What the caps left for the next run (crawler.spiders.news, brwatch.storage.frontier)."""
+        updates = getattr(self.crawler.spider, "frontier_updates", None)
+        if not updates or self.storage_down:
+            return
+        try:
+            with self.db.session() as session:
+                save_frontier(session, updates.values())
+        except DBAPIError as exc:  # the next run re-discovers what it can from the sitemaps
+            log.error("cannot remember what the caps left out: %s", exc.orig or exc)
 
     def _link_missing(self) -> None:
         """Articles an earlier run stored without signatures (killed between storing and

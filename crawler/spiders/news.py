@@ -23,6 +23,7 @@ from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
+from brwatch.storage.frontier import LISTING, PENDING, READ, SITEMAP, FrontierEntry
 from crawler.errors import error_kind, http_status
 from crawler.feeds import FeedEntry, parse_feed
 from crawler.links import ListingBudget, listing_links
@@ -61,6 +62,7 @@ class NewsSpider(Spider):
         self,
         sources: list[Source],
         seen: dict[str, SeenInfo] | None = None,
+        frontier: dict[tuple[str, str, str], FrontierEntry] | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -69,6 +71,10 @@ class NewsSpider(Spider):
         self.by_name = {source.name: source for source in self.sources}
         self.seen = seen or {}
         self.queued: set[str] = set()
+        # What earlier runs left for this one (brwatch.storage.frontier), and what this run
+        # leaves for the next: written by the pipeline when the crawl closes.
+        self.frontier = frontier or {}
+        self.frontier_updates: dict[tuple[str, str, str], FrontierEntry] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -100,6 +106,10 @@ class NewsSpider(Spider):
         self.count(source.name, "errors/parse")
         self.logger.error("%s: %s %s unreadable: %s", source.name, what, response.url, error)
 
+    def leave_for_next_run(self, entry: FrontierEntry) -> None:
+        """Record a frontier change (the pipeline stores them when the crawl closes)."""
+        self.frontier_updates[entry.key] = entry
+
     def _request(self, source: Source, url: str, callback: Any, **meta: Any) -> Request:
         return Request(
             url,
@@ -121,6 +131,13 @@ class NewsSpider(Spider):
                 request = self._request(source, url, callbacks[kind], entry=True, listing_depth=0)
                 # Entry points are fetched every run, even if another source shares them.
                 yield request.replace(dont_filter=True)
+        # Listing chains an earlier run cut at BRWATCH_MAX_LISTING_PAGES go on from there.
+        for entry in self.frontier.values():
+            source = self.by_name.get(entry.source)
+            if source is not None and entry.kind == LISTING and entry.state == PENDING:
+                yield self._request(
+                    source, entry.url, self.parse_listing, listing_depth=0, chain="continued"
+                )
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -157,14 +174,83 @@ class NewsSpider(Spider):
             self.unreadable(source, response, "sitemap", exc)
             return
         if sitemap.is_index:
-            for entry in sitemap.newest_first()[: self.max_child_sitemaps]:
-                yield self._request(source, entry.url, self.parse_sitemap)
+            yield from self._child_sitemaps(source, sitemap.newest_first())
             return
-        for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
-            url = normalise_url(entry.url, response.url)
-            if url and self._item_followed(source, url, response.url, by_pattern=True):
-                hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
-                yield from self.follow_article(source, url, hints)
+        candidates = [
+            (url, entry)
+            for entry in sitemap.newest_first()
+            if (url := normalise_url(entry.url, response.url))
+            and self._item_followed(source, url, response.url, by_pattern=True)
+        ]
+        # BRWATCH_MAX_SITEMAP_URLS caps the requests one sitemap makes, never-fetched URLs
+        # first: entries fetched by earlier runs and not due again cost nothing and do not
+        # count, so the next run goes on with what this one left out.
+        fresh: list[tuple[str, SitemapEntry]] = []
+        again: list[tuple[str, SitemapEntry]] = []
+        for url, entry in candidates:
+            if url in self.queued:
+                continue
+            seen = self.seen.get(url)
+            if seen is None:
+                fresh.append((url, entry))
+            elif self.revisit_headers(seen) is None:
+                self.queued.add(url)
+                self.count(source.name, "skipped_seen")
+            else:
+                again.append((url, entry))
+        wanted = fresh + again
+        taken = wanted[: self.max_sitemap_urls]
+        left_out = len(wanted) - len(taken)
+        for url, entry in taken:
+            hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
+            yield from self.follow_article(source, url, hints)
+        if left_out:
+            self.count(source.name, "capped_urls", left_out)
+            self.logger.warning(
+                "%s: sitemap %s: %d URLs left for the next run (BRWATCH_MAX_SITEMAP_URLS=%d)",
+                source.name, response.url, left_out, self.max_sitemap_urls,
+            )  # fmt: skip
+        child = response.meta.get("child_sitemap")
+        if child is not None:
+            state = PENDING if left_out else READ
+            self.leave_for_next_run(
+                FrontierEntry(source.name, SITEMAP, child, state, response.meta.get("lastmod"))
+            )
+
+    def _child_sitemaps(self, source: Source, children: list[SitemapEntry]) -> Iterator[Request]:
+        """The newest BRWATCH_MAX_CHILD_SITEMAPS children of an index, every run; and as many
+        of the others that no run has read whole yet (or whose lastmod changed since), the
+        rest remembered for the next run."""
+        cap = self.max_child_sitemaps
+        newest, older = children[:cap], children[cap:]
+        unread = [
+            child
+            for child in older
+            if not (
+                (known := self.frontier.get((source.name, SITEMAP, child.url)))
+                and known.state == READ
+                and known.lastmod == child.lastmod
+            )
+        ]
+        for child in [*newest, *unread[:cap]]:
+            yield self._request(
+                source,
+                child.url,
+                self.parse_sitemap,
+                child_sitemap=child.url,
+                lastmod=child.lastmod,
+            )
+        left_out = unread[cap:]
+        for child in left_out:
+            self.leave_for_next_run(
+                FrontierEntry(source.name, SITEMAP, child.url, PENDING, child.lastmod)
+            )
+        if left_out:
+            self.count(source.name, "capped_sitemaps", len(left_out))
+            self.logger.warning(
+                "%s: %d child sitemaps left for the next run (BRWATCH_MAX_CHILD_SITEMAPS=%d)",
+                source.name, len(left_out), cap,
+            )  # fmt: skip
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
@@ -176,16 +262,35 @@ class NewsSpider(Spider):
             any_site=bool(source.allow),
             denies=source.denies,
         )
+        key = (source.name, LISTING, response.url)
+        if key in self.frontier or key in self.frontier_updates:
+            # A page a cap had cut: read now, it is not walked again from further up.
+            self.leave_for_next_run(FrontierEntry(source.name, LISTING, response.url, READ))
         depth = response.meta.get("listing_depth", 0)
+        # Chains continued from the frontier have a budget of their own: the chains from the
+        # entry points (the news) must not starve them, nor they the news.
+        chain = response.meta.get("chain", "")
         for url in links.pages:
-            if depth >= self.max_listing_pages or not self.listing_budget.take(source.name, url):
-                self.count(source.name, "listing_capped")
+            budget = self.listing_budget.take(f"{source.name}\0{chain}", url)
+            if depth >= self.max_listing_pages or not budget:
+                self._listing_left_out(source, url)
                 continue
-            yield self._request(source, url, self.parse_listing, listing_depth=depth + 1)
+            yield self._request(
+                source, url, self.parse_listing, listing_depth=depth + 1, chain=chain
+            )
         for url in links.articles:
             yield from self.follow_article(
                 source, url, {"via": "listing", "listing_url": response.url}
             )
+
+    def _listing_left_out(self, source: Source, url: str) -> None:
+        """A next page a cap cut: remembered, so the next run starts a chain there, unless
+        this run or an earlier one already started one there."""
+        key = (source.name, LISTING, url)
+        if key in self.frontier or key in self.frontier_updates:
+            return  # fetched by this run from the frontier, or by an earlier one
+        self.leave_for_next_run(FrontierEntry(source.name, LISTING, url, PENDING))
+        self.count(source.name, "listing_capped")
 
     def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
         """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
@@ -199,26 +304,35 @@ class NewsSpider(Spider):
             return followed
         return source.allows(url) if by_pattern else not source.denies(url)
 
-    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
-        """A request for an article URL unless it was fetched already (this run or before).
+    def revisit_headers(self, seen: SeenInfo) -> dict[str, str] | None:
+        """How to ask again for a URL an earlier run fetched: the conditional headers (none
+        when the server gave no validators), or None when it is not fetched this run.
 
         A page stored by an earlier run is asked for again only when the server gave us an
         ETag or Last-Modified: then the request is conditional and costs a 304 if unchanged.
         """
+        if seen.status in GONE or not (seen.etag or seen.last_modified):
+            return None
+        headers: dict[str, str] = {}
+        if seen.etag:
+            headers["If-None-Match"] = seen.etag
+        if seen.last_modified:
+            headers["If-Modified-Since"] = seen.last_modified
+        return headers
+
+    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
+        """A request for an article URL unless it was fetched already (this run or before)."""
         if url in self.queued:
             return
         self.queued.add(url)
         hints = {k: v for k, v in hints.items() if v}
         seen = self.seen.get(url)
-        headers: dict[str, str] = {}
+        headers: dict[str, str] | None = {}
         if seen is not None:
-            if not (seen.etag or seen.last_modified) or seen.status in GONE:
+            headers = self.revisit_headers(seen)
+            if headers is None:
                 self.count(source.name, "skipped_seen")
                 return
-            if seen.etag:
-                headers["If-None-Match"] = seen.etag
-            if seen.last_modified:
-                headers["If-Modified-Since"] = seen.last_modified
         request = self._request(
             source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304]
         )
