@@ -23,6 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
+from brwatch.pipeline.refetch import RefetchSchedule
 from brwatch.pipeline.stages import StageError, check_stages
 from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
@@ -104,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             frontier = load_frontier(session, [source.name for source in sources])
         db.dispose()
         settings = build_settings(args.set)
+        RefetchSchedule.parse(settings.get("BRWATCH_REFETCH_AFTER"))  # refused before a fetch
     except (DatabaseError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

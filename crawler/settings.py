@@ -45,6 +45,9 @@ BRWATCH_MAX_LISTING_PAGES = 20
 # Sitemap indexes can list years of monthly sitemaps; read only the newest few.
 BRWATCH_MAX_CHILD_SITEMAPS = 10
 BRWATCH_MAX_SITEMAP_URLS = 5000
+# Pages without ETag/Last-Modified are fetched again by age: AGE=INTERVAL steps, youngest first
+# (brwatch.pipeline.refetch); "off" never fetches them again.
+BRWATCH_REFETCH_AFTER = "1d=6h, 7d=1d, 30d=7d, 365d=30d, *=180d"
 
 # CPU work (parse, extract, rights) runs in worker processes; storing is batched.
 BRWATCH_WORKERS = os.cpu_count() or 2
