@@ -29,6 +29,7 @@ from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits
 from brwatch.pipeline.stages import STAGE_MODULES, stages
 from brwatch.provenance.links import link_missing
 from brwatch.storage import open_database
+from brwatch.storage.frontier import save_frontier
 
 log = logging.getLogger(__name__)
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
@@ -177,6 +178,7 @@ class BrwatchPipeline:
         self.storage_paused = False
         self.storage_down = False
         self.stopping: asyncio.Future[None] | None = None
+        self.workers_started: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
@@ -191,13 +193,24 @@ class BrwatchPipeline:
         self.db = open_database(self.db_url)
         self.pool = self._new_pool()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
-        # Workers start before the first request goes out, and off the reactor thread: the
-        # first waits seconds for the fork server to import every stage, and a reactor blocked
-        # that long mid-crawl lets slow responses beat their download timeouts.
-        await asyncio.get_running_loop().run_in_executor(None, self._start_workers)
         self.ticker = asyncio.ensure_future(self._flush_periodically())
 
+    async def _workers_ready(self) -> None:
+        """Start the workers when the first page needs processing, not before: a re-crawl
+        whose pages answer 304, are unchanged or are skipped never starts the fork server
+        nor imports a stage (hundreds of MB and seconds of CPU for nothing). Started off the
+        reactor thread: the fork server takes seconds to import every stage, and a reactor
+        blocked that long lets slow responses beat their download timeouts."""
+        if self.workers_started is None:
+            loop = asyncio.get_running_loop()
+            self.workers_started = loop.run_in_executor(None, self._start_workers)
+        try:
+            await self.workers_started
+        except Exception as exc:  # the page's own submit meets it again, and handles it
+            log.warning("cannot start the workers ahead: %s: %s", type(exc).__name__, exc)
+
     def _start_workers(self) -> None:
+        log.info("a page needs processing: starting %d workers", self.workers)
         # The pool starts a worker per task while none is idle: one task each starts them all.
         for started in [self.pool.submit(int) for _ in range(self.workers)]:
             started.result()
@@ -233,6 +246,7 @@ class BrwatchPipeline:
         while self.writes:
             await asyncio.gather(*list(self.writes))
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.writer, self._save_frontier)
         await loop.run_in_executor(self.writer, self._link_missing)
         await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
@@ -281,6 +295,7 @@ class BrwatchPipeline:
         fault of theirs: each page is tried once more in the new pool before it counts as
         an error, so none vanishes without a record.
         """
+        await self._workers_ready()
         for attempt in (1, 2):
             pool = self.pool
             future = pool.submit(process_within, page, self.page_timeout)
@@ -377,6 +392,17 @@ class BrwatchPipeline:
         if engine is not None and self.crawler.spider is not None:
             engine.unpause()
             self.stopping = asyncio.ensure_future(engine.close_spider_async(reason="storage_down"))
+
+    def _save_frontier(self) -> None:
+        """What the caps left for the next run (crawler.spiders.news, brwatch.storage.frontier)."""
+        updates = getattr(self.crawler.spider, "frontier_updates", None)
+        if not updates or self.storage_down:
+            return
+        try:
+            with self.db.session() as session:
+                save_frontier(session, updates.values())
+        except DBAPIError as exc:  # the next run re-discovers what it can from the sitemaps
+            log.error("cannot remember what the caps left out: %s", exc.orig or exc)
 
     def _link_missing(self) -> None:
         """Articles an earlier run stored without signatures (killed between storing and

@@ -23,10 +23,12 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
+from brwatch.pipeline.refetch import RefetchSchedule
 from brwatch.pipeline.stages import StageError, check_stages
 from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
+from brwatch.storage.frontier import load_frontier
 from crawler.errors import STOPPED
 
 _PR_SET_PDEATHSIG = 1
@@ -100,8 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = open_database(args.db)
         with db.session() as session:
             seen = load_seen(session)
+            frontier = load_frontier(session, [source.name for source in sources])
         db.dispose()
         settings = build_settings(args.set)
+        RefetchSchedule.parse(settings.get("BRWATCH_REFETCH_AFTER"))  # refused before a fetch
     except (DatabaseError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from crawler.spiders.news import NewsSpider
 
     process = CrawlerProcess(settings)
-    process.crawl(NewsSpider, sources=sources, seen=seen)
+    process.crawl(NewsSpider, sources=sources, seen=seen, frontier=frontier)
     _stop_gracefully_on_signals(process)
     _stop_with_parent()
     process.start(install_signal_handlers=False)

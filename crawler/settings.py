@@ -46,6 +46,8 @@ BRWATCH_MAX_LISTING_PAGES = _brwatch.max_listing_pages
 # Sitemap indexes can list years of monthly sitemaps; read only the newest few.
 BRWATCH_MAX_CHILD_SITEMAPS = _brwatch.max_child_sitemaps
 BRWATCH_MAX_SITEMAP_URLS = _brwatch.max_sitemap_urls
+# Pages without ETag/Last-Modified are fetched again by age (brwatch.pipeline.refetch).
+BRWATCH_REFETCH_AFTER = _brwatch.refetch_after
 
 # CPU work (parse, extract, rights) runs in worker processes; storing is batched.
 BRWATCH_WORKERS = _brwatch.workers

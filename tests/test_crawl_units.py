@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import pytest
@@ -228,4 +229,54 @@ def test_seen_articles_are_asked_for_conditionally_or_not_at_all() -> None:
         "If-None-Match": '"e1"', "If-Modified-Since": "Mon, 02 Nov 2026 10:00:00 GMT"
     }  # fmt: skip
     assert not new.headers and new.meta["hints"] == {}
+    assert crawler.stats.get_value("brwatch/s/skipped_seen") == 2
+
+
+def test_refetch_schedule_goes_by_age_and_refuses_what_it_cannot_read() -> None:
+    from brwatch.pipeline.refetch import RefetchSchedule, RefetchScheduleError
+
+    schedule = RefetchSchedule.parse("1d=6h, 30d=7d, *=off")
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    hours = lambda n: now - timedelta(hours=n)  # noqa: E731
+    assert schedule.due(born=hours(3), fetched=hours(7), now=now)  # young, 7 h since
+    assert not schedule.due(born=hours(3), fetched=hours(5), now=now)
+    assert not schedule.due(born=hours(24 * 10), fetched=hours(24 * 6), now=now)  # 10 days old
+    assert schedule.due(born=hours(24 * 10), fetched=hours(24 * 8), now=now)
+    assert not schedule.due(born=hours(24 * 400), fetched=hours(24 * 399), now=now)  # never
+    assert not schedule.due(born=None, fetched=hours(24 * 399), now=now)  # unknown age: oldest
+    assert not RefetchSchedule.parse("off").due(hours(1), hours(100), now)
+    for bad, says in (("7d", "AGE=INTERVAL"), ("7d=soon", "not a duration"),
+                      ("7d=1d, 1d=1h", "must grow"), ("*=1d, 7d=1h", "must grow")):  # fmt: skip
+        with pytest.raises(RefetchScheduleError, match=says):
+            RefetchSchedule.parse(bad)
+
+
+def test_pages_without_validators_are_asked_for_again_when_their_age_says_so() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from brwatch.sources import Source
+    from brwatch.storage.articles import SeenInfo
+    from crawler.spiders.news import NewsSpider
+
+    source = Source(name="s", feeds=["http://h.org/feed"])
+    now = datetime.now(UTC)
+    seen = {
+        "http://h.org/young": SeenInfo(None, None, 200, "ab", now - timedelta(hours=7), now),
+        "http://h.org/young-recent": SeenInfo(None, None, 200, "cd", now - timedelta(hours=1), now),
+        "http://h.org/old": SeenInfo(None, None, 200, "ef", now - timedelta(days=20),
+                                     now - timedelta(days=900)),
+    }  # fmt: skip
+    settings = {
+        "BRWATCH_MAX_LISTING_PAGES": 5,
+        "BRWATCH_MAX_CHILD_SITEMAPS": 2,
+        "BRWATCH_MAX_SITEMAP_URLS": 10,
+        "BRWATCH_REFETCH_AFTER": "1d=6h, *=off",
+    }
+    crawler = get_crawler(NewsSpider, settings)
+    spider = NewsSpider.from_crawler(crawler, sources=[source], seen=seen)
+    requests = [r for url in seen for r in spider.follow_article(source, url, {})]
+
+    assert [r.url for r in requests] == ["http://h.org/young"]
+    assert not requests[0].headers  # nothing to be conditional on
+    assert requests[0].meta["last_sha256"] == "ab"  # the same bytes again need no processing
     assert crawler.stats.get_value("brwatch/s/skipped_seen") == 2

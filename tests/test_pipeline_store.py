@@ -78,13 +78,51 @@ def test_recrawl_updates_in_place_and_keeps_earlier_versions(db: Database) -> No
         assert (seen.url_key, seen.etag, seen.article_id) == ("http://h.org/a", '"v2"', article.id)
 
 
+def _fetched(body: bytes, at: datetime) -> FetchedPage:
+    headers = {"content-type": "text/html; charset=utf-8"}
+    return FetchedPage("http://h.org/n", body, 200, headers, at, "src")
+
+
+def test_new_bytes_saying_the_same_store_nothing_and_a_later_notice_a_new_verdict(
+    db: Database,
+) -> None:
+    story = page("http://h.org/n", "Port story").body
+    first = process_page(_fetched(story, T0))
+    assert store_processed(db, first) == "new"
+    # A token in the page moved: other bytes, same content, so no snapshot and no new verdict.
+    ticking = story.replace(b"</head>", b"<script>var served = '08:05:17';</script></head>")
+    assert process_page(_fetched(ticking, T0)).sha256 != first.sha256
+    moved = process_page(_fetched(ticking, T0 + timedelta(hours=1)))
+    assert moved.content_hash == first.content_hash
+    assert store_processed(db, moved) == "unchanged"
+    # A rights notice added later: a new snapshot carrying the new verdict, the old one kept.
+    notice = story.replace(
+        b"</body>",
+        b"<footer>All rights reserved. No reproduction without permission.</footer></body>",
+    )
+    later = process_page(_fetched(notice, T0 + timedelta(hours=2)))
+    assert store_processed(db, later) == "changed"
+    with db.session() as session:
+        article = session.scalars(select(Article)).one()
+        snapshots = session.scalars(select(Snapshot).order_by(Snapshot.fetched_at)).all()
+        assert [s.sha256 for s in snapshots] == [first.sha256, later.sha256]
+        statuses = [(s.rights or {}).get("status") for s in snapshots]
+        assert statuses[0] == first.rights_status and statuses[1] == later.rights_status
+        assert statuses[0] != statuses[1]
+        assert article.rights_status == later.rights_status
+        assert article.content_hash == later.content_hash
+        seen = session.scalars(select(SeenUrl)).one()
+        assert seen.sha256 == later.sha256
+
+
 def test_two_urls_with_one_canonical_make_one_article(db: Database) -> None:
     pages = [
         process_page(page("http://h.org/story/9", "Same story")),
         process_page(page("http://h.org/amp/story/9", "Same story", canonical="/story/9")),
     ]
     outcomes = store_batch(db, pages)
-    assert outcomes == {"new": 1, "changed": 1}  # the AMP copy differs in bytes
+    # The AMP copy differs in bytes, not in what it says: nothing new is stored for it.
+    assert outcomes == {"new": 1, "unchanged": 1}
     assert count(db, Article) == 1
     with db.session() as session:
         keys = set(session.scalars(select(SeenUrl.url_key)))

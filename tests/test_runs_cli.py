@@ -54,10 +54,13 @@ def test_runs_json_lines_follow_the_contract(brwatch, db_url: str) -> None:  # t
     assert result.returncode == 0, result
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 5
+    # The contract's keys, then the extensions of issue 17 (pages changed, what caps left out).
     assert all(
-        list(line) == ["source", "started_at", "finished_at", "status", "pages", "items", "errors"]
+        list(line)
+        == ["source", "started_at", "finished_at", "status", "pages", "items", "errors",
+            "changed", "left_out"]
         for line in lines
-    )
+    )  # fmt: skip
     newest, *_ = lines
     assert (
         newest["source"] == "xinhua"
@@ -73,6 +76,8 @@ def test_runs_json_lines_follow_the_contract(brwatch, db_url: str) -> None:  # t
         "pages": 12,
         "items": 2,
         "errors": {"timeout": 2},
+        "changed": 0,
+        "left_out": {},
     }
     assert all(datetime.fromisoformat(line["started_at"]).tzinfo for line in lines)
 

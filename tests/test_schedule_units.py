@@ -312,6 +312,8 @@ def test_runs_json_line_has_the_contract_keys_and_zoned_times(sqlite_db: Databas
         "pages",
         "items",
         "errors",
+        "changed",
+        "left_out",
     ]
     assert line["started_at"] == "2026-01-02T03:04:05+00:00" and line["finished_at"] is None
 

@@ -7,6 +7,7 @@ read are decided in `crawler.links`, `crawler.feeds`, `crawler.sitemaps` and
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -23,9 +24,11 @@ from brwatch.discovery.sitemaps import SitemapEntry, parse_sitemap, robots_sitem
 from brwatch.discovery.xmldoc import XmlError
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline import Visit, normalise_url
+from brwatch.pipeline.refetch import RefetchSchedule
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
+from brwatch.storage.frontier import LISTING, PENDING, READ, SITEMAP, FrontierEntry
 from crawler.errors import error_kind, http_status
 from crawler.links import ListingBudget, listing_links
 
@@ -66,6 +69,7 @@ class NewsSpider(Spider):
         self,
         sources: list[Source],
         seen: dict[str, SeenInfo] | None = None,
+        frontier: dict[tuple[str, str, str], FrontierEntry] | None = None,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -74,6 +78,12 @@ class NewsSpider(Spider):
         self.by_name = {source.name: source for source in self.sources}
         self.seen = seen or {}
         self.queued: set[str] = set()
+        # What earlier runs left for this one (brwatch.storage.frontier), and what this run
+        # leaves for the next: written by the pipeline when the crawl closes.
+        self.frontier = frontier or {}
+        self.frontier_updates: dict[tuple[str, str, str], FrontierEntry] = {}
+        self.refetch = RefetchSchedule(())
+        self.started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -83,6 +93,7 @@ class NewsSpider(Spider):
         spider.max_child_sitemaps = settings.getint("BRWATCH_MAX_CHILD_SITEMAPS")
         spider.max_sitemap_urls = settings.getint("BRWATCH_MAX_SITEMAP_URLS")
         spider.listing_budget = ListingBudget(spider.max_listing_pages)
+        spider.refetch = RefetchSchedule.parse(settings.get("BRWATCH_REFETCH_AFTER"))
         return spider
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -105,6 +116,10 @@ class NewsSpider(Spider):
         self.count(source.name, "errors/parse")
         self.logger.error("%s: %s %s unreadable: %s", source.name, what, response.url, error)
 
+    def leave_for_next_run(self, entry: FrontierEntry) -> None:
+        """Record a frontier change (the pipeline stores them when the crawl closes)."""
+        self.frontier_updates[entry.key] = entry
+
     def _request(self, source: Source, url: str, callback: Any, **meta: Any) -> Request:
         return Request(
             url,
@@ -126,6 +141,13 @@ class NewsSpider(Spider):
                 request = self._request(source, url, callbacks[kind], entry=True, listing_depth=0)
                 # Entry points are fetched every run, even if another source shares them.
                 yield request.replace(dont_filter=True)
+        # Listing chains an earlier run cut at BRWATCH_MAX_LISTING_PAGES go on from there.
+        for entry in self.frontier.values():
+            owner = self.by_name.get(entry.source)
+            if owner is not None and entry.kind == LISTING and entry.state == PENDING:
+                yield self._request(
+                    owner, entry.url, self.parse_listing, listing_depth=0, chain="continued"
+                )
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -162,14 +184,86 @@ class NewsSpider(Spider):
             self.unreadable(source, response, "sitemap", exc)
             return
         if sitemap.is_index:
-            for entry in sitemap.newest_first()[: self.max_child_sitemaps]:
-                yield self._request(source, entry.url, self.parse_sitemap)
+            yield from self._child_sitemaps(source, sitemap.newest_first())
             return
-        for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
-            url = normalise_url(entry.url, response.url)
-            if url and self._item_followed(source, url, response.url, by_pattern=True):
-                hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
-                yield from self.follow_article(source, url, hints)
+        candidates = [
+            (url, entry)
+            for entry in sitemap.newest_first()
+            if (url := normalise_url(entry.url, response.url))
+            and self._item_followed(source, url, response.url, by_pattern=True)
+        ]
+        # BRWATCH_MAX_SITEMAP_URLS caps the requests one sitemap makes, never-fetched URLs
+        # first: entries fetched by earlier runs and not due again cost nothing and do not
+        # count, so the next run goes on with what this one left out.
+        fresh: list[tuple[str, SitemapEntry]] = []
+        again: list[tuple[str, SitemapEntry]] = []
+        for url, entry in candidates:
+            if url in self.queued:
+                continue
+            seen = self.seen.get(url)
+            if seen is None:
+                fresh.append((url, entry))
+            elif self.revisit_headers(seen) is None:
+                self.queued.add(url)
+                self.count(source.name, "skipped_seen")
+            else:
+                again.append((url, entry))
+        # Fetched again, least recently fetched first: with the cap reached, the next run
+        # takes up those this one left.
+        again.sort(key=lambda pair: self.seen[pair[0]].fetched_at or self.started)
+        wanted = fresh + again
+        taken = wanted[: self.max_sitemap_urls]
+        left_out = len(wanted) - len(taken)
+        for url, entry in taken:
+            hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
+            yield from self.follow_article(source, url, hints)
+        if left_out:
+            self.count(source.name, "capped_urls", left_out)
+            self.logger.warning(
+                "%s: sitemap %s: %d URLs left for the next run (BRWATCH_MAX_SITEMAP_URLS=%d)",
+                source.name, response.url, left_out, self.max_sitemap_urls,
+            )  # fmt: skip
+        child = response.meta.get("child_sitemap")
+        if child is not None:
+            state = PENDING if left_out else READ
+            self.leave_for_next_run(
+                FrontierEntry(source.name, SITEMAP, child, state, response.meta.get("lastmod"))
+            )
+
+    def _child_sitemaps(self, source: Source, children: list[SitemapEntry]) -> Iterator[Request]:
+        """The newest BRWATCH_MAX_CHILD_SITEMAPS children of an index, every run; and as many
+        of the others that no run has read whole yet (or whose lastmod changed since), the
+        rest remembered for the next run."""
+        cap = self.max_child_sitemaps
+        newest, older = children[:cap], children[cap:]
+        unread = [
+            child
+            for child in older
+            if not (
+                (known := self.frontier.get((source.name, SITEMAP, child.url)))
+                and known.state == READ
+                and known.lastmod == child.lastmod
+            )
+        ]
+        for child in [*newest, *unread[:cap]]:
+            yield self._request(
+                source,
+                child.url,
+                self.parse_sitemap,
+                child_sitemap=child.url,
+                lastmod=child.lastmod,
+            )
+        left_out = unread[cap:]
+        for child in left_out:
+            self.leave_for_next_run(
+                FrontierEntry(source.name, SITEMAP, child.url, PENDING, child.lastmod)
+            )
+        if left_out:
+            self.count(source.name, "capped_sitemaps", len(left_out))
+            self.logger.warning(
+                "%s: %d child sitemaps left for the next run (BRWATCH_MAX_CHILD_SITEMAPS=%d)",
+                source.name, len(left_out), cap,
+            )  # fmt: skip
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
@@ -181,16 +275,35 @@ class NewsSpider(Spider):
             any_site=bool(source.allow),
             denies=source.denies,
         )
+        key = (source.name, LISTING, response.url)
+        if key in self.frontier or key in self.frontier_updates:
+            # A page a cap had cut: read now, it is not walked again from further up.
+            self.leave_for_next_run(FrontierEntry(source.name, LISTING, response.url, READ))
         depth = response.meta.get("listing_depth", 0)
+        # Chains continued from the frontier have a budget of their own: the chains from the
+        # entry points (the news) must not starve them, nor they the news.
+        chain = response.meta.get("chain", "")
         for url in links.pages:
-            if depth >= self.max_listing_pages or not self.listing_budget.take(source.name, url):
-                self.count(source.name, "listing_capped")
+            budget = self.listing_budget.take(f"{source.name}\0{chain}", url)
+            if depth >= self.max_listing_pages or not budget:
+                self._listing_left_out(source, url)
                 continue
-            yield self._request(source, url, self.parse_listing, listing_depth=depth + 1)
+            yield self._request(
+                source, url, self.parse_listing, listing_depth=depth + 1, chain=chain
+            )
         for url in links.articles:
             yield from self.follow_article(
                 source, url, {"via": "listing", "listing_url": response.url}
             )
+
+    def _listing_left_out(self, source: Source, url: str) -> None:
+        """A next page a cap cut: remembered, so the next run starts a chain there, unless
+        this run or an earlier one already started one there."""
+        key = (source.name, LISTING, url)
+        if key in self.frontier or key in self.frontier_updates:
+            return  # fetched by this run from the frontier, or by an earlier one
+        self.leave_for_next_run(FrontierEntry(source.name, LISTING, url, PENDING))
+        self.count(source.name, "listing_capped")
 
     def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
         """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
@@ -204,29 +317,43 @@ class NewsSpider(Spider):
             return followed
         return source.allows(url) if by_pattern else not source.denies(url)
 
-    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
-        """A request for an article URL unless it was fetched already (this run or before).
+    def revisit_headers(self, seen: SeenInfo) -> dict[str, str] | None:
+        """How to ask again for a URL an earlier run fetched: the conditional headers (none
+        when the server gave no validators), or None when it is not fetched this run.
 
-        A page stored by an earlier run is asked for again only when the server gave us an
-        ETag or Last-Modified: then the request is conditional and costs a 304 if unchanged.
+        A page whose server gave an ETag or Last-Modified is asked for every run,
+        conditionally (a 304 if unchanged); one without is fetched again when its age says
+        so (BRWATCH_REFETCH_AFTER, brwatch.pipeline.refetch). 404 and 410 are not.
         """
+        if seen.status in GONE:
+            return None
+        headers: dict[str, str] = {}
+        if seen.etag:
+            headers["If-None-Match"] = seen.etag
+        if seen.last_modified:
+            headers["If-Modified-Since"] = seen.last_modified
+        if headers or self.refetch.due(seen.born, seen.fetched_at, self.started):
+            return headers
+        return None
+
+    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
+        """A request for an article URL unless it was fetched already (this run or before)."""
         if url in self.queued:
             return
         self.queued.add(url)
         hints = {k: v for k, v in hints.items() if v}
         seen = self.seen.get(url)
-        headers: dict[str, str] = {}
+        headers: dict[str, str] | None = {}
         if seen is not None:
-            if not (seen.etag or seen.last_modified) or seen.status in GONE:
+            headers = self.revisit_headers(seen)
+            if headers is None:
                 self.count(source.name, "skipped_seen")
                 return
-            if seen.etag:
-                headers["If-None-Match"] = seen.etag
-            if seen.last_modified:
-                headers["If-Modified-Since"] = seen.last_modified
         request = self._request(
-            source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304]
-        )
+            source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304],
+            # The bytes fetched last time: the same again need no processing at all.
+            last_sha256=seen.sha256 if seen else None,
+        )  # fmt: skip
         yield request.replace(headers=headers) if headers else request
 
     # -- articles ------------------------------------------------------------------------
@@ -246,6 +373,13 @@ class NewsSpider(Spider):
         content_type = response.headers.get(b"Content-Type") or b""
         if not _HTML_TYPES.search(content_type):
             self.count(source.name, "skipped_type")
+            return
+        last = response.meta.get("last_sha256")
+        if last and response.status == 200 and hashlib.sha256(response.body).hexdigest() == last:
+            # Fetched again (no validators, or the server ignored them) and byte for byte what
+            # was stored: costs a hash, like a 304, and no worker.
+            self.count(source.name, "unchanged")
+            yield {"visit": Visit(key, source.name, 200, now, unchanged=True)}
             return
         page = FetchedPage(
             url=response.url,

@@ -154,11 +154,24 @@ class CrawlSettings(SettingsGroup):
         20, ge=1, description="listing pages per chain and per URL shape"
     )
     max_child_sitemaps: int = Field(
-        10, ge=1, description="children read from a sitemap index, newest first"
+        10,
+        ge=1,
+        description="children read from a sitemap index every run, newest first; as many of the "
+        "others not yet read are read too, the rest left for later runs",
     )
     max_sitemap_urls: int = Field(
-        5000, ge=1, description="URLs read from one sitemap, newest first"
+        5000,
+        ge=1,
+        description="article requests one sitemap makes per run (never-fetched first, newest "
+        "first); the rest are left for the next run",
     )
+    refetch_after: str = Field(
+        "1d=6h, 7d=1d, 30d=7d, 365d=30d, *=180d",
+        description="when pages without `ETag`/`Last-Modified` are fetched again, by age: "
+        "`AGE=INTERVAL` steps, youngest first, `*` for older, `off` for never (units s, m, h, d, "
+        "w); a bad value is refused with exit 2",
+    )
+
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 2,
         ge=1,

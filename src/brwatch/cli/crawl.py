@@ -30,6 +30,7 @@ from brwatch.settings import CrawlSettings
 from brwatch.sources import Source, SourcesError, load_sources, resolve_sources_path
 from brwatch.storage import Database
 from brwatch.storage.articles import finish_run, settle_orphaned_runs, start_run
+from brwatch.storage.frontier import describe_left_out, left_out
 from brwatch.storage.statistics import refresh_statistics
 
 # The crawl child's exit status when storing failed for BRWATCH_STORE_OUTAGE seconds
@@ -111,7 +112,8 @@ def _select(sources: list[Source], names: list[str], path: object) -> list[Sourc
 
 def _table(progress: dict[str, SourceProgress], elapsed: float, title: str) -> Table:
     table = Table(title=title)
-    for column in ("source", "pages", "items", "new", "changed", "304", "errors", "pages/s"):
+    columns = ("source", "pages", "items", "new", "changed", "304", "left out", "errors", "pages/s")
+    for column in columns:
         table.add_column(column, justify="left" if column in ("source", "errors") else "right")
     for name, entry in progress.items():
         rate = entry.pages / elapsed if elapsed > 0 else 0.0
@@ -122,6 +124,7 @@ def _table(progress: dict[str, SourceProgress], elapsed: float, title: str) -> T
             str(entry.counts.get("new", 0)),
             str(entry.counts.get("changed", 0)),
             str(entry.counts.get("not_modified", 0)),
+            str(sum(left_out(entry.counts).values())),
             entry.failure_summary() or "-",
             f"{rate:.1f}",
         )
@@ -295,5 +298,11 @@ def _report_failures(
         elif site_errors:
             summary = ", ".join(f"{k} {v}" for k, v in sorted(site_errors.items()))
             console.print(f"[yellow]{name}: some pages failed[/] ({summary})")
+        capped = left_out(entry.counts)
+        if capped:
+            console.print(
+                f"[yellow]{escape(name)}: caps left out[/] {describe_left_out(capped)}; "
+                "the next run continues with them"
+            )
     if interrupted:
         console.print("interrupted: what was fetched is stored; the next run resumes")

@@ -11,6 +11,7 @@ from brwatch.cli._common import CommandError, console, database, print_json_line
 from brwatch.schedule import current_flags, recent_runs, run_json
 from brwatch.schedule.records import as_utc
 from brwatch.storage.articles import settle_orphaned_runs
+from brwatch.storage.frontier import left_out
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -44,9 +45,12 @@ def run(args: argparse.Namespace) -> int:
             "status",
             "pages",
             "items",
+            "changed",
+            "left out",
             "errors",
         ):
-            table.add_column(column, justify="right" if column in ("pages", "items") else "left")
+            right = column in ("pages", "items", "changed", "left out")
+            table.add_column(column, justify="right" if right else "left")
         for crawl_run in runs:
             started, finished = as_utc(crawl_run.started_at), as_utc(crawl_run.finished_at)
             took = f"{(finished - started).total_seconds():.0f}s" if started and finished else "…"
@@ -61,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
                 _status(crawl_run.status),
                 str(crawl_run.pages or 0),
                 str(crawl_run.items or 0),
+                str((crawl_run.stats or {}).get("changed", 0)),
+                str(sum(left_out(crawl_run.stats).values())),
                 errors or "-",
             )
         if runs:

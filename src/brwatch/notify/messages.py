@@ -28,6 +28,7 @@ FLAG_LABELS = {
     "no_items": N_("no items"),
     "error_rate": N_("error rate"),
     "item_drop": N_("item drop"),
+    "capped": N_("left out by a crawl cap"),
 }
 
 

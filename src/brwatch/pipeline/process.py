@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -64,6 +65,8 @@ class ProcessedPage:
     # The MinHash signature of title + text (stored form), computed here in the worker so the
     # storing process only looks it up; None when the text is too short to compare.
     fingerprint: bytes | None = None
+    # What the page says, hashed (content_hash): a re-fetch with the same hash stores nothing.
+    content_hash: str | None = None
 
     @property
     def etag(self) -> str | None:
@@ -134,6 +137,23 @@ def _article_fields(article: Any) -> dict[str, Any]:
     }
 
 
+def content_hash(article: dict[str, Any], rights: dict[str, Any] | None) -> str:
+    """SHA-256 of what a page says: title, text, authors, date, language, and the verdict's
+    grounds (status, licence, obligations, the evidence's rules and sentences). Not its bytes,
+    which move with every clock or advertisement, nor the evidence's offsets into the page
+    text, nor the ruleset (a rules change is `brwatch recheck`'s to apply)."""
+    grounds = dict(rights or {})
+    grounds.pop("ruleset", None)
+    grounds["evidence"] = [
+        {k: v for k, v in item.items() if k not in ("start", "end")}
+        for item in grounds.get("evidence") or []
+        if isinstance(item, dict)
+    ]
+    said = {k: article.get(k) for k in ("title", "text", "authors", "published", "lang")}
+    encoded = json.dumps([said, grounds], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
 def process_page(page: FetchedPage) -> ProcessedPage:
     """Run every CPU stage on one page. Never raises: a failure is reported in ``error``."""
     url_key = normalise_url(page.url) or page.url
@@ -178,4 +198,5 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     except Exception as exc:
         # No verdict rather than a wrong one; the page is still stored and counted.
         result.warnings.append(f"rights: {type(exc).__name__}: {exc}")
+    result.content_hash = content_hash(result.article, result.rights)
     return result

@@ -47,12 +47,14 @@ Stored = dict[int, bytes]
 
 @dataclass(frozen=True, slots=True)
 class Visit:
-    """A fetch that produced no article to store: 304 Not Modified, 404, 410 …"""
+    """A fetch that produced no article to store: 304 Not Modified, 404, 410, or a page whose
+    bytes are those fetched last time (``unchanged``)."""
 
     url_key: str
     source: str
     status: int
     fetched_at: datetime
+    unchanged: bool = False
 
 
 def _run_id(run_ids: RunIds, source: str) -> int | None:
@@ -75,6 +77,7 @@ def _article_fields(page: ProcessedPage) -> dict[str, object]:
         "rights_unmatched": has_unmatched(rights),
         "ruleset": (rights.get("ruleset") or ruleset()) if rights else None,
         "origin": rights.get("origin") if rights else None,
+        "content_hash": page.content_hash,
     }
 
 
@@ -88,6 +91,7 @@ def _snapshot(page: ProcessedPage) -> SnapshotData:
         encoding=page.encoding,
         hints=page.hints,
         fetched_at=page.fetched_at,
+        rights=page.rights,
     )
 
 
@@ -205,11 +209,13 @@ def store_processed(db: Database, processed: ProcessedPage, run_id: int | None =
 
 
 def remember_visits(db: Database, visits: Iterable[Visit]) -> None:
-    """Record fetches with nothing new: 304 keeps the stored validators, 404/410 are not retried."""
+    """Record fetches with nothing new: 304 and unchanged pages keep the stored validators,
+    404/410 are not retried."""
     fetches = [
-        Fetch(v.url_key, v.source, v.status, v.fetched_at, keep_validators=v.status == 304)
+        Fetch(v.url_key, v.source, v.status, v.fetched_at,
+              keep_validators=v.status == 304 or v.unchanged)
         for v in visits
-    ]
+    ]  # fmt: skip
     if fetches:
         with db.session() as session:
             mark_seen_many(session, fetches)

@@ -1,5 +1,6 @@
-"""Source monitoring: flags a source that yields nothing, fails too often, or suddenly yields far
-less than usual, judged against its own run history. Thresholds are scheduler settings.
+"""Source monitoring: flags a source that yields nothing, fails too often, suddenly yields far
+less than usual, judged against its own run history (thresholds are scheduler settings), or
+whose last run was cut short by a crawl cap (a sitemap or listing bigger than the cap allows).
 
 Flags live in `SourceFlag` (one per source and kind) until the condition clears; the scheduler
 re-evaluates a source after each of its runs, `brwatch runs` shows the flags, and the web app
@@ -20,6 +21,7 @@ from sqlalchemy import delete, select
 from brwatch.schedule.records import as_utc, finished_runs
 from brwatch.schedule.settings import SchedulerSettings
 from brwatch.storage import Database
+from brwatch.storage.frontier import describe_left_out, left_out
 from brwatch.storage.models import CrawlRun, SourceFlag, utcnow
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,8 @@ log = logging.getLogger(__name__)
 NO_ITEMS = "no_items"
 ERROR_RATE = "error_rate"
 ITEM_DROP = "item_drop"
-FLAG_KINDS = (NO_ITEMS, ERROR_RATE, ITEM_DROP)
+CAPPED = "capped"
+FLAG_KINDS = (NO_ITEMS, ERROR_RATE, ITEM_DROP, CAPPED)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,17 @@ def judge(runs: Sequence[CrawlRun], settings: SchedulerSettings) -> list[Flag]:
                 ERROR_RATE,
                 f"error rate {errors / attempts:.0%} over the last {len(window)} runs "
                 f"(threshold {settings.flag_error_rate:.0%})",
+            )
+        )
+    capped = left_out(runs[0].stats)
+    if capped:
+        # Raised until a run gets through everything: the next runs continue with the rest.
+        flags.append(
+            Flag(
+                source,
+                CAPPED,
+                f"the last run left out {describe_left_out(capped)}; the next runs continue "
+                "with them (raise the cap if this persists)",
             )
         )
     earlier = [run.items or 0 for run in runs[1:] if run.status == "ok"][: settings.flag_history]

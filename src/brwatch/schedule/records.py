@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from brwatch.schedule.children import ChildResult
 from brwatch.storage import Database
 from brwatch.storage.articles import crawl_process_alive
+from brwatch.storage.frontier import left_out
 from brwatch.storage.models import CrawlRun, utcnow
 
 TRIGGER = "schedule"
@@ -174,4 +175,8 @@ def run_json(run: CrawlRun) -> dict[str, Any]:
         "pages": run.pages or 0,
         "items": run.items or 0,
         "errors": dict(run.errors or {}),
+        # Pages whose content changed since the last fetch, and what caps left for the next
+        # run (by stat: capped_urls, capped_sitemaps, listing_capped).
+        "changed": int((run.stats or {}).get("changed", 0) or 0),
+        "left_out": left_out(run.stats),
     }

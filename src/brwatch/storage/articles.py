@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import psutil
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from brwatch.storage.models import Article, CrawlRun, SeenUrl, Snapshot, utcnow
@@ -39,6 +39,7 @@ ARTICLE_FIELDS = (
     "rights_unmatched",
     "ruleset",
     "origin",
+    "content_hash",
 )
 RUN_STATUSES = ("running", "ok", "failed", "killed")
 
@@ -55,16 +56,22 @@ class SnapshotData:
     encoding: str | None
     hints: dict[str, Any] | None
     fetched_at: datetime
+    # The page's own verdict on this version (kept with the snapshot: the verdict's history).
+    rights: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SeenInfo:
-    """What the last run learned about a URL: validators for a conditional re-fetch."""
+    """What the last run learned about a URL: validators for a conditional re-fetch; when it
+    was fetched and when its article was published (or first seen), for re-fetching pages
+    without validators by age (brwatch.pipeline.refetch)."""
 
     etag: str | None
     last_modified: str | None
     status: int | None
     sha256: str | None
+    fetched_at: datetime | None = None
+    born: datetime | None = None
 
 
 def upsert_article(
@@ -72,7 +79,8 @@ def upsert_article(
 ) -> tuple[Article, str]:
     """Insert or update the article at ``canonical_url``; returns it and ``new|changed|unchanged``.
 
-    A snapshot is added when the page is new or its bytes differ from the newest snapshot.
+    A snapshot is added, and the article's fields (its verdict too) rewritten, only when the
+    page is new or changed: neither its bytes nor its content hash are those stored.
     """
     return upsert_articles(session, [(canonical_url, fields, snapshot)])[0]
 
@@ -107,12 +115,15 @@ def upsert_articles(
             session.add(article)
             outcome = "new"
         else:
-            outcome = "unchanged" if article.content_sha256 == snapshot.sha256 else "changed"
-            for name, value in fields.items():
-                setattr(article, name, value)
+            outcome = "unchanged" if _same_content(article, fields, snapshot) else "changed"
+            if outcome == "changed":
+                for name, value in fields.items():
+                    setattr(article, name, value)
+                article.content_sha256 = snapshot.sha256
+                article.updated_at = utcnow()
+            elif article.content_hash is None:
+                article.content_hash = fields.get("content_hash")  # stored before it existed
             article.fetched_at = snapshot.fetched_at
-            article.content_sha256 = snapshot.sha256
-            article.updated_at = utcnow()
         if outcome != "unchanged":
             session.add(
                 Snapshot(
@@ -125,11 +136,21 @@ def upsert_articles(
                     encoding=snapshot.encoding,
                     hints=snapshot.hints,
                     fetched_at=snapshot.fetched_at,
+                    rights=snapshot.rights,
                 )
             )
         results.append((article, outcome))
     session.flush()
     return results
+
+
+def _same_content(article: Article, fields: dict[str, Any], snapshot: SnapshotData) -> bool:
+    """The same bytes, or the same content (title, text, dates, the verdict's grounds) in
+    bytes that moved (a clock, an ad): then nothing new is stored, verdict included."""
+    if article.content_sha256 == snapshot.sha256:
+        return True
+    content_hash = fields.get("content_hash")
+    return content_hash is not None and article.content_hash == content_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,16 +217,20 @@ def mark_seen_many(session: Session, fetches: list[Fetch]) -> list[SeenUrl]:
 
 
 def load_seen(session: Session, sources: Iterable[str] | None = None) -> dict[str, SeenInfo]:
-    """Every remembered URL (of ``sources``, or all) with its validators."""
+    """Every remembered URL (of ``sources``, or all) with its validators and ages."""
     query = select(
-        SeenUrl.url_key, SeenUrl.etag, SeenUrl.last_modified, SeenUrl.status, SeenUrl.sha256
-    )
+        SeenUrl.url_key,
+        SeenUrl.etag,
+        SeenUrl.last_modified,
+        SeenUrl.status,
+        SeenUrl.sha256,
+        SeenUrl.last_fetched_at,
+        # coalesce keeps the first column's type: aware datetimes on every backend.
+        func.coalesce(Article.published, Article.first_seen_at),
+    ).outerjoin(Article, Article.id == SeenUrl.article_id)
     if sources is not None:
         query = query.where(SeenUrl.source.in_(list(sources)))
-    return {
-        key: SeenInfo(etag, last_modified, status, sha256)
-        for key, etag, last_modified, status, sha256 in session.execute(query)
-    }
+    return {row[0]: SeenInfo(*row[1:]) for row in session.execute(query)}
 
 
 def start_run(

@@ -141,6 +141,10 @@ class Article(Base):
     # Bumped by every review decision: a decision names the version it saw (optimistic locking).
     review_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     content_sha256: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of what the page says (brwatch.pipeline.process.content_hash: title, text, dates,
+    # the verdict's grounds), not of its bytes: a re-fetch whose bytes moved (a clock, an ad)
+    # but whose content did not stores no new snapshot and no new verdict.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -181,6 +185,9 @@ class Snapshot(Base):
     # What discovery knew (feed rights line, feed/sitemap title and date): recheck needs it.
     hints: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The page's own rights verdict as the crawl judged this version: the verdict's history
+    # (a notice added later shows as a second snapshot with another verdict); null before 0006.
+    rights: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     article: Mapped[Article] = relationship(back_populates="snapshots")
 
@@ -199,6 +206,23 @@ class SeenUrl(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[int | None] = mapped_column(Integer)
     last_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CrawlFrontier(Base):
+    """Discovery a cap cut short, for the next run to continue: a listing page past
+    BRWATCH_MAX_LISTING_PAGES (``pending`` until fetched), a child sitemap past
+    BRWATCH_MAX_CHILD_SITEMAPS (``pending``, then ``read`` with the ``lastmod`` it had)."""
+
+    __tablename__ = "crawl_frontier"
+    __table_args__ = (UniqueConstraint("source", "kind", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # listing | sitemap
+    url: Mapped[str] = mapped_column(String(2048))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | read
+    lastmod: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class CrawlRun(Base):

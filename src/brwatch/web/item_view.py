@@ -32,6 +32,17 @@ class ItemView:
     audit: list[AuditEvent]
     grant: Grant | None  # the grant linked by the current "permission granted" decision
 
+    @property
+    def verdict_history(self) -> list[tuple[Any, str]]:
+        """(fetched at, the page's own status) per snapshot, oldest first — only when the
+        verdict changed between versions (a notice added later): else there is no history."""
+        judged = [
+            (s.fetched_at, s.rights["status"])
+            for s in reversed(self.snapshots)
+            if isinstance(s.rights, dict) and s.rights.get("status")
+        ]
+        return judged if len({status for _, status in judged}) > 1 else []
+
 
 def _reprint_chain(session: Session, article: Article) -> list[Article]:
     chain: list[Article] = []
@@ -132,7 +143,14 @@ def item_dict(view: ItemView) -> dict[str, Any]:
         "reprint_of": [_brief(a) for a in view.reprint_of],
         "reprinted_by": [_brief(a) for a in view.reprinted_by],
         "snapshots": [
-            {"id": s.id, "fetched_at": s.fetched_at, "sha256": s.sha256, "status": s.status}
+            {
+                "id": s.id,
+                "fetched_at": s.fetched_at,
+                "sha256": s.sha256,
+                "status": s.status,
+                # The page's own verdict on that version (null for snapshots before migration 0006).
+                "rights_status": s.rights.get("status") if isinstance(s.rights, dict) else None,
+            }
             for s in view.snapshots
         ],
         "review": {
