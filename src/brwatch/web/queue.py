@@ -7,17 +7,17 @@ the stored reuse verdict's (brwatch.provenance.reuse), as everywhere else.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, select, text, true
+from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
 from brwatch.provenance.reuse import refresh_stale
 from brwatch.storage.flagged import flagged_clause
-from brwatch.storage.models import TITLE_FTS_TABLE, Article
+from brwatch.storage.models import TITLE_FTS_TABLE, Article, QueueCount
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 SortKey = Literal["newest", "oldest", "published", "source", "status"]
@@ -113,22 +113,14 @@ class QueueFilters:
 
     def clauses(self, session: Session, *, skip: str | None = None) -> list[ColumnElement[bool]]:
         """WHERE clauses; skip="facets" leaves out status, link and review (counted per value)."""
-        clauses: list[ColumnElement[bool]] = [flagged_clause()]
-        if not self.include_irrelevant:
-            clauses.append(Article.relevant.is_(True))
+        clauses = self.facet_clauses(Article)
         facets = skip == "facets"
         if self.status and not facets:
             clauses.append(Article.reuse_status == self.status)
         if self.link and not facets:
             clauses.append(Article.attribution_link == self.link)
-        if self.conflict is not None:
-            clauses.append(Article.reuse_conflict.is_(self.conflict))
         if self.review and not facets:
             clauses.append(Article.review_state == self.review)
-        if self.source:
-            clauses.append(Article.source == self.source)
-        if self.lang:
-            clauses.append(Article.lang == self.lang)
         if self.since:
             clauses.append(Article.published >= _day_start(self.since))
         if self.until:
@@ -136,6 +128,26 @@ class QueueFilters:
         if self.q:
             clauses.extend(title_clauses(session, self.q.strip()))
         return clauses
+
+    def facet_clauses(self, columns: Any) -> list[ColumnElement[bool]]:
+        """The filters on the columns `queue_counts` keeps too (`columns`: Article or
+        QueueCount), beside the facets themselves."""
+        clauses: list[ColumnElement[bool]] = [flagged_clause(columns)]
+        if not self.include_irrelevant:
+            clauses.append(columns.relevant.is_(True))
+        if self.conflict is not None:
+            clauses.append(columns.reuse_conflict.is_(self.conflict))
+        if self.source:
+            clauses.append(columns.source == self.source)
+        if self.lang:
+            clauses.append(columns.lang == self.lang)
+        return clauses
+
+    @property
+    def counted_per_article(self) -> bool:
+        """Whether the counts need the articles themselves: dates and titles are not among
+        the columns `queue_counts` keeps."""
+        return bool(self.q or self.since or self.until)
 
     def params(self) -> dict[str, Any]:
         """The filters as query parameters (empty values left out), for links and forms."""
@@ -193,66 +205,90 @@ def _page_rows(session: Session, filters: QueueFilters) -> list[Any]:
     return [rows[i] for i in ids if i in rows]
 
 
-def _conditional_count(condition: ColumnElement[bool]) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+@dataclass
+class _Tally:
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_review: dict[str, int] = field(default_factory=dict)
+    by_link: dict[str, int] = field(default_factory=dict)
+    total: int = 0
+    conflicts: int = 0
+
+
+def _facet_groups(session: Session, filters: QueueFilters) -> list[Any]:
+    """(review state, status, link, conflict, how many) for the articles matching every filter
+    but the facets. From `queue_counts` (a few hundred rows, kept by triggers) unless the
+    filters look at dates or titles; then from the articles (the narrower set those give)."""
+    if filters.counted_per_article:
+        columns: Any = Article
+        how_many: Any = func.count()
+        where = filters.clauses(session, skip="facets")
+    else:
+        columns = QueueCount
+        how_many = func.sum(QueueCount.n)
+        where = filters.facet_clauses(QueueCount)
+    keys = (
+        columns.review_state,
+        columns.reuse_status,
+        columns.attribution_link,
+        columns.reuse_conflict,
+    )
+    return list(session.execute(select(*keys, how_many).where(*where).group_by(*keys)))
+
+
+def _tally(filters: QueueFilters, groups: list[Any]) -> _Tally:
+    """Every facet's counts: each status and link value with the other facet's choice
+    applied, so every count shows what choosing that value would give."""
+    tally = _Tally()
+    for state, status, link, conflict, n in groups:
+        n = int(n or 0)
+        if not n:
+            continue
+        status_ok = not filters.status or status == filters.status
+        link_ok = not filters.link or link == filters.link
+        if status_ok and link_ok:
+            tally.by_review[state] = tally.by_review.get(state, 0) + n
+        if filters.review not in (None, state):
+            continue
+        if link_ok and status in FLAGGED_STATUSES:
+            tally.by_status[status] = tally.by_status.get(status, 0) + n
+        if status_ok and link in FLAGGED_LINKS:
+            tally.by_link[link] = tally.by_link.get(link, 0) + n
+        if status_ok and link_ok:
+            tally.total += n
+            tally.conflicts += n if conflict else 0
+    return tally
 
 
 def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
-    """One page of rows plus every facet's counts, the counts from one pass over the index.
+    """One page of rows plus every facet's counts.
 
-    The facet filters (status, link, review) stay out of the WHERE clause. Grouping by review
-    state follows the covering index's order (no sort); within each group, conditional sums
-    count each status and link value with the other facet's choice applied, so every count
-    shows what choosing that value would give.
+    The facet filters (status, link, review) stay out of the counting query, which groups by
+    them; the tally then applies each facet's choice to the others' counts.
     """
     refresh_stale(session)
-    status_ok = Article.reuse_status == filters.status if filters.status else true()
-    link_ok = Article.attribution_link == filters.link if filters.link else true()
-    sums: dict[str, Any] = {
-        **{
-            f"status:{v}": _conditional_count(and_(Article.reuse_status == v, link_ok))
-            for v in FLAGGED_STATUSES
-        },
-        **{
-            f"link:{v}": _conditional_count(and_(Article.attribution_link == v, status_ok))
-            for v in FLAGGED_LINKS
-        },
-        "total": _conditional_count(and_(status_ok, link_ok)),
-        "conflicts": _conditional_count(and_(status_ok, link_ok, Article.reuse_conflict.is_(True))),
-    }
-    query = (
-        select(Article.review_state, *(expr.label(f"c{i}") for i, expr in enumerate(sums.values())))
-        .where(*filters.clauses(session, skip="facets"))
-        .group_by(Article.review_state)
-    )
-    by_review: dict[str, int] = {}
-    totals: dict[str, int] = dict.fromkeys(sums, 0)
-    for state, *values in session.execute(query):
-        counts = dict(zip(sums, (int(v) for v in values), strict=True))
-        if counts["total"]:
-            by_review[state] = counts["total"]
-        if filters.review in (None, state):
-            for name, n in counts.items():
-                totals[name] += n
-
-    def tally(facet: str) -> dict[str, int]:
-        prefix = f"{facet}:"
-        return {k.removeprefix(prefix): n for k, n in totals.items() if k.startswith(prefix) and n}
-
+    tally = _tally(filters, _facet_groups(session, filters))
+    present = QueueCount.n > 0
     return QueuePage(
         filters=filters,
         rows=_page_rows(session, filters),
-        total=totals["total"],
-        by_status=tally("status"),
-        by_review=by_review,
-        by_link=tally("link"),
-        conflicts=totals["conflicts"],
-        sources=list(session.scalars(select(Article.source).distinct().order_by(Article.source))),
-        languages=[
-            lang
-            for lang in session.scalars(select(Article.lang).distinct().order_by(Article.lang))
-            if lang
-        ],
+        total=tally.total,
+        by_status=tally.by_status,
+        by_review=tally.by_review,
+        by_link=tally.by_link,
+        conflicts=tally.conflicts,
+        sources=list(
+            session.scalars(
+                select(QueueCount.source).where(present).distinct().order_by(QueueCount.source)
+            )
+        ),
+        languages=list(
+            session.scalars(
+                select(QueueCount.lang)
+                .where(present, QueueCount.lang != "")
+                .distinct()
+                .order_by(QueueCount.lang)
+            )
+        ),
     )
 
 

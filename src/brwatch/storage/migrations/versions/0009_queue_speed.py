@@ -1,0 +1,142 @@
+"""queue speed: facet counts kept by triggers, indexes for the queue's sorts
+
+Revision ID: 0009
+Revises: 0005
+Create Date: 2026-12-07 18:30:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+# The queue's facet columns (models.QUEUE_COUNT_COLUMNS), nulls stored as "".
+_KEY = (
+    "relevant",
+    "review_state",
+    "reuse_status",
+    "attribution_link",
+    "reuse_conflict",
+    "rights_unmatched",
+    "source",
+    "lang",
+)
+_NULLABLE = {"reuse_status", "attribution_link", "lang"}
+_SORT_INDEXES = {
+    "ix_articles_queue_by_source": [
+        "relevant",
+        "review_state",
+        sa.text("source DESC"),
+        "fetched_at",
+    ],
+    "ix_articles_queue_by_status": [
+        "relevant",
+        "review_state",
+        sa.text("reuse_status DESC"),
+        "fetched_at",
+    ],
+    "ix_articles_queue_by_published": ["relevant", "review_state", "published"],
+    "ix_articles_queue_any_state": ["relevant", "fetched_at"],
+}
+
+
+def _stored(row: str, name: str) -> str:
+    """Column `name` of `row` ("new" or "old") as the counts table stores it."""
+    return f"coalesce({row}.{name}, '')" if name in _NULLABLE else f"{row}.{name}"
+
+
+def _values(row: str) -> str:
+    return ", ".join(_stored(row, name) for name in _KEY)
+
+
+def _matches(row: str) -> str:
+    return " AND ".join(f"{name} = {_stored(row, name)}" for name in _KEY)
+
+
+_COLUMNS = ", ".join(_KEY)
+# Every write to articles moves one count: the old row's combination down, the new one's up.
+_SQLITE_TRIGGERS = {
+    "queue_counts_insert": (
+        "AFTER INSERT ON articles BEGIN "
+        f"INSERT OR IGNORE INTO queue_counts ({_COLUMNS}, n) VALUES ({_values('new')}, 0); "
+        f"UPDATE queue_counts SET n = n + 1 WHERE {_matches('new')}; END"
+    ),
+    "queue_counts_delete": (
+        "AFTER DELETE ON articles BEGIN "
+        f"UPDATE queue_counts SET n = n - 1 WHERE {_matches('old')}; END"
+    ),
+    "queue_counts_update": (
+        f"AFTER UPDATE OF {_COLUMNS} ON articles BEGIN "
+        f"UPDATE queue_counts SET n = n - 1 WHERE {_matches('old')}; "
+        f"INSERT OR IGNORE INTO queue_counts ({_COLUMNS}, n) VALUES ({_values('new')}, 0); "
+        f"UPDATE queue_counts SET n = n + 1 WHERE {_matches('new')}; END"
+    ),
+}
+_POSTGRES_FUNCTION = f"""
+CREATE FUNCTION queue_counts_track() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        UPDATE queue_counts SET n = n - 1 WHERE {_matches("OLD")};
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        INSERT INTO queue_counts ({_COLUMNS}, n) VALUES ({_values("NEW")}, 1)
+        ON CONFLICT ({_COLUMNS}) DO UPDATE SET n = queue_counts.n + 1;
+    END IF;
+    RETURN NULL;
+END $$
+"""
+_POSTGRES_TRIGGERS = (
+    "CREATE TRIGGER queue_counts_insert_delete AFTER INSERT OR DELETE ON articles "
+    "FOR EACH ROW EXECUTE FUNCTION queue_counts_track()",
+    # An update that leaves every facet column as it was moves no count (and locks none).
+    f"CREATE TRIGGER queue_counts_update AFTER UPDATE OF {_COLUMNS} ON articles FOR EACH ROW "
+    f"WHEN (({', '.join('OLD.' + c for c in _KEY)}) "
+    f"IS DISTINCT FROM ({', '.join('NEW.' + c for c in _KEY)})) "
+    "EXECUTE FUNCTION queue_counts_track()",
+)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "queue_counts",
+        sa.Column("relevant", sa.Boolean(), nullable=False),
+        sa.Column("review_state", sa.String(length=32), nullable=False),
+        sa.Column("reuse_status", sa.String(length=32), nullable=False),
+        sa.Column("attribution_link", sa.String(length=16), nullable=False),
+        sa.Column("reuse_conflict", sa.Boolean(), nullable=False),
+        sa.Column("rights_unmatched", sa.Boolean(), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("lang", sa.String(length=16), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*_KEY),
+    )
+    op.execute(
+        f"INSERT INTO queue_counts ({_COLUMNS}, n) SELECT "
+        + ", ".join(f"coalesce({c}, '')" if c in _NULLABLE else c for c in _KEY)
+        + f", count(*) FROM articles GROUP BY {', '.join(str(i + 1) for i in range(len(_KEY)))}"
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        for name, body in _SQLITE_TRIGGERS.items():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+    else:
+        op.execute(_POSTGRES_FUNCTION)
+        for statement in _POSTGRES_TRIGGERS:
+            op.execute(statement)
+    for name, columns in _SORT_INDEXES.items():
+        op.create_index(name, "articles", columns)
+
+
+def downgrade() -> None:
+    for name in _SORT_INDEXES:
+        op.drop_index(name, table_name="articles")
+    if op.get_bind().dialect.name == "sqlite":
+        for name in _SQLITE_TRIGGERS:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    else:
+        for name in ("queue_counts_insert_delete", "queue_counts_update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON articles")
+        op.execute("DROP FUNCTION IF EXISTS queue_counts_track()")
+    op.drop_table("queue_counts")
