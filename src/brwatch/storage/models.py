@@ -90,6 +90,9 @@ class Article(Base):
             "relevant",
             "review_state",
             "fetched_at",
+            # The id right after the sort key: read backwards, the index is in the queue's
+            # order exactly (fetched_at, then id), so a page is its first rows, never a sort.
+            "id",
             "reuse_status",
             "reuse_conflict",
             "rights_unmatched",
@@ -178,6 +181,12 @@ for _name in REUSE_INPUTS:
 # The queue's other sorts within one review state, each read backwards (its descending column
 # then comes out ascending, the rest newest first): a page is the first rows of a range, not a
 # sort of every pending item (migration 0009).
+_FLAG_COLUMNS = (
+    Article.reuse_status,
+    Article.reuse_conflict,
+    Article.rights_unmatched,
+    Article.attribution_link,
+)
 QUEUE_SORT_INDEXES = (
     Index(
         "ix_articles_queue_by_source",
@@ -185,6 +194,8 @@ QUEUE_SORT_INDEXES = (
         Article.review_state,
         Article.source.desc(),
         Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS,
     ),
     Index(
         "ix_articles_queue_by_status",
@@ -192,11 +203,25 @@ QUEUE_SORT_INDEXES = (
         Article.review_state,
         Article.reuse_status.desc(),
         Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS[1:],
     ),
     Index(
-        "ix_articles_queue_by_published", Article.relevant, Article.review_state, Article.published
+        "ix_articles_queue_by_published",
+        Article.relevant,
+        Article.review_state,
+        Article.published,
+        Article.id,
+        *_FLAG_COLUMNS,
     ),
-    Index("ix_articles_queue_any_state", Article.relevant, Article.fetched_at),
+    # Any review state.
+    Index(
+        "ix_articles_queue_any_state",
+        Article.relevant,
+        Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS,
+    ),
 )
 
 

@@ -25,22 +25,39 @@ _KEY = (
     "lang",
 )
 _NULLABLE = {"reuse_status", "attribution_link", "lang"}
+_FLAGS = ["reuse_status", "reuse_conflict", "rights_unmatched", "attribution_link"]
+# The queue's sorts (models.py), each with the id right after its sort key and the flag columns.
 _SORT_INDEXES = {
     "ix_articles_queue_by_source": [
         "relevant",
         "review_state",
         sa.text("source DESC"),
         "fetched_at",
+        "id",
+        *_FLAGS,
     ],
     "ix_articles_queue_by_status": [
         "relevant",
         "review_state",
         sa.text("reuse_status DESC"),
         "fetched_at",
+        "id",
+        *_FLAGS[1:],
     ],
-    "ix_articles_queue_by_published": ["relevant", "review_state", "published"],
-    "ix_articles_queue_any_state": ["relevant", "fetched_at"],
+    "ix_articles_queue_by_published": ["relevant", "review_state", "published", "id", *_FLAGS],
+    "ix_articles_queue_any_state": ["relevant", "fetched_at", "id", *_FLAGS],
 }
+_QUEUE_INDEX = "ix_articles_queue"
+_QUEUE_INDEX_BEFORE = [
+    "relevant",
+    "review_state",
+    "fetched_at",
+    *_FLAGS,
+    "source",
+    "lang",
+    "published",
+]
+_QUEUE_INDEX_AFTER = [*_QUEUE_INDEX_BEFORE[:3], "id", *_QUEUE_INDEX_BEFORE[3:]]
 
 
 def _stored(row: str, name: str) -> str:
@@ -127,9 +144,13 @@ def upgrade() -> None:
             op.execute(statement)
     for name, columns in _SORT_INDEXES.items():
         op.create_index(name, "articles", columns)
+    op.drop_index(_QUEUE_INDEX, table_name="articles")
+    op.create_index(_QUEUE_INDEX, "articles", _QUEUE_INDEX_AFTER)
 
 
 def downgrade() -> None:
+    op.drop_index(_QUEUE_INDEX, table_name="articles")
+    op.create_index(_QUEUE_INDEX, "articles", _QUEUE_INDEX_BEFORE)
     for name in _SORT_INDEXES:
         op.drop_index(name, table_name="articles")
     if op.get_bind().dialect.name == "sqlite":
