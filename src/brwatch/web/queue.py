@@ -51,6 +51,11 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+# Counts that must read the articles themselves (dates or title words among the filters) stop
+# here: the queue then shows "more than" this many and no facet counts, and answers in about
+# the same time for a word in every title as for a rare one.
+COUNT_LIMIT = 1_000
+
 # The SQLite FTS5 trigram index over titles (created by the migration when SQLite has it).
 _title_fts = table(TITLE_FTS_TABLE, column("rowid"))
 # Off only to time the old full scan (benchmarks/web.py).
@@ -71,27 +76,34 @@ def like_literal(words: str) -> str:
     return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def title_clauses(session: Session, words: str) -> list[ColumnElement[bool]]:
+def title_clauses(
+    session: Session, words: str, *, indexed: bool = True
+) -> list[ColumnElement[bool]]:
     """Titles containing `words`, case-insensitively (ASCII on SQLite, as LIKE does); every
     character is taken literally (`%` and `_` are no wildcards).
 
     The LIKE decides what matches, everywhere. PostgreSQL answers it from the pg_trgm index by
     itself. On SQLite an FTS5 trigram phrase query first narrows to titles holding the same
     letters in a row (with Unicode case folding, so a superset of what LIKE accepts); it needs
-    three characters, else the LIKE scans alone.
+    three characters, else the LIKE scans alone. `indexed=False` leaves that out: for words
+    in many titles the first page comes sooner from the sort's index, reading titles in the
+    queue's order until a page is full, than from every matching title sorted.
     """
     clauses = [Article.title.ilike(f"%{like_literal(words)}%", escape="\\")]
     if (
-        use_title_index
+        indexed
+        and use_title_index
         and session.get_bind().dialect.name == "sqlite"
         and len(words) >= 3
         and _sqlite_title_index(session)
     ):
         phrase = '"' + words.replace('"', '""') + '"'
-        matching = select(_title_fts.c.rowid).where(
-            literal_column(TITLE_FTS_TABLE).op("MATCH")(phrase)
-        )
-        clauses.append(Article.id.in_(matching))
+        # A join, not `id IN (...)`: the matches stream from the index, so a query that stops
+        # early (a page, a capped count) never gathers every title holding a common word.
+        clauses += [
+            literal_column(TITLE_FTS_TABLE).op("MATCH")(phrase),
+            Article.id == _title_fts.c.rowid,
+        ]
     return clauses
 
 
@@ -111,8 +123,11 @@ class QueueFilters:
     page: int = 1
     per_page: int = 50
 
-    def clauses(self, session: Session, *, skip: str | None = None) -> list[ColumnElement[bool]]:
-        """WHERE clauses; skip="facets" leaves out status, link and review (counted per value)."""
+    def clauses(
+        self, session: Session, *, skip: str | None = None, title_index: bool = True
+    ) -> list[ColumnElement[bool]]:
+        """WHERE clauses; skip="facets" leaves out status, link and review (counted per value);
+        title_index: see title_clauses."""
         clauses = self.facet_clauses(Article)
         facets = skip == "facets"
         if self.status and not facets:
@@ -126,7 +141,7 @@ class QueueFilters:
         if self.until:
             clauses.append(Article.published < _day_start(self.until + timedelta(days=1)))
         if self.q:
-            clauses.extend(title_clauses(session, self.q.strip()))
+            clauses.extend(title_clauses(session, self.q.strip(), indexed=title_index))
         return clauses
 
     def facet_clauses(self, columns: Any) -> list[ColumnElement[bool]]:
@@ -177,21 +192,26 @@ class QueuePage:
     conflicts: int
     sources: list[str]
     languages: list[str]
+    # More than COUNT_LIMIT items matched dates or title words: `total` is COUNT_LIMIT (or the
+    # exact total when only the facets' counts were over it) and the facets are not counted.
+    counts_capped: bool = False
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.filters.per_page))
 
 
-def _page_rows(session: Session, filters: QueueFilters) -> list[Any]:
+def _page_rows(session: Session, filters: QueueFilters, *, many: bool = False) -> list[Any]:
     """One page of rows: ids first from the covering index, then only those rows' columns.
 
-    Sorting and skipping (deep pages) then never touch the wide article rows.
+    Sorting and skipping (deep pages) then never touch the wide article rows. `many`: the
+    title words are in more than COUNT_LIMIT titles (see title_clauses).
     """
     ids = list(
         session.scalars(
             select(Article.id)
-            .where(*filters.clauses(session))
+            .where(*filters.clauses(session, title_index=not many))
             .order_by(*_SORTS[filters.sort])
             .limit(filters.per_page)
             .offset((filters.page - 1) * filters.per_page)
@@ -214,25 +234,40 @@ class _Tally:
     conflicts: int = 0
 
 
-def _facet_groups(session: Session, filters: QueueFilters) -> list[Any]:
+def _facet_groups(session: Session, filters: QueueFilters) -> list[Any] | None:
     """(review state, status, link, conflict, how many) for the articles matching every filter
     but the facets. From `queue_counts` (a few hundred rows, kept by triggers) unless the
-    filters look at dates or titles; then from the articles (the narrower set those give)."""
-    if filters.counted_per_article:
-        columns: Any = Article
-        how_many: Any = func.count()
-        where = filters.clauses(session, skip="facets")
-    else:
-        columns = QueueCount
-        how_many = func.sum(QueueCount.n)
-        where = filters.facet_clauses(QueueCount)
-    keys = (
-        columns.review_state,
-        columns.reuse_status,
-        columns.attribution_link,
-        columns.reuse_conflict,
+    filters look at dates or titles; then from the articles, at most COUNT_LIMIT of them
+    (None: more matched, the facets are not counted)."""
+    if not filters.counted_per_article:
+        keys = (
+            QueueCount.review_state,
+            QueueCount.reuse_status,
+            QueueCount.attribution_link,
+            QueueCount.reuse_conflict,
+        )
+        query = select(*keys, func.sum(QueueCount.n)).where(*filters.facet_clauses(QueueCount))
+        return list(session.execute(query.group_by(*keys)))
+    matching = (
+        select(
+            Article.review_state,
+            Article.reuse_status,
+            Article.attribution_link,
+            Article.reuse_conflict,
+        )
+        .where(*filters.clauses(session, skip="facets"))
+        .limit(COUNT_LIMIT + 1)
+        .subquery()
     )
-    return list(session.execute(select(*keys, how_many).where(*where).group_by(*keys)))
+    keys = tuple(matching.c)
+    groups = list(session.execute(select(*keys, func.count()).group_by(*keys)))
+    return None if sum(n for *_, n in groups) > COUNT_LIMIT else groups
+
+
+def _capped_total(session: Session, filters: QueueFilters) -> int:
+    """How many articles match every filter, counting no further than COUNT_LIMIT + 1."""
+    matching = select(Article.id).where(*filters.clauses(session)).limit(COUNT_LIMIT + 1)
+    return session.scalar(select(func.count()).select_from(matching.subquery())) or 0
 
 
 def _tally(filters: QueueFilters, groups: list[Any]) -> _Tally:
@@ -266,11 +301,17 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
     them; the tally then applies each facet's choice to the others' counts.
     """
     refresh_stale(session)
-    tally = _tally(filters, _facet_groups(session, filters))
+    groups = _facet_groups(session, filters)
+    if groups is not None:
+        tally = _tally(filters, groups)
+        total_capped = False
+    else:
+        tally = _Tally(total=min(_capped_total(session, filters), COUNT_LIMIT))
+        total_capped = tally.total >= COUNT_LIMIT
     present = QueueCount.n > 0
     return QueuePage(
         filters=filters,
-        rows=_page_rows(session, filters),
+        rows=_page_rows(session, filters, many=groups is None),
         total=tally.total,
         by_status=tally.by_status,
         by_review=tally.by_review,
@@ -289,6 +330,8 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
                 .order_by(QueueCount.lang)
             )
         ),
+        counts_capped=groups is None,
+        total_capped=total_capped,
     )
 
 
