@@ -322,3 +322,25 @@ def test_statistics_cover_an_index_added_later(sqlite_db: Database) -> None:
         assert connection.execute(
             text("SELECT 1 FROM sqlite_stat1 WHERE idx = 'ix_articles_later'")
         ).first()
+
+
+def test_page_and_api_say_when_counts_are_capped(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from brwatch.web import WebSettings, create_app
+    from tests.web_data import add_users, login, make_client
+
+    add_users(sqlite_db)
+    _add(sqlite_db, 120)
+    client = make_client(create_app(sqlite_db, WebSettings(secret_key="test-secret")))
+    login(client, "edith")
+    exact = client.get("/api/queue?q=china&review=any").json()
+    assert exact["total"] > 5 and not exact["total_capped"] and not exact["counts_capped"]
+    monkeypatch.setattr(queue, "COUNT_LIMIT", 5)
+    capped = client.get("/api/queue?q=china&review=any").json()
+    assert (capped["total"], capped["total_capped"], capped["counts_capped"]) == (5, True, True)
+    assert capped["items"] == exact["items"]
+    page = client.get("/queue?q=china&review=any").text
+    assert "more than 5 items" in page
+    assert "All 5 items matching" not in page  # no bulk decision on a count that is a floor
+    assert client.get("/queue?review=any").text.count("more than") == 0
