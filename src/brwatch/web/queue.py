@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy import ColumnElement, false, func, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
@@ -84,27 +84,64 @@ def title_clauses(
 
     The LIKE decides what matches, everywhere. PostgreSQL answers it from the pg_trgm index by
     itself. On SQLite an FTS5 trigram phrase query first narrows to titles holding the same
-    letters in a row (with Unicode case folding, so a superset of what LIKE accepts); it needs
-    three characters, else the LIKE scans alone. `indexed=False` leaves that out: for words
-    in many titles the first page comes sooner from the sort's index, reading titles in the
-    queue's order until a page is full, than from every matching title sorted.
+    letters in a row (with Unicode case folding, so a superset of what LIKE accepts); words of
+    one or two characters go through the trigrams they begin (_short_word_terms).
+    `indexed=False` leaves that out: for words in many titles the first page comes sooner
+    from the sort's index, reading titles in the queue's order until a page is full, than
+    from every matching title sorted.
     """
     clauses = [Article.title.ilike(f"%{like_literal(words)}%", escape="\\")]
-    if (
+    if not (
         indexed
         and use_title_index
         and session.get_bind().dialect.name == "sqlite"
-        and len(words) >= 3
         and _sqlite_title_index(session)
     ):
-        phrase = '"' + words.replace('"', '""') + '"'
-        # A join, not `id IN (...)`: the matches stream from the index, so a query that stops
-        # early (a page, a capped count) never gathers every title holding a common word.
-        clauses += [
-            literal_column(TITLE_FTS_TABLE).op("MATCH")(phrase),
-            Article.id == _title_fts.c.rowid,
-        ]
-    return clauses
+        return clauses
+    if len(words) >= 3:
+        phrase = _fts_phrase(words)
+    else:
+        terms = _short_word_terms(session, words)
+        if terms is None:
+            return clauses
+        if not terms:
+            return [*clauses, false()]
+        phrase = " OR ".join(_fts_phrase(term) for term in terms)
+    # A join, not `id IN (...)`: the matches stream from the index, so a query that stops
+    # early (a page, a capped count) never gathers every title holding a common word.
+    return [
+        *clauses,
+        literal_column(TITLE_FTS_TABLE).op("MATCH")(phrase),
+        Article.id == _title_fts.c.rowid,
+    ]
+
+
+def _fts_phrase(words: str) -> str:
+    return '"' + words.replace('"', '""') + '"'
+
+
+# Words of one or two characters are looked up through the indexed trigrams they begin (every
+# title is indexed with two U+0003 after it, migration 0009, so every character begins one);
+# beyond this many such trigrams (a Latin letter on its own) the LIKE alone reads titles in the
+# queue's order, which fills a page sooner than an OR of them all.
+SHORT_WORD_TERMS = 64
+
+
+def _short_word_terms(session: Session, words: str) -> list[str] | None:
+    """The indexed trigrams beginning with `words` (None: use no index). The index folds case
+    with Unicode's rules and LIKE only A-Z, so only words whose letters are A-Z or caseless
+    (Chinese, digits) can be looked up as lowercase; others read the titles."""
+    if not all(c.isascii() or c.lower() == c.upper() for c in words):
+        return None
+    folded = words.lower()
+    terms = session.scalars(
+        text(
+            f"SELECT term FROM {TITLE_FTS_TABLE}_terms WHERE term >= :low AND term < :high"
+            " LIMIT :most"
+        ),
+        {"low": folded, "high": folded + "\U0010ffff", "most": SHORT_WORD_TERMS + 1},
+    ).all()
+    return None if len(terms) > SHORT_WORD_TERMS else list(terms)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,55 @@ _POSTGRES_TRIGGERS = (
 )
 
 
+# SQLite title search, rebuilt: the FTS5 trigram index of 0001 indexes each title followed by
+# two U+0003 characters and keeps no copy of it (contentless), so every character of a title
+# starts an indexed trigram; words of one or two characters are then found through the
+# trigrams they begin (a range of the term list, `articles_title_fts_terms`) instead of by
+# reading every title. The LIKE still decides what matches (web/queue.py).
+_FTS = "articles_title_fts"
+_PADDED = "{row}.title || char(3, 3)"
+_TITLE_SEARCH = [
+    *(f"DROP TRIGGER IF EXISTS {_FTS}_{event}" for event in ("insert", "delete", "update")),
+    f"DROP TABLE {_FTS}",
+    f"CREATE VIRTUAL TABLE {_FTS} USING fts5(title, content='', tokenize='trigram')",
+    f"CREATE VIRTUAL TABLE {_FTS}_terms USING fts5vocab({_FTS}, 'row')",
+    f"CREATE TRIGGER {_FTS}_insert AFTER INSERT ON articles BEGIN "
+    f"INSERT INTO {_FTS}(rowid, title) VALUES (new.id, {_PADDED.format(row='new')}); END",
+    f"CREATE TRIGGER {_FTS}_delete AFTER DELETE ON articles BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, title) "
+    f"VALUES ('delete', old.id, {_PADDED.format(row='old')}); END",
+    f"CREATE TRIGGER {_FTS}_update AFTER UPDATE OF title ON articles BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, title) "
+    f"VALUES ('delete', old.id, {_PADDED.format(row='old')}); "
+    f"INSERT INTO {_FTS}(rowid, title) VALUES (new.id, {_PADDED.format(row='new')}); END",
+    f"INSERT INTO {_FTS}(rowid, title) SELECT id, {_PADDED.format(row='articles')} FROM articles",
+]
+# As 0001 made it (external content, unpadded), for a downgrade.
+_TITLE_SEARCH_BEFORE = [
+    *(f"DROP TRIGGER IF EXISTS {_FTS}_{event}" for event in ("insert", "delete", "update")),
+    f"DROP TABLE IF EXISTS {_FTS}_terms",
+    f"DROP TABLE {_FTS}",
+    f"CREATE VIRTUAL TABLE {_FTS} USING fts5("
+    "title, content='articles', content_rowid='id', tokenize='trigram')",
+    f"CREATE TRIGGER {_FTS}_insert AFTER INSERT ON articles BEGIN "
+    f"INSERT INTO {_FTS}(rowid, title) VALUES (new.id, new.title); END",
+    f"CREATE TRIGGER {_FTS}_delete AFTER DELETE ON articles BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, title) VALUES ('delete', old.id, old.title); END",
+    f"CREATE TRIGGER {_FTS}_update AFTER UPDATE OF title ON articles BEGIN "
+    f"INSERT INTO {_FTS}({_FTS}, rowid, title) VALUES ('delete', old.id, old.title); "
+    f"INSERT INTO {_FTS}(rowid, title) VALUES (new.id, new.title); END",
+    f"INSERT INTO {_FTS}({_FTS}) VALUES ('rebuild')",
+]
+
+
+def _has_title_search() -> bool:
+    """Whether 0001 made the SQLite title index (it needs SQLite 3.34+)."""
+    found = op.get_bind().exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_FTS,)
+    )
+    return found.first() is not None
+
+
 def upgrade() -> None:
     op.create_table(
         "queue_counts",
@@ -138,6 +187,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name, body in _SQLITE_TRIGGERS.items():
             op.execute(f"CREATE TRIGGER {name} {body}")
+        if _has_title_search():
+            for statement in _TITLE_SEARCH:
+                op.execute(statement)
     else:
         op.execute(_POSTGRES_FUNCTION)
         for statement in _POSTGRES_TRIGGERS:
@@ -156,6 +208,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in _SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        if _has_title_search():
+            for statement in _TITLE_SEARCH_BEFORE:
+                op.execute(statement)
     else:
         for name in ("queue_counts_insert_delete", "queue_counts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON articles")
