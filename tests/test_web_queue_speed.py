@@ -336,6 +336,8 @@ def test_page_and_api_say_when_counts_are_capped(
     login(client, "edith")
     exact = client.get("/api/queue?q=china&review=any").json()
     assert exact["total"] > 5 and not exact["total_capped"] and not exact["counts_capped"]
+    monkeypatch.setattr(queue, "COUNT_LIMIT", exact["total"])  # exactly at the limit: exact
+    assert client.get("/api/queue?q=china&review=any").json() == exact
     monkeypatch.setattr(queue, "COUNT_LIMIT", 5)
     capped = client.get("/api/queue?q=china&review=any").json()
     assert (capped["total"], capped["total_capped"], capped["counts_capped"]) == (5, True, True)

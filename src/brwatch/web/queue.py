@@ -343,8 +343,9 @@ def load_queue(session: Session, filters: QueueFilters) -> QueuePage:
         tally = _tally(filters, groups)
         total_capped = False
     else:
-        tally = _Tally(total=min(_capped_total(session, filters), COUNT_LIMIT))
-        total_capped = tally.total >= COUNT_LIMIT
+        counted = _capped_total(session, filters)
+        tally = _Tally(total=min(counted, COUNT_LIMIT))
+        total_capped = counted > COUNT_LIMIT
     present = QueueCount.n > 0
     return QueuePage(
         filters=filters,
