@@ -63,6 +63,10 @@ class Base(DeclarativeBase):
 # with it) and a PostgreSQL pg_trgm GIN index on articles.title.
 TITLE_FTS_TABLE = "articles_title_fts"
 TITLE_TRGM_INDEX = "ix_articles_title_trgm"
+# PostgreSQL: a GIN index of the title's one- and two-character pieces (migration 0009), for
+# the words pg_trgm cannot find; brwatch_title_grams(title) makes them.
+TITLE_GRAMS_INDEX = "ix_articles_title_grams"
+TITLE_GRAMS_FUNCTION = "brwatch_title_grams"
 # Facet counts per combination of the queue's columns, kept current by triggers on articles
 # whose names start with it (migration 0009).
 QUEUE_COUNTS_TABLE = "queue_counts"

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, false, func, literal_column, select, text
+from sqlalchemy import ARRAY, ColumnElement, Text, cast, false, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import column, table
 
@@ -83,7 +84,9 @@ def title_clauses(
     character is taken literally (`%` and `_` are no wildcards).
 
     The LIKE decides what matches, everywhere. PostgreSQL answers it from the pg_trgm index by
-    itself. On SQLite an FTS5 trigram phrase query first narrows to titles holding the same
+    itself; for words of one or two characters (too short for trigrams) a GIN index of every
+    one- and two-character piece of the lowercased titles narrows first (migration 0009). On
+    SQLite an FTS5 trigram phrase query first narrows to titles holding the same
     letters in a row (with Unicode case folding, so a superset of what LIKE accepts); words of
     one or two characters go through the trigrams they begin (_short_word_terms).
     `indexed=False` leaves that out: for words in many titles the first page comes sooner
@@ -91,12 +94,14 @@ def title_clauses(
     from every matching title sorted.
     """
     clauses = [Article.title.ilike(f"%{like_literal(words)}%", escape="\\")]
-    if not (
-        indexed
-        and use_title_index
-        and session.get_bind().dialect.name == "sqlite"
-        and _sqlite_title_index(session)
-    ):
+    dialect = session.get_bind().dialect.name
+    if indexed and use_title_index and dialect == "postgresql" and len(words) < 3:
+        folded = _caseless_lower(words)
+        if folded is not None:
+            grams = func.brwatch_title_grams(Article.title)
+            clauses.append(grams.op("@>")(cast(array([folded]), ARRAY(Text))))
+        return clauses
+    if not (indexed and use_title_index and dialect == "sqlite" and _sqlite_title_index(session)):
         return clauses
     if len(words) >= 3:
         phrase = _fts_phrase(words)
@@ -127,13 +132,20 @@ def _fts_phrase(words: str) -> str:
 SHORT_WORD_TERMS = 64
 
 
-def _short_word_terms(session: Session, words: str) -> list[str] | None:
-    """The indexed trigrams beginning with `words` (None: use no index). The index folds case
-    with Unicode's rules and LIKE only A-Z, so only words whose letters are A-Z or caseless
-    (Chinese, digits) can be looked up as lowercase; others read the titles."""
+def _caseless_lower(words: str) -> str | None:
+    """`words` lowercased, where every index and LIKE agree on what that is: letters A-Z and
+    characters without case (Chinese, digits); None for any other letter."""
     if not all(c.isascii() or c.lower() == c.upper() for c in words):
         return None
-    folded = words.lower()
+    return words.lower()
+
+
+def _short_word_terms(session: Session, words: str) -> list[str] | None:
+    """The indexed trigrams beginning with `words` (None: use no index; the index folds case
+    with Unicode's rules and LIKE only A-Z, so other letters read the titles)."""
+    folded = _caseless_lower(words)
+    if folded is None:
+        return None
     terms = session.scalars(
         text(
             f"SELECT term FROM {TITLE_FTS_TABLE}_terms WHERE term >= :low AND term < :high"

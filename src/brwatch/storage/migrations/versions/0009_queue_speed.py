@@ -157,6 +157,19 @@ _TITLE_SEARCH_BEFORE = [
 ]
 
 
+# PostgreSQL: pg_trgm finds no word shorter than three characters, so words of one or two
+# (Chinese words are mostly two) go through a GIN index of every one- and two-character piece
+# of the lowercased title; ILIKE still decides (web/queue.py).
+_POSTGRES_GRAMS = [
+    "CREATE FUNCTION brwatch_title_grams(title text) RETURNS text[] "
+    "LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ "
+    "SELECT coalesce(array_agg(DISTINCT substr(lower(title), i, n)), '{}') "
+    "FROM generate_series(1, length(lower(title))) AS i, (VALUES (1), (2)) AS g(n) "
+    "WHERE i + n - 1 <= length(lower(title)) $$",
+    "CREATE INDEX ix_articles_title_grams ON articles USING gin (brwatch_title_grams(title))",
+]
+
+
 def _has_title_search() -> bool:
     """Whether 0001 made the SQLite title index (it needs SQLite 3.34+)."""
     found = op.get_bind().exec_driver_sql(
@@ -192,7 +205,7 @@ def upgrade() -> None:
                 op.execute(statement)
     else:
         op.execute(_POSTGRES_FUNCTION)
-        for statement in _POSTGRES_TRIGGERS:
+        for statement in [*_POSTGRES_TRIGGERS, *_POSTGRES_GRAMS]:
             op.execute(statement)
     for name, columns in _SORT_INDEXES.items():
         op.create_index(name, "articles", columns)
@@ -214,5 +227,7 @@ def downgrade() -> None:
     else:
         for name in ("queue_counts_insert_delete", "queue_counts_update"):
             op.execute(f"DROP TRIGGER IF EXISTS {name} ON articles")
+        op.execute("DROP INDEX IF EXISTS ix_articles_title_grams")
+        op.execute("DROP FUNCTION IF EXISTS brwatch_title_grams(text)")
         op.execute("DROP FUNCTION IF EXISTS queue_counts_track()")
     op.drop_table("queue_counts")
