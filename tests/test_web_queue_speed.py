@@ -349,3 +349,18 @@ def test_page_and_api_say_when_counts_are_capped(
     assert "more than 5 items" in page
     assert "All 5 items matching" not in page  # no bulk decision on a count that is a floor
     assert client.get("/queue?review=any").text.count("more than") == 0
+
+
+@pytest.mark.postgres
+def test_postgres_plans_each_title_search_for_its_own_words(postgres_url: str) -> None:
+    """A statement psycopg prepared is planned again for each pattern: a generic plan for
+    `title ILIKE $1` ANDs the trigram index even for two characters, reading all of it."""
+    db = Database(postgres_url)
+    _add(db, 60)
+    with db.session() as session:
+        assert session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+        for _ in range(7):  # past psycopg's prepare threshold (5)
+            found = set(matching_ids(session, QueueFilters(q="合作", review=None), 500))
+        plan = _plan(session, select(Article.id).where(*queue.title_clauses(session, "合作")))
+    assert found and "ix_articles_title_trgm" not in plan, plan
+    db.dispose()
