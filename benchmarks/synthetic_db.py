@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from headlines import headline
 from sqlalchemy import func, insert, select, text
 
 from brwatch.provenance.reuse import refresh_stale
@@ -116,15 +117,6 @@ NOTICES: dict[str, dict[str, tuple[str, str, str]]] = {
     },
 }
 LICENSES = ["CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0"]
-TITLES = {
-    "en": "Belt and Road project {n}: new rail link opens",
-    "zh": "一带一路项目{n}：新铁路开通",
-    "ru": "Проект «Пояс и путь» {n}: открыта новая железная дорога",
-    "fr": "Projet des Nouvelles routes de la soie {n} : une ligne ferroviaire ouvre",
-    "es": "Proyecto de la Franja y la Ruta {n}: se inaugura un enlace ferroviario",
-    "ar": "مشروع الحزام والطريق {n}: افتتاح خط سكة حديد جديد",
-    "kk": "Белдеу және жол жобасы {n}: жаңа темір жол ашылды",
-}
 DECISION_WEIGHTS = {
     "cleared": 30,
     "reuse_with_attribution": 25,
@@ -392,8 +384,9 @@ class _ArticleMaker:
         if verdict["requires_link"] or origin:
             link = rng.choices(["ok", "missing", "broken", "wrong_target"], [70, 15, 10, 5])[0]
         attribution = self._attribution(article_id, host, origin or publisher, link, fetched_at)
+        title = headline(lang, article_id)
         html = (
-            f"<html lang='{lang}'><head><title>{TITLES[lang].format(n=article_id)}</title></head>"
+            f"<html lang='{lang}'><head><title>{title}</title></head>"
             f"<body><article><p>Belt and Road cooperation {article_id}.</p></article>"
             f"<footer>{' '.join(e['text'] for e in verdict['evidence'])}</footer></body></html>"
         ).encode()
@@ -413,7 +406,7 @@ class _ArticleMaker:
                 "canonical_url": url,
                 "url": url,
                 "source": name,
-                "title": TITLES[lang].format(n=article_id),
+                "title": title,
                 "text": f"Belt and Road cooperation {article_id}. " * 3,
                 "lang": lang,
                 "published": fetched_at - timedelta(hours=rng.randint(1, 72)),

@@ -55,6 +55,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     url = request.getfixturevalue("postgres_url")
     yield url
+    _empty_postgres(url)
+
+
+def _empty_postgres(url: str) -> None:
+    """Every table of the session's PostgreSQL database emptied for the next test."""
     engine = create_engine(url)
     with engine.begin() as connection:
         names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
@@ -62,6 +67,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         for extra in ("apscheduler_jobs",):
             connection.execute(text(f"DROP TABLE IF EXISTS {extra}"))
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_db(postgres_url: str) -> Iterator[Database]:
+    """A Database on PostgreSQL only, empty at the start of the test."""
+    database = Database(postgres_url)
+    yield database
+    database.dispose()
+    _empty_postgres(postgres_url)
 
 
 @pytest.fixture

@@ -11,7 +11,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import select
 
 from brwatch.storage import Database, DatabaseError, open_database
-from brwatch.storage.models import TITLE_FTS_TABLE, TITLE_TRGM_INDEX, Article, Base, CrawlRun
+from brwatch.storage.models import (
+    TITLE_FTS_TABLE,
+    TITLE_GRAMS_INDEX,
+    TITLE_TRGM_INDEX,
+    Article,
+    Base,
+    CrawlRun,
+)
 
 
 def _in_metadata(name: str | None, type_: str, parent_names: object) -> bool:
@@ -20,7 +27,7 @@ def _in_metadata(name: str | None, type_: str, parent_names: object) -> bool:
     portably. Everything else must match."""
     if type_ == "table" and name and name.startswith(TITLE_FTS_TABLE):
         return False
-    return not (type_ == "index" and name == TITLE_TRGM_INDEX)
+    return not (type_ == "index" and name in (TITLE_TRGM_INDEX, TITLE_GRAMS_INDEX))
 
 
 def test_migrations_match_models(db: Database) -> None:

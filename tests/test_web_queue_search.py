@@ -22,6 +22,10 @@ TITLES = [
     'A "quoted" title about roads',
     "Ünïcode Straße in Zürich",
     None,
+    # Titles no longer than the shortest words (indexed through the padding of migration 0007).
+    "合作",
+    "路",
+    "Ra",
 ]
 QUERIES = [
     "road",
@@ -87,6 +91,8 @@ def test_title_search_finds_exactly_what_like_finds(db: Database) -> None:
     assert _found(db, "一带一路") == {ids[3], ids[4]}
     assert _found(db, '"quoted"') == {ids[7]}
     assert _found(db, "no such words") == set()
+    assert _found(db, "合作") == {ids[4], ids[10]}
+    assert _found(db, "路") == {ids[3], ids[4], ids[11]}
 
 
 def test_search_follows_title_changes_and_deletions(db: Database) -> None:
@@ -107,9 +113,11 @@ def test_sqlite_search_goes_through_the_trigram_index(
     (the clause list differs) and is not what decides the answer."""
     _add_articles(sqlite_db)
     with sqlite_db.session() as session:
-        assert len(queue.title_clauses(session, "road")) == 2
-        assert len(queue.title_clauses(session, "ra")) == 1  # too short for trigrams
-        assert len(queue.title_clauses(session, "100%")) == 2  # taken literally, so indexed too
+        assert len(queue.title_clauses(session, "road")) == 3  # LIKE, MATCH, the join
+        assert len(queue.title_clauses(session, "ra")) == 3  # through the trigrams "ra" begins
+        assert len(queue.title_clauses(session, "路")) == 3
+        assert len(queue.title_clauses(session, "Ün")) == 1  # case folding differs: LIKE alone
+        assert len(queue.title_clauses(session, "100%")) == 3  # taken literally, so indexed too
     indexed = {words: _found(sqlite_db, words) for words in QUERIES}
     monkeypatch.setattr(queue, "use_title_index", False)
     assert {words: _found(sqlite_db, words) for words in QUERIES} == indexed

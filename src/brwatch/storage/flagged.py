@@ -5,17 +5,20 @@ docs/ARCHITECTURE.md ("Flagged") is the prose for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, or_
 
 from brwatch.storage.models import Article
 from brwatch.storage.states import FLAGGED_LINKS, FLAGGED_STATUSES
 
 
-def flagged_clause() -> ColumnElement[bool]:
-    """SQL for storage.states.is_flagged, on the reuse verdict (provenance/reuse.py)."""
+def flagged_clause(columns: Any = Article) -> ColumnElement[bool]:
+    """SQL for storage.states.is_flagged, on the reuse verdict (provenance/reuse.py); `columns`
+    is Article or another mapped class with the same columns (QueueCount)."""
     return or_(
-        Article.reuse_status.in_(FLAGGED_STATUSES),
-        Article.reuse_conflict.is_(True),
-        Article.rights_unmatched.is_(True),
-        Article.attribution_link.in_(FLAGGED_LINKS),
+        columns.reuse_status.in_(FLAGGED_STATUSES),
+        columns.reuse_conflict.is_(True),
+        columns.rights_unmatched.is_(True),
+        columns.attribution_link.in_(FLAGGED_LINKS),
     )

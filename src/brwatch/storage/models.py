@@ -63,6 +63,23 @@ class Base(DeclarativeBase):
 # with it) and a PostgreSQL pg_trgm GIN index on articles.title.
 TITLE_FTS_TABLE = "articles_title_fts"
 TITLE_TRGM_INDEX = "ix_articles_title_trgm"
+# PostgreSQL: a GIN index of the title's one- and two-character pieces (migration 0007), for
+# the words pg_trgm cannot find; brwatch_title_grams(title) makes them.
+TITLE_GRAMS_INDEX = "ix_articles_title_grams"
+TITLE_GRAMS_FUNCTION = "brwatch_title_grams"
+# Facet counts per combination of the queue's columns, kept current by triggers on articles
+# whose names start with it (migration 0007).
+QUEUE_COUNTS_TABLE = "queue_counts"
+QUEUE_COUNT_COLUMNS = (
+    "relevant",
+    "review_state",
+    "reuse_status",
+    "attribution_link",
+    "reuse_conflict",
+    "rights_unmatched",
+    "source",
+    "lang",
+)
 
 
 class Article(Base):
@@ -77,6 +94,9 @@ class Article(Base):
             "relevant",
             "review_state",
             "fetched_at",
+            # The id right after the sort key: read backwards, the index is in the queue's
+            # order exactly (fetched_at, then id), so a page is its first rows, never a sort.
+            "id",
             "reuse_status",
             "reuse_conflict",
             "rights_unmatched",
@@ -165,6 +185,70 @@ def _reuse_inputs_changed(target: Article, value: Any, old: Any, initiator: Any)
 
 for _name in REUSE_INPUTS:
     event.listen(getattr(Article, _name), "set", _reuse_inputs_changed)
+
+# The queue's other sorts within one review state, each read backwards (its descending column
+# then comes out ascending, the rest newest first): a page is the first rows of a range, not a
+# sort of every pending item (migration 0007).
+_FLAG_COLUMNS = (
+    Article.reuse_status,
+    Article.reuse_conflict,
+    Article.rights_unmatched,
+    Article.attribution_link,
+)
+QUEUE_SORT_INDEXES = (
+    Index(
+        "ix_articles_queue_by_source",
+        Article.relevant,
+        Article.review_state,
+        Article.source.desc(),
+        Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS,
+    ),
+    Index(
+        "ix_articles_queue_by_status",
+        Article.relevant,
+        Article.review_state,
+        Article.reuse_status.desc(),
+        Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS[1:],
+    ),
+    Index(
+        "ix_articles_queue_by_published",
+        Article.relevant,
+        Article.review_state,
+        Article.published,
+        Article.id,
+        *_FLAG_COLUMNS,
+    ),
+    # Any review state.
+    Index(
+        "ix_articles_queue_any_state",
+        Article.relevant,
+        Article.fetched_at,
+        Article.id,
+        *_FLAG_COLUMNS,
+    ),
+)
+
+
+class QueueCount(Base):
+    """How many articles share one combination of the queue's facet columns, kept by triggers
+    on articles (migration 0007), so the queue's counts read a few hundred rows here instead
+    of every flagged article. Nulls are stored as "" (a primary key cannot hold them)."""
+
+    __tablename__ = QUEUE_COUNTS_TABLE
+
+    relevant: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    review_state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reuse_status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    attribution_link: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reuse_conflict: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    rights_unmatched: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 class Snapshot(Base):

@@ -62,7 +62,8 @@ def queue_page(
             if user.can(Capability.DECIDE)
             else []
         )
-        if user.can(Capability.DECIDE) and 0 < page.total <= settings.bulk_limit:
+        bulk_possible = not page.total_capped and 0 < page.total <= settings.bulk_limit
+        if user.can(Capability.DECIDE) and bulk_possible:
             # "All matching" names exactly these items at these versions (bulk_decide).
             versions = matching_versions(session, filters, settings.bulk_limit)
             all_items = " ".join(f"{ident}:{version}" for ident, version in versions)
@@ -97,6 +98,10 @@ def queue_api(
         page = load_queue(session, filters)
     return {
         "total": page.total,
+        # Dates or title words matched more than web.queue.COUNT_LIMIT items: "total" is that
+        # limit, and "counts" are empty (not counted), see docs/web.md.
+        "total_capped": page.total_capped,
+        "counts_capped": page.counts_capped,
         "page": filters.page,
         "pages": page.pages,
         "per_page": filters.per_page,
