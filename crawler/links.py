@@ -72,11 +72,13 @@ def listing_links(
     *,
     any_site: bool = False,
     denies: Callable[[str], bool] | None = None,
+    listings: Callable[[str], bool] | None = None,
 ) -> ListingLinks:
     """Split a listing page's links into article links and further listing pages.
 
     Without explicit allow patterns (``any_site`` False) only same-site links are articles.
-    A link ``denies`` matches is never followed, not even as a next page.
+    A link ``denies`` matches is never followed, not even as a next page; a link ``listings``
+    matches (the source's `listings` patterns) is always a listing page.
     """
     found = ListingLinks()
     seen: set[str] = {normalise_url(listing_url) or listing_url}
@@ -88,7 +90,8 @@ def listing_links(
         if denies is not None and denies(url):
             continue
         allowed = allows(url) and (any_site or same_site(url, listing_url))
-        if is_next_page(url, text, rel, listing_url, article=allowed and any_site):
+        named_listing = listings is not None and listings(url)
+        if named_listing or is_next_page(url, text, rel, listing_url, article=allowed and any_site):
             found.pages.append(url)
         elif allowed:
             found.articles.append(url)

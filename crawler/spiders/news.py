@@ -19,6 +19,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from brwatch.document import FetchedPage, parse_document
+from brwatch.extract.hub import read_page_kind
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
@@ -33,6 +34,10 @@ from crawler.xmldoc import XmlError
 _HTML_TYPES = re.compile(rb"html|xml|^$|text/plain", re.IGNORECASE)
 # Statuses that say "this URL has nothing": remembered, so later runs do not fetch them again.
 GONE = (404, 410)
+# A page with fewer anchors than this cannot be a hub (see brwatch.extract.hub): not parsed
+# here, only in the workers.
+_ANCHOR = re.compile(rb"<a[\s>]", re.IGNORECASE)
+_HUB_MIN_ANCHORS = 5
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -141,7 +146,9 @@ class NewsSpider(Spider):
             )
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
-            if url and self._item_followed(source, url, response.url, by_pattern=False):
+            if url and source.is_listing(url):
+                yield from self.follow_listing(source, url, depth=0)
+            elif url and self._item_followed(source, url, response.url, by_pattern=False):
                 hints = _hints("feed", response, entry, feed_rights=feed.rights)
                 yield from self.follow_article(source, url, hints)
 
@@ -162,30 +169,44 @@ class NewsSpider(Spider):
             return
         for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
             url = normalise_url(entry.url, response.url)
-            if url and self._item_followed(source, url, response.url, by_pattern=True):
+            if url and source.is_listing(url):
+                yield from self.follow_listing(source, url, depth=0)
+            elif url and self._item_followed(source, url, response.url, by_pattern=True):
                 hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
                 yield from self.follow_article(source, url, hints)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
         page = FetchedPage(response.url, response.body, response.status, _headers(response))
+        depth = response.meta.get("listing_depth", 0)
+        yield from self.listing_requests(source, parse_document(page).tree, response.url, depth)
+
+    def listing_requests(
+        self, source: Source, tree: Any, listing_url: str, depth: int
+    ) -> Iterator[Request]:
+        """Requests for a listing's further pages (within the budget) and for its articles."""
         links = listing_links(
-            parse_document(page).tree,
-            response.url,
+            tree,
+            listing_url,
             source.allows,
             any_site=bool(source.allow),
             denies=source.denies,
+            listings=source.is_listing,
         )
-        depth = response.meta.get("listing_depth", 0)
         for url in links.pages:
-            if depth >= self.max_listing_pages or not self.listing_budget.take(source.name, url):
-                self.count(source.name, "listing_capped")
-                continue
-            yield self._request(source, url, self.parse_listing, listing_depth=depth + 1)
+            yield from self.follow_listing(source, url, depth + 1)
         for url in links.articles:
             yield from self.follow_article(
-                source, url, {"via": "listing", "listing_url": response.url}
+                source, url, {"via": "listing", "listing_url": listing_url}, depth=depth + 1
             )
+
+    def follow_listing(self, source: Source, url: str, depth: int) -> Iterator[Request]:
+        """A listing page, unless the source has used up its listing budget (depth and pages
+        per URL shape: calendars and endless "next" chains stop there)."""
+        if depth > self.max_listing_pages or not self.listing_budget.take(source.name, url):
+            self.count(source.name, "listing_capped")
+            return
+        yield self._request(source, url, self.parse_listing, listing_depth=depth)
 
     def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
         """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
@@ -199,7 +220,9 @@ class NewsSpider(Spider):
             return followed
         return source.allows(url) if by_pattern else not source.denies(url)
 
-    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
+    def follow_article(
+        self, source: Source, url: str, hints: dict[str, Any], depth: int = 0
+    ) -> Iterator[Request]:
         """A request for an article URL unless it was fetched already (this run or before).
 
         A page stored by an earlier run is asked for again only when the server gave us an
@@ -220,14 +243,25 @@ class NewsSpider(Spider):
             if seen.last_modified:
                 headers["If-Modified-Since"] = seen.last_modified
         request = self._request(
-            source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304]
+            source,
+            url,
+            self.parse_article,
+            hints=hints,
+            key=url,
+            handle_httpstatus_list=[304],
+            listing_depth=depth,
         )
         yield request.replace(headers=headers) if headers else request
 
     # -- articles ------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any] | Request]:
         source = self._received(response)
+        if response.status != 304:
+            hub_requests = self._hub_requests(source, response)
+            if hub_requests is not None:
+                yield from hub_requests
+                return
         # Every article response ends as exactly one of: new, changed, unchanged (stored),
         # not_modified, skipped_type, or an error counted by the pipeline (errors/parse,
         # errors/store); "articles" is their sum (tests/test_crawl_faults.py).
@@ -252,6 +286,41 @@ class NewsSpider(Spider):
             hints=response.meta.get("hints", {}),
         )
         yield {"page": page, "requested_key": key}
+
+    def _hub_requests(self, source: Source, response: Response) -> list[Request] | None:
+        """A page reached as an article that is a hub (brwatch.extract.hub) is not stored: it
+        is read as a listing, within the listing budget. None: the page is not a hub."""
+        content_type = response.headers.get(b"Content-Type") or b""
+        if not _HTML_TYPES.search(content_type):
+            return None
+        if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < _HUB_MIN_ANCHORS:
+            return None
+        page = FetchedPage(response.url, response.body, response.status, _headers(response))
+        tree = parse_document(page).tree
+
+        def follows(url: str) -> bool:
+            key = normalise_url(url)
+            if key is None or (not same_site(key, response.url) and not source.allow):
+                return False
+            return source.allows(key) or source.is_listing(key)
+
+        kind = read_page_kind(tree, response.url, follows)
+        if not kind.hub:
+            return None
+        self.count(source.name, "hubs")
+        self.logger.info(
+            "%s: %s is a listing (%d links followed, %d characters of its own), not stored",
+            source.name,
+            response.url,
+            kind.followed_links,
+            kind.own_text,
+        )
+        depth = response.meta.get("listing_depth", 0)
+        budget = self.listing_budget
+        if depth > self.max_listing_pages or not budget.take(source.name, response.url):
+            self.count(source.name, "listing_capped")
+            return []
+        return list(self.listing_requests(source, tree, response.url, depth))
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request: Request = failure.request  # type: ignore[attr-defined]
