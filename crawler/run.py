@@ -23,6 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
+from brwatch.attribution.identities import record_sources
 from brwatch.pipeline.stages import StageError, check_stages
 from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
@@ -100,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = open_database(args.db)
         with db.session() as session:
             seen = load_seen(session)
+            # Each source is a publisher: its title and hosts, as its entry says now.
+            record_sources(session, sources)
         db.dispose()
         settings = build_settings(args.set)
     except (DatabaseError, ValueError) as exc:

@@ -61,6 +61,8 @@ class ProcessedPage:
     warnings: list[str] = field(default_factory=list)
     # Discovery hints, JSON-ready, kept with the snapshot so a recheck sees what the crawl saw.
     hints: dict[str, Any] = field(default_factory=dict)
+    # The names the page gives its site, with where each was found (learned per source).
+    site_names: list[tuple[str, str]] = field(default_factory=list)
     # The MinHash signature of title + text (stored form), computed here in the worker so the
     # storing process only looks it up; None when the text is too short to compare.
     fingerprint: bytes | None = None
@@ -160,6 +162,7 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         return result
     if article is not None:
         result.article = _article_fields(article)
+        result.site_names = [tuple(pair) for pair in getattr(article, "site_names", None) or []]
         result.canonical_url = _canonical_key(url_key, result.article.pop("canonical_url"))
         text = fingerprint_text(result.article["title"], result.article["text"])
         result.fingerprint = fingerprint_bytes(text)
