@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lxml import html as lxml_html
 
 from brwatch.extract.hub import read_page_kind
@@ -92,10 +93,12 @@ def test_listings_patterns_are_validated_and_named_pages_are_listings() -> None:
 
 
 def english_site(site: Site, pages: int = 4, per_page: int = 10) -> list[str]:
-    """Section pages /list/1..N.html linked "Next", each listing ``per_page`` articles."""
+    """Section pages /list/1..N.html linked "Next", each listing ``per_page`` articles but the
+    last, which lists one (too few links to look like a hub on its own)."""
     stories = []
     for number in range(1, pages + 1):
-        links = [f"/news/{number * 100 + k}.html" for k in range(per_page)]
+        count = per_page if number < pages else 1
+        links = [f"/news/{number * 100 + k}.html" for k in range(count)]
         stories += links
         following = f"/list/{number + 1}.html" if number < pages else None
         site.pages[f"/list/{number}.html"] = Page(section(f"Section {number}", links, following))
@@ -214,3 +217,17 @@ def test_delay_zero_is_honoured_and_the_default_stays_polite(
     # The default source still waits between requests (AutoThrottle's 0.5 s floor, jittered).
     starts = sorted(start for start, _ in spans["default"])
     assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.2
+
+
+def test_a_bad_listings_pattern_is_refused_with_its_line(tmp_path: Path) -> None:
+    from brwatch.sources import SourcesError, load_sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(
+        "sources:\n  - name: s\n    start_urls: [http://h.test/]\n    listings:\n"
+        "      - '/list/\\d+$'\n      - '(unclosed'\n"
+    )
+    with pytest.raises(SourcesError) as refused:
+        load_sources(path)
+    assert len(refused.value.problems) == 1
+    assert ":6: source 's' (#1): listings[1]: invalid regex '(unclosed'" in str(refused.value)

@@ -26,7 +26,7 @@ from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from crawler.errors import error_kind, http_status
 from crawler.feeds import FeedEntry, parse_feed
-from crawler.links import ListingBudget, listing_links
+from crawler.links import ListingBudget, listing_links, url_shape
 from crawler.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
 from crawler.xmldoc import XmlError
 
@@ -197,7 +197,11 @@ class NewsSpider(Spider):
             yield from self.follow_listing(source, url, depth + 1)
         for url in links.articles:
             yield from self.follow_article(
-                source, url, {"via": "listing", "listing_url": listing_url}, depth=depth + 1
+                source,
+                url,
+                {"via": "listing", "listing_url": listing_url},
+                depth=depth + 1,
+                listing_shape=url_shape(listing_url),
             )
 
     def follow_listing(self, source: Source, url: str, depth: int) -> Iterator[Request]:
@@ -221,7 +225,12 @@ class NewsSpider(Spider):
         return source.allows(url) if by_pattern else not source.denies(url)
 
     def follow_article(
-        self, source: Source, url: str, hints: dict[str, Any], depth: int = 0
+        self,
+        source: Source,
+        url: str,
+        hints: dict[str, Any],
+        depth: int = 0,
+        listing_shape: str | None = None,
     ) -> Iterator[Request]:
         """A request for an article URL unless it was fetched already (this run or before).
 
@@ -250,6 +259,7 @@ class NewsSpider(Spider):
             key=url,
             handle_httpstatus_list=[304],
             listing_depth=depth,
+            listing_shape=listing_shape,
         )
         yield request.replace(headers=headers) if headers else request
 
@@ -293,7 +303,11 @@ class NewsSpider(Spider):
         content_type = response.headers.get(b"Content-Type") or b""
         if not _HTML_TYPES.search(content_type):
             return None
-        if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < _HUB_MIN_ANCHORS:
+        # A page shaped like the listing that linked it (/list/17.html from /list/16.html) is
+        # that listing's next page even with one story on it.
+        next_page = response.meta.get("listing_shape") == url_shape(response.url)
+        minimum = 1 if next_page else _HUB_MIN_ANCHORS
+        if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < minimum:
             return None
         page = FetchedPage(response.url, response.body, response.status, _headers(response))
         tree = parse_document(page).tree
@@ -304,7 +318,7 @@ class NewsSpider(Spider):
                 return False
             return source.allows(key) or source.is_listing(key)
 
-        kind = read_page_kind(tree, response.url, follows)
+        kind = read_page_kind(tree, response.url, follows, min_links=minimum)
         if not kind.hub:
             return None
         self.count(source.name, "hubs")

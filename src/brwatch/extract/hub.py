@@ -59,8 +59,16 @@ def _text_length(text: str | None) -> int:
     return len("".join(text.split())) if text else 0
 
 
-def read_page_kind(tree: etree._Element, page_url: str, follows: Callable[[str], bool]) -> PageKind:
-    """Classify a parsed page. ``follows(url)`` says whether the source follows a link."""
+def read_page_kind(
+    tree: etree._Element,
+    page_url: str,
+    follows: Callable[[str], bool],
+    *,
+    min_links: int = MIN_HUB_LINKS,
+) -> PageKind:
+    """Classify a parsed page. ``follows(url)`` says whether the source follows a link;
+    ``min_links`` is lower for a page reached from a listing whose URL it resembles (the last
+    page of a section may list a single story)."""
     body = tree.find(".//body")
     root = body if body is not None else tree
     own = link_text = 0
@@ -90,7 +98,7 @@ def read_page_kind(tree: etree._Element, page_url: str, follows: Callable[[str],
             own += lengths
         stack.extend((child, in_link) for child in reversed(element))
 
-    enough_links = len(followed) >= MIN_HUB_LINKS
+    enough_links = len(followed) >= min_links
     looks_like_list = enough_links and own < MAX_HUB_OWN_TEXT and own <= HUB_LINK_SHARE * link_text
     metadata = _has_article_metadata(tree) if looks_like_list else False
     return PageKind(looks_like_list and not metadata, len(followed), link_text, own, metadata)
