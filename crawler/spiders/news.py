@@ -19,14 +19,14 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from brwatch.document import FetchedPage, parse_document
-from brwatch.extract.hub import read_page_kind
+from brwatch.extract.hub import HubCheck
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from crawler.errors import error_kind, http_status
 from crawler.feeds import FeedEntry, parse_feed
-from crawler.links import ListingBudget, listing_links, url_shape
+from crawler.links import ListingBudget, SourceFollows, listing_links, url_shape
 from crawler.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
 from crawler.xmldoc import XmlError
 
@@ -265,13 +265,8 @@ class NewsSpider(Spider):
 
     # -- articles ------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[dict[str, Any] | Request]:
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         source = self._received(response)
-        if response.status != 304:
-            hub_requests = self._hub_requests(source, response)
-            if hub_requests is not None:
-                yield from hub_requests
-                return
         # Every article response ends as exactly one of: new, changed, unchanged (stored),
         # not_modified, skipped_type, or an error counted by the pipeline (errors/parse,
         # errors/store); "articles" is their sum (tests/test_crawl_faults.py).
@@ -295,46 +290,45 @@ class NewsSpider(Spider):
             source=source.name,
             hints=response.meta.get("hints", {}),
         )
-        yield {"page": page, "requested_key": key}
+        yield {
+            "page": page,
+            "requested_key": key,
+            "hub_check": self._hub_check(source, response),
+            "listing_depth": response.meta.get("listing_depth", 0),
+        }
 
-    def _hub_requests(self, source: Source, response: Response) -> list[Request] | None:
-        """A page reached as an article that is a hub (brwatch.extract.hub) is not stored: it
-        is read as a listing, within the listing budget. None: the page is not a hub."""
-        content_type = response.headers.get(b"Content-Type") or b""
-        if not _HTML_TYPES.search(content_type):
-            return None
+    def _hub_check(self, source: Source, response: Response) -> HubCheck | None:
+        """What the worker needs to tell a hub from an article (brwatch.extract.hub); None
+        when the page has too few links to be one (most articles: no parse needed for that)."""
         # A page shaped like the listing that linked it (/list/17.html from /list/16.html) is
         # that listing's next page even with one story on it.
         next_page = response.meta.get("listing_shape") == url_shape(response.url)
         minimum = 1 if next_page else _HUB_MIN_ANCHORS
         if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < minimum:
             return None
-        page = FetchedPage(response.url, response.body, response.status, _headers(response))
-        tree = parse_document(page).tree
+        return HubCheck(SourceFollows(source), min_links=minimum)
 
-        def follows(url: str) -> bool:
-            key = normalise_url(url)
-            if key is None or (not same_site(key, response.url) and not source.allow):
-                return False
-            return source.allows(key) or source.is_listing(key)
-
-        kind = read_page_kind(tree, response.url, follows, min_links=minimum)
-        if not kind.hub:
-            return None
+    def follow_hub(self, source_name: str, url: str, links: list[str], depth: int) -> None:
+        """A page fetched as an article turned out to be a hub: its links are followed as a
+        listing's, within the listing budget (the pipeline calls this; nothing is stored)."""
+        source = self.by_name[source_name]
         self.count(source.name, "hubs")
-        self.logger.info(
-            "%s: %s is a listing (%d links followed, %d characters of its own), not stored",
-            source.name,
-            response.url,
-            kind.followed_links,
-            kind.own_text,
-        )
-        depth = response.meta.get("listing_depth", 0)
-        budget = self.listing_budget
-        if depth > self.max_listing_pages or not budget.take(source.name, response.url):
+        self.logger.info("%s: %s is a listing (%d links), not stored", source.name, url, len(links))
+        if depth > self.max_listing_pages or not self.listing_budget.take(source.name, url):
             self.count(source.name, "listing_capped")
-            return []
-        return list(self.listing_requests(source, tree, response.url, depth))
+            return
+        shape = url_shape(url)
+        requests: list[Request] = []
+        for link in links:
+            if source.is_listing(link) or url_shape(link) == shape:
+                requests += self.follow_listing(source, link, depth + 1)
+            else:
+                hints = {"via": "listing", "listing_url": url}
+                requests += self.follow_article(
+                    source, link, hints, depth=depth + 1, listing_shape=shape
+                )
+        for request in requests:
+            self.crawler.engine.crawl(request)  # type: ignore[union-attr]
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request: Request = failure.request  # type: ignore[attr-defined]

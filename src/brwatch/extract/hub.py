@@ -36,6 +36,15 @@ HUB_LINK_SHARE = 1.0
 
 
 @dataclass(frozen=True, slots=True)
+class HubCheck:
+    """What a hub check needs to know of the source: which links it follows (a picklable
+    callable: the check runs in the crawler's worker processes) and how many make a hub."""
+
+    follows: Callable[[str], bool]
+    min_links: int = MIN_HUB_LINKS
+
+
+@dataclass(frozen=True, slots=True)
 class PageKind:
     """What a page is, with the figures the decision rests on (logged, tested)."""
 
@@ -44,6 +53,7 @@ class PageKind:
     link_text: int
     own_text: int
     article_metadata: bool
+    links: list[str] | None = None  # the followed links, in page order (hubs only)
 
 
 def _has_article_metadata(tree: etree._Element) -> bool:
@@ -59,6 +69,19 @@ def _text_length(text: str | None) -> int:
     return len("".join(text.split())) if text else 0
 
 
+def _text_of(element: etree._Element) -> int:
+    return _text_length(etree.tostring(element, method="text", encoding=str, with_tail=False))
+
+
+def _bounds(root: etree._Element) -> tuple[int, int]:
+    """At C speed: a lower bound of the page's own text (all text less chrome and every link;
+    nested chrome and links in chrome are subtracted twice, which only lowers it) and an upper
+    bound of its followed links' text (the text of every link)."""
+    chrome = sum(_text_of(element) for element in root.iter(*_CHROME))
+    links = sum(_text_of(element) for element in root.iter("a"))
+    return _text_of(root) - chrome - links, links
+
+
 def read_page_kind(
     tree: etree._Element,
     page_url: str,
@@ -71,8 +94,13 @@ def read_page_kind(
     page of a section may list a single story)."""
     body = tree.find(".//body")
     root = body if body is not None else tree
+    own_at_least, links_at_most = _bounds(root)
+    if own_at_least >= MAX_HUB_OWN_TEXT or own_at_least > HUB_LINK_SHARE * links_at_most:
+        # Articles stop here, without resolving a single link (the crawler asks this of every
+        # page it fetches as an article).
+        return PageKind(False, 0, links_at_most, own_at_least, False)
     own = link_text = 0
-    followed: set[str] = set()
+    followed: dict[str, None] = {}  # ordered
     page = page_url.split("#", 1)[0]
 
     # Depth-first without recursion (pages nest thousands deep): (element, inside a link).
@@ -84,9 +112,10 @@ def read_page_kind(
             continue
         if tag == "a" and not in_link:
             href = (element.get("href") or "").strip()
-            url = urljoin(page_url, href).split("#", 1)[0] if href else ""
+            absolute = href.startswith(("http://", "https://"))
+            url = (href if absolute else urljoin(page_url, href)).split("#", 1)[0] if href else ""
             if url and url != page and urlsplit(url).scheme in ("http", "https") and follows(url):
-                followed.add(url)
+                followed[url] = None
                 in_link = True
         # Text of comments and processing instructions is not the page's; a child's tail
         # belongs to this element.
@@ -101,4 +130,5 @@ def read_page_kind(
     enough_links = len(followed) >= min_links
     looks_like_list = enough_links and own < MAX_HUB_OWN_TEXT and own <= HUB_LINK_SHARE * link_text
     metadata = _has_article_metadata(tree) if looks_like_list else False
-    return PageKind(looks_like_list and not metadata, len(followed), link_text, own, metadata)
+    hub = looks_like_list and not metadata
+    return PageKind(hub, len(followed), link_text, own, metadata, list(followed) if hub else None)

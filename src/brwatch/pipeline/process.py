@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from brwatch.document import FetchedPage, parse_document
+from brwatch.extract.hub import HubCheck, read_page_kind
 from brwatch.pipeline.stages import stages
 from brwatch.pipeline.urls import normalise_url, same_site
 from brwatch.provenance.index import fingerprint_bytes, fingerprint_text
@@ -61,6 +62,9 @@ class ProcessedPage:
     warnings: list[str] = field(default_factory=list)
     # Discovery hints, JSON-ready, kept with the snapshot so a recheck sees what the crawl saw.
     hints: dict[str, Any] = field(default_factory=dict)
+    # Set when the page, fetched as an article, is a hub (brwatch.extract.hub): the links the
+    # source follows on it. Nothing else is filled in and nothing is stored.
+    hub_links: list[str] | None = None
     # The names the page gives its site, with where each was found (learned per source).
     site_names: list[tuple[str, str]] = field(default_factory=list)
     # The MinHash signature of title + text (stored form), computed here in the worker so the
@@ -136,8 +140,11 @@ def _article_fields(article: Any) -> dict[str, Any]:
     }
 
 
-def process_page(page: FetchedPage) -> ProcessedPage:
-    """Run every CPU stage on one page. Never raises: a failure is reported in ``error``."""
+def process_page(page: FetchedPage, hub_check: HubCheck | None = None) -> ProcessedPage:
+    """Run every CPU stage on one page. Never raises: a failure is reported in ``error``.
+
+    With ``hub_check``, a page that turns out to be a hub comes back with ``hub_links`` and
+    no article (extraction is not run for it)."""
     url_key = normalise_url(page.url) or page.url
     result = ProcessedPage(
         url=page.url,
@@ -155,6 +162,13 @@ def process_page(page: FetchedPage) -> ProcessedPage:
     try:
         document = parse_document(page)
         result.encoding = document.encoding
+        if hub_check is not None:
+            kind = read_page_kind(
+                document.tree, page.url, hub_check.follows, min_links=hub_check.min_links
+            )
+            if kind.hub:
+                result.hub_links = kind.links
+                return result
         article = extract(document) if extract else None
     except Exception as exc:  # a bad page is reported and skipped, never the crawl
         log.warning("cannot extract %s: %s: %s", page.url, type(exc).__name__, exc)
