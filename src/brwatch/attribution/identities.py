@@ -31,7 +31,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from brwatch.attribution.registry import Publisher, PublisherRegistry, load_publishers
+from brwatch.attribution.registry import (
+    NameMatch,
+    Publisher,
+    PublisherRegistry,
+    _normalise_text,
+    load_publishers,
+)
 from brwatch.storage import Database
 from brwatch.storage.models import PublisherName
 
@@ -302,12 +308,82 @@ def _claimed_as_well(
     )
 
 
-@lru_cache(maxsize=8)
+class PublisherDirectory(PublisherRegistry):
+    """The registry and the learned identities answering as one registry. The registry's
+    compiled names are reused as they are (compiling them takes a fifth of a second); only
+    the learned names, few and changing as pages arrive, get a matcher of their own. A
+    registered name wins over a learned one."""
+
+    def __init__(self, registered: PublisherRegistry, learned: Sequence[LearnedPublisher]) -> None:
+        self.registered = registered
+        self.learned = _learned_matcher(
+            tuple((p.id, p.name, p.aliases, p.domains, p.source) for p in learned)
+        )
+        self.publishers = [*registered.publishers, *learned]
+        self.source = f"{registered.source} + crawled sources"
+        self._by_id = {**{p.id: p for p in learned}, **registered._by_id}
+
+    def _current(self, publisher: Publisher | None) -> Publisher | None:
+        """The matcher's learned publishers are kept across page-count changes: the entry
+        with the current counts is the one in this directory."""
+        return None if publisher is None else self._by_id.get(publisher.id, publisher)
+
+    def find_names(self, text: str) -> list[NameMatch]:
+        found = self.registered.find_names(text)
+        taken = [(m.start, m.end) for m in found]
+        for match in self.learned.find_names(text):
+            if not any(match.start < end and start < match.end for start, end in taken):
+                current = self._current(match.publisher)
+                found.append(NameMatch(current, match.alias, match.start, match.end))  # type: ignore[arg-type]
+        return sorted(found, key=lambda m: m.start)
+
+    def match_name(self, text: str | None) -> Publisher | None:
+        if not text:
+            return None
+        key = _normalise_text(text).casefold()
+        exact = self.registered._by_folded.get(key) or self._current(
+            self.learned._by_folded.get(key)
+        )
+        if exact is not None:
+            return exact
+        matches = self.find_names(text)
+        if not matches:
+            return None
+        return max(matches, key=lambda m: (m.end - m.start, -m.start)).publisher
+
+    def match_domain(self, url_or_host: str | None) -> Publisher | None:
+        return self.registered.match_domain(url_or_host) or self._current(
+            self.learned.match_domain(url_or_host)
+        )
+
+
+@lru_cache(maxsize=16)
+def _learned_matcher(
+    identities: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], str], ...],
+) -> PublisherRegistry:
+    """A matcher for the learned names, compiled once per set of identities (not per change
+    of their page counts)."""
+    publishers = [
+        LearnedPublisher.model_construct(
+            id=ident,
+            name=name,
+            kind="crawled_source",
+            country=None,
+            aliases=aliases,
+            domains=domains,
+            terms=None,
+            examples=(),
+            counterexamples=(),
+            source=source,
+            found=(),
+        )
+        for ident, name, aliases, domains, source in identities
+    ]
+    return PublisherRegistry(publishers, "crawled sources")
+
+
 def _directory(rows: tuple[NameRow, ...], registry: PublisherRegistry) -> PublisherRegistry:
-    learned = _learned(rows, registry)
-    return PublisherRegistry(
-        [*registry.publishers, *learned], f"{registry.source} + crawled sources"
-    )
+    return PublisherDirectory(registry, _learned(rows, registry))
 
 
 def learned_publishers(directory: PublisherRegistry) -> list[LearnedPublisher]:
