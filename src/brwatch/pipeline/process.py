@@ -34,6 +34,8 @@ KEPT_HEADERS = (
     "tdm-reservation",
     "tdm-policy",
 )
+# Extracted text this long is an article's: such a page is not checked for being a hub.
+HUB_CHECK_BELOW = 2500
 # Fast, and gzip level 6 is only a little smaller for five times the CPU.
 SNAPSHOT_GZIP_LEVEL = 3
 
@@ -162,14 +164,16 @@ def process_page(page: FetchedPage, hub_check: HubCheck | None = None) -> Proces
     try:
         document = parse_document(page)
         result.encoding = document.encoding
-        if hub_check is not None:
+        article = extract(document) if extract else None
+        # A page whose extracted text is long is an article: the hub check (a walk over every
+        # link) is only for the others.
+        if hub_check is not None and len(getattr(article, "text", "") or "") < HUB_CHECK_BELOW:
             kind = read_page_kind(
                 document.tree, page.url, hub_check.follows, min_links=hub_check.min_links
             )
             if kind.hub:
                 result.hub_links = kind.links
                 return result
-        article = extract(document) if extract else None
     except Exception as exc:  # a bad page is reported and skipped, never the crawl
         log.warning("cannot extract %s: %s: %s", page.url, type(exc).__name__, exc)
         result.error = f"parse: {type(exc).__name__}: {exc}"
