@@ -19,7 +19,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from brwatch.document import FetchedPage, parse_document
-from brwatch.extract.hub import HubCheck
+from brwatch.extract.hub import MIN_HUB_LINKS, HubCheck
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
@@ -37,7 +37,6 @@ GONE = (404, 410)
 # A page with fewer anchors than this cannot be a hub (see brwatch.extract.hub): not parsed
 # here, only in the workers.
 _ANCHOR = re.compile(rb"<a[\s>]", re.IGNORECASE)
-_HUB_MIN_ANCHORS = 5
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -303,7 +302,7 @@ class NewsSpider(Spider):
         # A page shaped like the listing that linked it (/list/17.html from /list/16.html) is
         # that listing's next page even with one story on it.
         next_page = response.meta.get("listing_shape") == url_shape(response.url)
-        minimum = 1 if next_page else _HUB_MIN_ANCHORS
+        minimum = 1 if next_page else MIN_HUB_LINKS
         if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < minimum:
             return None
         return HubCheck(SourceFollows(source), min_links=minimum)
