@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from lxml.html import HtmlElement
 
 from brwatch.pipeline.urls import normalise_url, same_site
+from brwatch.sources import Source
 
 # Link texts that mean "the next page of this list", in the languages of our sources.
 _NEXT_TEXT = re.compile(
@@ -72,11 +73,13 @@ def listing_links(
     *,
     any_site: bool = False,
     denies: Callable[[str], bool] | None = None,
+    listings: Callable[[str], bool] | None = None,
 ) -> ListingLinks:
     """Split a listing page's links into article links and further listing pages.
 
     Without explicit allow patterns (``any_site`` False) only same-site links are articles.
-    A link ``denies`` matches is never followed, not even as a next page.
+    A link ``denies`` matches is never followed, not even as a next page; a link ``listings``
+    matches (the source's `listings` patterns) is always a listing page.
     """
     found = ListingLinks()
     seen: set[str] = {normalise_url(listing_url) or listing_url}
@@ -88,11 +91,44 @@ def listing_links(
         if denies is not None and denies(url):
             continue
         allowed = allows(url) and (any_site or same_site(url, listing_url))
-        if is_next_page(url, text, rel, listing_url, article=allowed and any_site):
+        named_listing = listings is not None and listings(url)
+        if named_listing or is_next_page(url, text, rel, listing_url, article=allowed and any_site):
             found.pages.append(url)
         elif allowed:
             found.articles.append(url)
     return found
+
+
+# Per worker process: whether a source follows a URL (a site's navigation repeats on every page).
+_FOLLOWED: dict[tuple[str, str], bool] = {}
+_FOLLOWED_MAX = 100_000
+
+
+class SourceFollows:
+    """Whether a source follows a link, as an article or a listing: picklable, so a hub check
+    (brwatch.extract.hub) can run in the worker processes with the page's other work."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def __call__(self, url: str) -> bool:
+        key = (self.source.name, url)
+        known = _FOLLOWED.get(key)
+        if known is None:
+            if len(_FOLLOWED) >= _FOLLOWED_MAX:
+                _FOLLOWED.clear()
+            known = _FOLLOWED[key] = self._follows(url)
+        return known
+
+    def _follows(self, url: str) -> bool:
+        source = self.source
+        normal = normalise_url(url)
+        if normal is None:
+            return False
+        # Without allow patterns a source follows links on its own sites only.
+        if not source.allow and not any(same_site(normal, u) for _, u in source.entry_points):
+            return False
+        return source.allows(normal) or source.is_listing(normal)
 
 
 class ListingBudget:

@@ -22,7 +22,9 @@ class PolitenessMiddleware:
 
     Scrapy reads robots.txt but ignores Crawl-delay; AutoThrottle would also shrink any delay
     down to DOWNLOAD_DELAY. So a host with a fixed delay gets it as its download-slot delay and
-    its requests are exempt from AutoThrottle's adjustments.
+    its requests are exempt from AutoThrottle's adjustments. An explicit ``delay: 0`` is a
+    fixed delay too (an intranet or partner site): no wait and no AutoThrottle floor, unless
+    robots.txt asks for more. A source without ``delay`` keeps the polite defaults.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -40,7 +42,7 @@ class PolitenessMiddleware:
 
     def spider_opened(self, spider: Spider) -> None:
         for source in getattr(spider, "sources", []):
-            if source.delay:
+            if source.delay is not None:  # 0 is a choice, not "unset"
                 for _kind, url in source.entry_points:
                     self.set_delay(urlsplit(url).hostname or "", float(source.delay), source.name)
 
@@ -53,17 +55,23 @@ class PolitenessMiddleware:
             self.set_delay(urlsplit(request.url).hostname or "", float(delay), "robots.txt")
 
     def set_delay(self, host: str, delay: float, why: str) -> None:
-        if not host or delay <= self.fixed.get(host, 0.0):
+        if not host or (host in self.fixed and delay <= self.fixed[host]):
             return
         self.fixed[host] = delay
         downloader = self.crawler.engine.downloader
         # Slots are created (and garbage-collected when idle) by the downloader: set both the
         # settings new slots are built from and the live slot, if any.
-        # No jitter: a random -50% would undercut the delay the site asked for.
-        downloader.per_slot_settings[host] = {"delay": delay, "concurrency": 1, "jitter": 0.0}
+        # No jitter: a random -50% would undercut the delay the site asked for. A waiting host
+        # gets one request at a time; a host asking for no delay keeps the usual concurrency.
+        slot_settings: dict[str, float] = {"delay": delay, "jitter": 0.0}
+        if delay > 0:
+            slot_settings["concurrency"] = 1
+        downloader.per_slot_settings[host] = slot_settings
         slot = downloader.slots.get(host)
         if slot is not None:
-            slot.delay, slot.concurrency, slot.jitter = delay, 1, 0.0
+            slot.delay, slot.jitter = delay, 0.0
+            if delay > 0:
+                slot.concurrency = 1
         log.info("delay for %s: %.1fs (%s)", host, delay, why)
 
     def process_request(self, request: Request) -> None:

@@ -25,6 +25,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError
 
 from brwatch.document import FetchedPage
+from brwatch.extract.hub import HubCheck
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
 from brwatch.pipeline.stages import STAGE_MODULES, stages
 from brwatch.provenance.links import link_missing
@@ -82,14 +83,16 @@ def _alarm(_signum: int, _frame: object) -> None:
     raise PageTimeout
 
 
-def process_within(page: FetchedPage, seconds: float) -> ProcessedPage:
+def process_within(
+    page: FetchedPage, seconds: float, hub_check: HubCheck | None = None
+) -> ProcessedPage:
     """process_page in a worker, stopped by an alarm after ``seconds`` of its own processing
     (time waiting in the pool's queue does not count). A stage stuck in C code that the alarm
     cannot interrupt is left to the crawl process's safety limit."""
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return process_page(page)
+        return process_page(page, hub_check)
     except PageTimeout:
         return _timed_out(page, seconds)
     finally:
@@ -264,7 +267,7 @@ class BrwatchPipeline:
             self.visits.append(item["visit"])
             return {"visit": item["visit"].url_key}
         page = item["page"]
-        processed = await self._processed(page)
+        processed = await self._processed(page, item.get("hub_check"))
         if processed is None:
             return {"url": page.url, "error": "not processed"}
         if processed.error:
@@ -274,6 +277,13 @@ class BrwatchPipeline:
         for warning in processed.warnings:
             log.warning("%s: %s: %s", processed.source, processed.url, warning)
         spider = self.crawler.spider
+        if processed.hub_links is not None:
+            # A listing after all: not an article response, and nothing to store.
+            self.count(processed.source, "articles", -1)
+            if spider is not None and hasattr(spider, "follow_hub"):
+                depth = item.get("listing_depth", 0)
+                spider.follow_hub(processed.source, page.url, processed.hub_links, depth)
+            return {"url": page.url, "hub": True}
         if spider is not None and hasattr(spider, "queued"):
             # The page's canonical URL counts as fetched: a later link to it is not followed.
             spider.queued.add(processed.canonical_url)
@@ -286,7 +296,9 @@ class BrwatchPipeline:
             self.flush()
         return {"url": processed.url, "canonical_url": processed.canonical_url}
 
-    async def _processed(self, page: FetchedPage) -> ProcessedPage | None:
+    async def _processed(
+        self, page: FetchedPage, hub_check: HubCheck | None = None
+    ) -> ProcessedPage | None:
         """The page processed by a worker, or None (counted and logged as an error).
 
         The worker's own alarm stops a page that takes too long (it comes back with an
@@ -298,7 +310,7 @@ class BrwatchPipeline:
         await self._workers_ready()
         for attempt in (1, 2):
             pool = self.pool
-            future = pool.submit(process_within, page, self.page_timeout)
+            future = pool.submit(process_within, page, self.page_timeout, hub_check)
             try:
                 # A safety net far beyond the worker's alarm: it includes the queue's wait.
                 return await asyncio.wait_for(

@@ -23,6 +23,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
+from brwatch.attribution.identities import record_sources
 from brwatch.pipeline.refetch import RefetchSchedule
 from brwatch.pipeline.stages import StageError, check_stages
 from brwatch.sources import Source, SourcesError, load_sources
@@ -103,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with db.session() as session:
             seen = load_seen(session)
             frontier = load_frontier(session, [source.name for source in sources])
+            # Each source is a publisher: its title and hosts, as its entry says now.
+            record_sources(session, sources)
         db.dispose()
         settings = build_settings(args.set)
         RefetchSchedule.parse(settings.get("BRWATCH_REFETCH_AFTER"))  # refused before a fetch

@@ -203,14 +203,26 @@ def test_cli_bad_input_records_nothing(db, db_url, stored, brwatch, tmp_path: Pa
 def test_cli_checks_an_unstored_article_on_the_fly(
     db, db_url, brwatch, serve_site, tmp_path
 ) -> None:
-    html = """<html><head><title>Rail</title></head><body><article><h1>中欧班列开行十万列</h1>
+    html = """<html><head><title>中欧班列开行十万列 - 铁路周刊</title></head><body><article>
+    <h1>中欧班列开行十万列</h1>
     <p>中欧班列累计开行突破十万列，通达欧洲二十五个国家二百多个城市。</p>
     <p>转载请注明出处并附原文链接。</p></article></body></html>"""
     site = serve_site("127.0.0.2", {"/a.html": Page(html)})
     url = site.url("/a.html")
     draft = tmp_path / "d.html"
-    draft.write_text(f'<p>中欧班列……</p><p>原文：<a href="{url}">链接</a></p>', encoding="utf-8")
     env = {"BRWATCH_ALLOWED_NETWORKS": "127.0.0.2/32"}
+    # The link alone is not enough: the notice asks for credit, owed to the site by the name
+    # it gives itself.
+    draft.write_text(f'<p>中欧班列……</p><p>原文：<a href="{url}">链接</a></p>', encoding="utf-8")
+    uncredited = brwatch(
+        "reuse-check", "--article", url, "--draft", str(draft), "--json", db=db_url, env=env
+    )
+    assert uncredited.returncode == 1, uncredited
+    reasons = {r["code"]: r for r in json.loads(uncredited.stdout)["reasons"]}
+    assert "铁路周刊" in reasons["missing_credit"]["fix"]
+    draft.write_text(
+        f'<p>中欧班列……</p><p>来源：铁路周刊 <a href="{url}">原文</a></p>', encoding="utf-8"
+    )
     done = brwatch(
         "reuse-check", "--article", url, "--draft", str(draft), "--json", db=db_url, env=env
     )
@@ -218,10 +230,11 @@ def test_cli_checks_an_unstored_article_on_the_fly(
     answer = json.loads(done.stdout)
     assert answer["status"] == "attribution_required" and answer["article"]["stored"] is False
     assert "fetched" in answer["warnings"][0]
-    assert site.paths_requested() == ["/a.html"]
+    assert site.paths_requested() == ["/a.html", "/a.html"]
     with db.session() as session:
-        decision = session.query(GateDecision).one()
-        assert decision.article_id is None and decision.article_url == url
+        decisions = session.query(GateDecision).order_by(GateDecision.id).all()
+        assert [d.outcome for d in decisions] == ["fail", "pass"]
+        assert decisions[-1].article_id is None and decisions[-1].article_url == url
 
 
 def test_a_grant_recorded_under_any_name_of_the_publisher_counts(db) -> None:

@@ -23,6 +23,7 @@ from brwatch.discovery.feeds import FeedEntry, parse_feed
 from brwatch.discovery.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
 from brwatch.discovery.xmldoc import XmlError
 from brwatch.document import FetchedPage, parse_document
+from brwatch.extract.hub import MIN_HUB_LINKS, HubCheck
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.refetch import RefetchSchedule
 from brwatch.pipeline.urls import same_site
@@ -30,12 +31,15 @@ from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from brwatch.storage.frontier import LISTING, PENDING, READ, SITEMAP, FrontierEntry
 from crawler.errors import error_kind, http_status
-from crawler.links import ListingBudget, listing_links
+from crawler.links import ListingBudget, SourceFollows, listing_links, url_shape
 
 # Content types that are not article pages (a feed may link to a PDF or an image).
 _HTML_TYPES = re.compile(rb"html|xml|^$|text/plain", re.IGNORECASE)
 # Statuses that say "this URL has nothing": remembered, so later runs do not fetch them again.
 GONE = (404, 410)
+# A page with fewer anchors than this cannot be a hub (see brwatch.extract.hub): not parsed
+# here, only in the workers.
+_ANCHOR = re.compile(rb"<a[\s>]", re.IGNORECASE)
 
 
 def _headers(response: Response) -> dict[str, str]:
@@ -168,7 +172,9 @@ class NewsSpider(Spider):
             )
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
-            if url and self._item_followed(source, url, response.url, by_pattern=False):
+            if url and source.is_listing(url):
+                yield from self.follow_listing(source, url, depth=0)
+            elif url and self._item_followed(source, url, response.url, by_pattern=False):
                 hints = _hints("feed", response, entry, feed_rights=feed.rights)
                 yield from self.follow_article(source, url, hints)
 
@@ -186,12 +192,13 @@ class NewsSpider(Spider):
         if sitemap.is_index:
             yield from self._child_sitemaps(source, sitemap.newest_first())
             return
-        candidates = [
-            (url, entry)
-            for entry in sitemap.newest_first()
-            if (url := normalise_url(entry.url, response.url))
-            and self._item_followed(source, url, response.url, by_pattern=True)
-        ]
+        candidates: list[tuple[str, SitemapEntry]] = []
+        for entry in sitemap.newest_first():
+            url = normalise_url(entry.url, response.url)
+            if url and source.is_listing(url):
+                yield from self.follow_listing(source, url, depth=0)
+            elif url and self._item_followed(source, url, response.url, by_pattern=True):
+                candidates.append((url, entry))
         # BRWATCH_MAX_SITEMAP_URLS caps the requests one sitemap makes, never-fetched URLs
         # first: entries fetched by earlier runs and not due again cost nothing and do not
         # count, so the next run goes on with what this one left out.
@@ -268,32 +275,36 @@ class NewsSpider(Spider):
     def parse_listing(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
         page = FetchedPage(response.url, response.body, response.status, _headers(response))
+        depth = response.meta.get("listing_depth", 0)
+        chain = response.meta.get("chain", "")
+        tree = parse_document(page).tree
+        yield from self.listing_requests(source, tree, response.url, depth, chain)
+
+    def listing_requests(
+        self, source: Source, tree: Any, listing_url: str, depth: int, chain: str = ""
+    ) -> Iterator[Request]:
+        """Requests for a listing's further pages (within the budget) and for its articles."""
         links = listing_links(
-            parse_document(page).tree,
-            response.url,
+            tree,
+            listing_url,
             source.allows,
             any_site=bool(source.allow),
             denies=source.denies,
+            listings=source.is_listing,
         )
-        key = (source.name, LISTING, response.url)
+        key = (source.name, LISTING, listing_url)
         if key in self.frontier or key in self.frontier_updates:
             # A page a cap had cut: read now, it is not walked again from further up.
-            self.leave_for_next_run(FrontierEntry(source.name, LISTING, response.url, READ))
-        depth = response.meta.get("listing_depth", 0)
-        # Chains continued from the frontier have a budget of their own: the chains from the
-        # entry points (the news) must not starve them, nor they the news.
-        chain = response.meta.get("chain", "")
+            self.leave_for_next_run(FrontierEntry(source.name, LISTING, listing_url, READ))
         for url in links.pages:
-            budget = self.listing_budget.take(f"{source.name}\0{chain}", url)
-            if depth >= self.max_listing_pages or not budget:
-                self._listing_left_out(source, url)
-                continue
-            yield self._request(
-                source, url, self.parse_listing, listing_depth=depth + 1, chain=chain
-            )
+            yield from self.follow_listing(source, url, depth + 1, chain)
         for url in links.articles:
             yield from self.follow_article(
-                source, url, {"via": "listing", "listing_url": response.url}
+                source,
+                url,
+                {"via": "listing", "listing_url": listing_url},
+                depth=depth + 1,
+                listing_shape=url_shape(listing_url),
             )
 
     def _listing_left_out(self, source: Source, url: str) -> None:
@@ -304,6 +315,21 @@ class NewsSpider(Spider):
             return  # fetched by this run from the frontier, or by an earlier one
         self.leave_for_next_run(FrontierEntry(source.name, LISTING, url, PENDING))
         self.count(source.name, "listing_capped")
+
+    def follow_listing(
+        self, source: Source, url: str, depth: int, chain: str = ""
+    ) -> Iterator[Request]:
+        """A listing page, unless the source has used up its listing budget (depth and pages
+        per URL shape: calendars and endless "next" chains stop there; what a cap cuts is
+        remembered for the next run). Chains continued from the frontier have a budget of
+        their own: the chains from the entry points (the news) must not starve them, nor they
+        the news."""
+        if depth > self.max_listing_pages or not self.listing_budget.take(
+            f"{source.name}\0{chain}", url
+        ):
+            self._listing_left_out(source, url)
+            return
+        yield self._request(source, url, self.parse_listing, listing_depth=depth, chain=chain)
 
     def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
         """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
@@ -336,7 +362,14 @@ class NewsSpider(Spider):
             return headers
         return None
 
-    def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
+    def follow_article(
+        self,
+        source: Source,
+        url: str,
+        hints: dict[str, Any],
+        depth: int = 0,
+        listing_shape: str | None = None,
+    ) -> Iterator[Request]:
         """A request for an article URL unless it was fetched already (this run or before)."""
         if url in self.queued:
             return
@@ -350,10 +383,17 @@ class NewsSpider(Spider):
                 self.count(source.name, "skipped_seen")
                 return
         request = self._request(
-            source, url, self.parse_article, hints=hints, key=url, handle_httpstatus_list=[304],
+            source,
+            url,
+            self.parse_article,
+            hints=hints,
+            key=url,
+            handle_httpstatus_list=[304],
+            listing_depth=depth,
+            listing_shape=listing_shape,
             # The bytes fetched last time: the same again need no processing at all.
             last_sha256=seen.sha256 if seen else None,
-        )  # fmt: skip
+        )
         yield request.replace(headers=headers) if headers else request
 
     # -- articles ------------------------------------------------------------------------
@@ -390,7 +430,45 @@ class NewsSpider(Spider):
             source=source.name,
             hints=response.meta.get("hints", {}),
         )
-        yield {"page": page, "requested_key": key}
+        yield {
+            "page": page,
+            "requested_key": key,
+            "hub_check": self._hub_check(source, response),
+            "listing_depth": response.meta.get("listing_depth", 0),
+        }
+
+    def _hub_check(self, source: Source, response: Response) -> HubCheck | None:
+        """What the worker needs to tell a hub from an article (brwatch.extract.hub); None
+        when the page has too few links to be one (most articles: no parse needed for that)."""
+        # A page shaped like the listing that linked it (/list/17.html from /list/16.html) is
+        # that listing's next page even with one story on it.
+        next_page = response.meta.get("listing_shape") == url_shape(response.url)
+        minimum = 1 if next_page else MIN_HUB_LINKS
+        if len(_ANCHOR.findall(response.body, 0, 2_000_000)) < minimum:
+            return None
+        return HubCheck(SourceFollows(source), min_links=minimum)
+
+    def follow_hub(self, source_name: str, url: str, links: list[str], depth: int) -> None:
+        """A page fetched as an article turned out to be a hub: its links are followed as a
+        listing's, within the listing budget (the pipeline calls this; nothing is stored)."""
+        source = self.by_name[source_name]
+        self.count(source.name, "hubs")
+        self.logger.info("%s: %s is a listing (%d links), not stored", source.name, url, len(links))
+        if depth > self.max_listing_pages or not self.listing_budget.take(f"{source.name}\0", url):
+            self.count(source.name, "listing_capped")
+            return
+        shape = url_shape(url)
+        requests: list[Request] = []
+        for link in links:
+            if source.is_listing(link) or url_shape(link) == shape:
+                requests += self.follow_listing(source, link, depth + 1)
+            else:
+                hints = {"via": "listing", "listing_url": url}
+                requests += self.follow_article(
+                    source, link, hints, depth=depth + 1, listing_shape=shape
+                )
+        for request in requests:
+            self.crawler.engine.crawl(request)
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request: Request = failure.request  # type: ignore[attr-defined]

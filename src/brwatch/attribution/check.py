@@ -72,7 +72,7 @@ class AttributionResult:
 class _Candidate:
     url: str
     anchor: str
-    why: str  # publisher_domain | origin_url | names_publisher | url_in_text
+    why: str  # publisher_domain | origin_url | names_publisher | url_in_text | near_credit
     near_credit: bool
 
 
@@ -151,9 +151,13 @@ def find_candidates(
             not publisher and origin and origin in text
         ):
             why = "names_publisher"
+        elif is_near and _elsewhere(url, doc.url, publisher, registry):
+            # A link beside the credit to another publisher's site: the attribution link,
+            # pointing at the wrong place.
+            why = "near_credit"
         else:
             continue
-        rank = (0 if is_near else 2) + (0 if why != "names_publisher" else 1)
+        rank = (0 if is_near else 2) + {"names_publisher": 1, "near_credit": 3}.get(why, 0)
         found.append((rank, _Candidate(url, text[:200], why, is_near)))
     # "原文链接：http://…" written out as text next to the credit counts as a link too.
     for block in blocks:
@@ -164,6 +168,16 @@ def find_candidates(
                 found.append((1, _Candidate(written, written[:200], "url_in_text", True)))
     found.sort(key=lambda rc: rc[0])
     return list(dict.fromkeys(c for _, c in found))
+
+
+def _elsewhere(
+    url: str, page_url: str, publisher: Publisher | None, registry: PublisherRegistry
+) -> bool:
+    """Whether a link goes to a known publisher's site other than the page's and the origin's."""
+    owner = registry.match_domain(url)
+    if owner is None or owner is publisher:
+        return False
+    return not owner.owns_host(urlsplit(page_url).hostname or "")
 
 
 def check_attribution(
@@ -207,7 +221,7 @@ def check_attribution(
     attempts: list[dict[str, Any]] = []
     first_failure: AttributionResult | None = None
     for candidate in candidates[:5]:
-        outcome = _follow(candidate, publisher, fetcher, attempts)
+        outcome = _follow(candidate, publisher, fetcher, attempts, registry, origin_url)
         if outcome.outcome == "ok":
             return _merge(result, outcome, candidate, attempts)
         first_failure = first_failure or _merge(result, outcome, candidate, attempts)
@@ -245,13 +259,28 @@ def _merge(
     )
 
 
+def _same_page(url: str, other: str | None) -> bool:
+    if not other:
+        return False
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.hostname, a.port, a.path.rstrip("/"), a.query) == (
+        b.hostname,
+        b.port,
+        b.path.rstrip("/"),
+        b.query,
+    )
+
+
 def _follow(
     candidate: _Candidate,
     publisher: Publisher | None,
     fetcher: SafeFetcher,
     attempts: list[dict[str, Any]],
+    registry: PublisherRegistry | None = None,
+    origin_url: str | None = None,
 ) -> AttributionResult:
-    """Fetch one candidate link and judge where it lands."""
+    """Fetch one candidate link and judge where it lands: on the origin publisher's site (or
+    the stored original itself) is ok, on another known publisher's site wrong_target."""
     try:
         response = fetcher.get(candidate.url, truncate=True)
     except FetchRefused as exc:
@@ -272,12 +301,15 @@ def _follow(
         redirects=response.redirects,
     )
     final_host = urlsplit(response.final_url).hostname or ""
-    on_publisher = publisher is not None and publisher.owns_host(final_host)
-    if response.status in _CHECKER_BLOCKED and on_publisher and publisher is not None:
+    on_publisher = (publisher is not None and publisher.owns_host(final_host)) or _same_page(
+        response.final_url, origin_url
+    )
+    if response.status in _CHECKER_BLOCKED and on_publisher:
         # Many news sites turn away non-browser clients; the link still lands on the
         # publisher, which is what attribution asks for.
         followed.evidence["reason"] = (
-            f"link lands on {publisher.name} ({final_host}), which refused the checker "
+            f"link lands on {publisher.name if publisher else 'the stored original'} "
+            f"({final_host}), which refused the checker "
             f"(HTTP {response.status})"
         )
         return followed
@@ -285,16 +317,22 @@ def _follow(
         followed.outcome = "broken"
         followed.evidence["reason"] = f"link answers HTTP {response.status}"
         return followed
-    if publisher is None:
+    if on_publisher:
+        where = publisher.name if publisher is not None else "the stored original"
+        followed.evidence["reason"] = f"link lands on {where} ({final_host})"
+        return followed
+    elsewhere = registry.match_domain(final_host) if registry is not None else None
+    if publisher is None and elsewhere is None:
         followed.evidence["reason"] = (
             "publisher not in the registry: the link works, its target is unverified"
         )
         return followed
-    if not on_publisher:
-        followed.outcome = "wrong_target"
+    followed.outcome = "wrong_target"
+    if publisher is None:
+        target = elsewhere.name if elsewhere is not None else final_host
+        followed.evidence["reason"] = f"link lands on {target} ({final_host})"
+    else:
         followed.evidence["reason"] = (
             f"link lands on {final_host}, not on {publisher.name} ({', '.join(publisher.domains)})"
         )
-        return followed
-    followed.evidence["reason"] = f"link lands on {publisher.name} ({final_host})"
     return followed

@@ -146,7 +146,9 @@ class PublisherRegistry:
                     variants.append((form, publisher, name))
         variants.sort(key=lambda v: len(v[0]), reverse=True)
         self._variants = variants
-        self._pattern = re.compile("|".join(f"({_alias_pattern(v[0])})" for v in variants))
+        # (No names, as a learned directory may start: a pattern that never matches.)
+        alternatives = "|".join(f"({_alias_pattern(v[0])})" for v in variants)
+        self._pattern = re.compile(alternatives or "(?!)")
         self._domains = sorted(
             ((d, p) for p in publishers for d in p.domains), key=lambda dp: len(dp[0]), reverse=True
         )
@@ -165,7 +167,9 @@ class PublisherRegistry:
         normal = _normalise_text(text)
         found = []
         for match in self._pattern.finditer(normal):
-            _form, publisher, alias = self._variants[match.lastindex - 1]  # type: ignore[operator]
+            if match.lastindex is None:  # every alternative is a group: never, but say so
+                continue
+            _form, publisher, alias = self._variants[match.lastindex - 1]
             found.append(NameMatch(publisher, alias, match.start(), match.end()))
         return found
 

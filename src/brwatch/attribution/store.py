@@ -13,7 +13,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from brwatch.attribution.check import AttributionResult, check_attribution, link_fetcher
-from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.attribution.identities import publisher_directory
+from brwatch.attribution.registry import PublisherRegistry
 from brwatch.document import FetchedPage, parse_document
 from brwatch.fetch import SafeFetcher
 from brwatch.storage import Database
@@ -79,13 +80,17 @@ def check_stored_article(
         if article is None:
             raise LookupError(f"article {article_id} does not exist")
         origin = article.origin or (article.rights or {}).get("origin")
+        # The stored original this copy reprints: a link landing on it is the right one.
+        original = session.get(Article, article.reprint_of_id) if article.reprint_of_id else None
+        origin_url = original.url if original is not None and origin else None
         snapshot = _latest_snapshot(session, article_id)
         url = article.url
         html = _snapshot_html(snapshot) if snapshot is not None else (article.text or "").encode()
         headers = dict(snapshot.headers or {}) if snapshot is not None else {}
     # The network check runs outside any transaction: it may take seconds.
     doc = parse_document(FetchedPage(url=url, body=html, headers=headers))
-    result = check_attribution(doc, url, origin, fetcher, registry=registry)
+    registry = registry or publisher_directory(db)
+    result = check_attribution(doc, url, origin, fetcher, origin_url=origin_url, registry=registry)
     with db.session() as session:
         _store(session, article_id, result)
     return result
@@ -124,7 +129,7 @@ def recheck_attribution(
     with db.session() as session:
         ids = list(session.scalars(query))
     fetcher = fetcher or link_fetcher()
-    registry = registry or load_publishers()
+    registry = registry or publisher_directory(db)
 
     def check(article_id: int) -> str:
         try:

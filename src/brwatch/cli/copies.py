@@ -40,18 +40,23 @@ def run(args: argparse.Namespace) -> int:
                     "published": copy.published.isoformat() if copy.published else None,
                     "original": copy.is_original,
                     "similarity": round(copy.similarity, 3) if copy.similarity else None,
+                    "origin": copy.origin,
+                    "first_seen": copy.first_seen_at.isoformat() if copy.first_seen_at else None,
+                    "why": copy.why,
                 }
             )
         return 0
     table = Table(title=f"copies of {safe(args.url)}")
-    for column in ("", "published", "source", "similarity", "url"):
+    for column in ("", "published", "first seen", "source", "similarity", "why", "url"):
         table.add_column(column)
     for copy in copies:
         table.add_row(
             "original" if copy.is_original else "copy",
             copy.published.strftime("%Y-%m-%d %H:%M") if copy.published else "-",
+            copy.first_seen_at.strftime("%Y-%m-%d %H:%M") if copy.first_seen_at else "-",
             safe(copy.source),
             f"{copy.similarity:.2f}" if copy.similarity is not None else "-",
+            safe(copy.why),
             safe(copy.url),
         )
     console.print(table)

@@ -21,6 +21,8 @@ class ExtractedArticle:
     lang: str | None = None  # ISO 639-1
     canonical_url: str | None = None  # absolute
     site_name: str | None = None
+    # Every name the page gives its site, with where it was found (brwatch.extract.sitename).
+    site_names: list[tuple[str, str]] = field(default_factory=list)
     image: str | None = None  # absolute
     description: str | None = None
 

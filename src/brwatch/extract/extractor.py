@@ -17,6 +17,7 @@ from brwatch.extract.body import DEFAULT_BODY, BodySettings, extract_body
 from brwatch.extract.dates import publication_date
 from brwatch.extract.language import choose_language
 from brwatch.extract.metadata import PageMetadata, ld_names, ld_text, ld_url, read_metadata
+from brwatch.extract.sitename import site_names
 from brwatch.extract.titles import choose_title
 from brwatch.extract.visible import VisiblePieces
 
@@ -32,6 +33,7 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
     headline = ld_text(ld.get("headline") or ld.get("name"))
     visible = VisiblePieces(tree)  # read at most once, by the title and the date searches
     title = choose_title(hints.get("title"), headline, meta, site_name, tree, text, visible)
+    names = site_names(tree, meta, title)
     published, date_source = publication_date(hints, meta, title, tree, doc.url, visible)
     lang = choose_language(
         [
@@ -54,7 +56,9 @@ def extract_article(doc: Document, settings: BodySettings = DEFAULT_BODY) -> Ext
         lang=lang,
         canonical_url=_absolute(doc.url, meta.canonical or meta.meta.get("og:url"))
         or _web_url(doc.url),
-        site_name=site_name,
+        # The declared name, else the first the page shows (title suffix, logo, copyright).
+        site_name=site_name or (names[0][0] if names else None),
+        site_names=names,
         image=_absolute(
             doc.url,
             meta.meta.get("og:image")

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from brwatch.document import FetchedPage, parse_document
+from brwatch.extract.hub import HubCheck, read_page_kind
 from brwatch.pipeline.stages import stages
 from brwatch.pipeline.urls import normalise_url, same_site
 from brwatch.provenance.index import fingerprint_bytes, fingerprint_text
@@ -34,6 +35,8 @@ KEPT_HEADERS = (
     "tdm-reservation",
     "tdm-policy",
 )
+# Extracted text this long is an article's: such a page is not checked for being a hub.
+HUB_CHECK_BELOW = 2500
 # Fast, and gzip level 6 is only a little smaller for five times the CPU.
 SNAPSHOT_GZIP_LEVEL = 3
 
@@ -62,6 +65,11 @@ class ProcessedPage:
     warnings: list[str] = field(default_factory=list)
     # Discovery hints, JSON-ready, kept with the snapshot so a recheck sees what the crawl saw.
     hints: dict[str, Any] = field(default_factory=dict)
+    # Set when the page, fetched as an article, is a hub (brwatch.extract.hub): the links the
+    # source follows on it. Nothing else is filled in and nothing is stored.
+    hub_links: list[str] | None = None
+    # The names the page gives its site, with where each was found (learned per source).
+    site_names: list[tuple[str, str]] = field(default_factory=list)
     # The MinHash signature of title + text (stored form), computed here in the worker so the
     # storing process only looks it up; None when the text is too short to compare.
     fingerprint: bytes | None = None
@@ -154,8 +162,11 @@ def content_hash(article: dict[str, Any], rights: dict[str, Any] | None) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def process_page(page: FetchedPage) -> ProcessedPage:
-    """Run every CPU stage on one page. Never raises: a failure is reported in ``error``."""
+def process_page(page: FetchedPage, hub_check: HubCheck | None = None) -> ProcessedPage:
+    """Run every CPU stage on one page. Never raises: a failure is reported in ``error``.
+
+    With ``hub_check``, a page that turns out to be a hub comes back with ``hub_links`` and
+    no article (extraction is not run for it)."""
     url_key = normalise_url(page.url) or page.url
     result = ProcessedPage(
         url=page.url,
@@ -174,12 +185,22 @@ def process_page(page: FetchedPage) -> ProcessedPage:
         document = parse_document(page)
         result.encoding = document.encoding
         article = extract(document)
+        # A page whose extracted text is long is an article: the hub check (a walk over every
+        # link) is only for the others.
+        if hub_check is not None and len(getattr(article, "text", "") or "") < HUB_CHECK_BELOW:
+            kind = read_page_kind(
+                document.tree, page.url, hub_check.follows, min_links=hub_check.min_links
+            )
+            if kind.hub:
+                result.hub_links = kind.links
+                return result
     except Exception as exc:  # a bad page is reported and skipped, never the crawl
         log.warning("cannot extract %s: %s: %s", page.url, type(exc).__name__, exc)
         result.error = f"parse: {type(exc).__name__}: {exc}"
         return result
     if article is not None:
         result.article = _article_fields(article)
+        result.site_names = [tuple(pair) for pair in getattr(article, "site_names", None) or []]
         result.canonical_url = _canonical_key(url_key, result.article.pop("canonical_url"))
         text = fingerprint_text(result.article["title"], result.article["text"])
         result.fingerprint = fingerprint_bytes(text)

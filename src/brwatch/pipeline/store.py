@@ -20,6 +20,7 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
+from brwatch.attribution.identities import record_pages
 from brwatch.pipeline.process import ProcessedPage
 from brwatch.pipeline.stages import ruleset
 from brwatch.provenance.index import save_fingerprints
@@ -121,6 +122,8 @@ def _write(
             for fetch in _fetches(page, article.id)
         ],
     )
+    # What each source's pages call the site, and the hosts its articles are on.
+    record_pages(session, [(page.source, page.url, page.site_names) for page in pages])
     outcomes: Counter[str] = Counter()
     per_run: Counter[int] = Counter()
     fresh: Stored = {}

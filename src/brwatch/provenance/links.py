@@ -12,7 +12,8 @@ import numpy as np
 from sqlalchemy import Connection, Table, or_, select, update
 from sqlalchemy.orm import Session
 
-from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.attribution.identities import publisher_directory
+from brwatch.attribution.registry import PublisherRegistry
 from brwatch.provenance.index import (
     ReprintIndex,
     fingerprint_bytes,
@@ -43,13 +44,21 @@ def _published_key(article: _Member) -> tuple[datetime, datetime, int]:
 class _Member(Protocol):
     """What choosing an original reads of a cluster member (an Article or a light row)."""
 
-    id: int
-    url: str
-    canonical_url: str | None
-    origin: str | None
-    published: datetime | None
-    first_seen_at: datetime | None
-    reprint_of_id: int | None
+    # Read-only: an Article's columns (some never null) satisfy them as a light row's do.
+    @property
+    def id(self) -> int: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def canonical_url(self) -> str | None: ...
+    @property
+    def origin(self) -> str | None: ...
+    @property
+    def published(self) -> datetime | None: ...
+    @property
+    def first_seen_at(self) -> datetime | None: ...
+    @property
+    def reprint_of_id(self) -> int | None: ...
 
 
 _M = TypeVar("_M", bound=_Member)
@@ -93,24 +102,51 @@ def _members(connection: Connection, ids: Iterable[int]) -> list[Any]:
     return list(connection.execute(query))
 
 
-def choose_original(
+def _own_page(publisher: Any, member: _Member) -> bool:
+    return publisher.owns_host(member.url) or publisher.owns_host(member.canonical_url or "")
+
+
+def _credits_another(member: _Member, registry: PublisherRegistry) -> bool:
+    """Whether a copy's own text credits a publisher whose site it is not on."""
+    publisher = registry.match_name(member.origin) if member.origin else None
+    return publisher is not None and not _own_page(publisher, member)
+
+
+def choose_original_why(
     members: list[_M], claimed_origin: str | None, registry: PublisherRegistry
-) -> _M:
-    """The claimed origin's own page when it is among the copies, else the earliest published."""
+) -> tuple[_M, str]:
+    """The original of a cluster and why (shown by `brwatch copies`).
+
+    The claimed origin's own page when it is among the copies (registered publishers and the
+    crawled sources alike: a copy saying "来源：丝路经济网" is never the original of 丝路经济网's
+    page). Otherwise a copy crediting another publisher does not outrank one that credits no
+    one; then the earliest published wins, then the first fetched.
+    """
     # Each distinct claim once, in order: a cluster's copies mostly repeat the same origin.
     claims = dict.fromkeys([claimed_origin, *(m.origin for m in members)])
     for claim in claims:
         publisher = registry.match_name(claim) if claim else None
         if publisher is None:
             continue
-        own_pages = [
-            m
-            for m in members
-            if publisher.owns_host(m.url) or publisher.owns_host(m.canonical_url or "")
-        ]
+        own_pages = [m for m in members if _own_page(publisher, m)]
         if own_pages:
-            return min(own_pages, key=_published_key)
-    return min(members, key=_published_key)
+            return min(own_pages, key=_published_key), f"claimed origin: {publisher.name}"
+    uncredited = [m for m in members if not _credits_another(m, registry)]
+    pool = uncredited or members
+    original = min(pool, key=_published_key)
+    others = [m for m in pool if m is not original]
+    if others and all(_aware(m.published) == _aware(original.published) for m in others):
+        return original, "first seen earliest (publication dates tie)"
+    if len(pool) < len(members):
+        return original, "earliest published among the copies that credit no other publisher"
+    return original, "earliest published"
+
+
+def choose_original(
+    members: list[_M], claimed_origin: str | None, registry: PublisherRegistry
+) -> _M:
+    """The original of a cluster (see :func:`choose_original_why`)."""
+    return choose_original_why(members, claimed_origin, registry)[0]
 
 
 def link_reprints(
@@ -155,10 +191,11 @@ def link_batch(
     """
     if not fingerprints:
         return {}
-    registry = registry or load_publishers()
     index = index if index is not None else shared_index(db)
     originals: dict[int, int | None] = {}
     with db.session() as session:
+        # Registered publishers and what the crawled sources are called (their own pages).
+        registry = registry or publisher_directory(session)
         if save:  # (the crawl saves them with the articles, one transaction earlier)
             save_fingerprints(session, fingerprints)
         connection = session.connection()
@@ -274,13 +311,39 @@ class Copy:
     published: datetime | None
     is_original: bool
     similarity: float | None
+    origin: str | None = None  # the publisher the copy's own text credits
+    first_seen_at: datetime | None = None
+    why: str = ""  # why it got its place: claimed origin, dates, first seen
 
 
-def copies_of(db: Database, article_id: int, index: ReprintIndex | None = None) -> list[Copy]:
+def _why_copy(copy: Article, original: Article | None, linked: bool) -> str:
+    if not linked:
+        return "similar text, not linked to the original"
+    reasons = []
+    if copy.origin:
+        reasons.append(f"credits {copy.origin}")
+    if original is not None and copy.published and original.published:
+        if _aware(copy.published) > _aware(original.published):
+            reasons.append("published later")
+        elif _aware(copy.published) == _aware(original.published):
+            reasons.append("published at the same time")
+    if original is not None and _aware(copy.first_seen_at) > _aware(original.first_seen_at):
+        reasons.append("first seen later")
+    return "; ".join(reasons) or "a copy of the original"
+
+
+def copies_of(
+    db: Database,
+    article_id: int,
+    index: ReprintIndex | None = None,
+    registry: PublisherRegistry | None = None,
+) -> list[Copy]:
     """The cluster an article belongs to: its original, every linked copy, and any unlinked
-    near-duplicate the index knows, original first, then by publication date."""
+    near-duplicate the index knows, original first, then by publication date; each with why
+    it got its place."""
     index = index if index is not None else shared_index(db)
     with db.session() as session:
+        registry = registry or publisher_directory(session)
         article = session.get(Article, article_id)
         if article is None:
             raise LookupError(f"article {article_id} does not exist")
@@ -296,8 +359,24 @@ def copies_of(db: Database, article_id: int, index: ReprintIndex | None = None) 
         linked = session.scalars(
             select(Article).where(or_(Article.id.in_(ids), Article.reprint_of_id == root_id))
         ).all()
+        root = next((a for a in linked if a.id == root_id), None)
+        members = [a for a in linked if a.id == root_id or a.reprint_of_id == root_id]
+        root_why = choose_original_why(members, None, registry)[1] if root else ""
+        if root is not None and len(members) == 1:
+            root_why = "no linked copies"
         copies = [
-            Copy(a.id, a.url, a.source, a.title, a.published, a.id == root_id, scores.get(a.id))
+            Copy(
+                a.id,
+                a.url,
+                a.source,
+                a.title,
+                a.published,
+                a.id == root_id,
+                scores.get(a.id),
+                a.origin,
+                a.first_seen_at,
+                root_why if a.id == root_id else _why_copy(a, root, a.reprint_of_id == root_id),
+            )
             for a in linked
         ]
     return sorted(copies, key=lambda c: (not c.is_original, _aware(c.published), c.article_id))

@@ -37,8 +37,15 @@ BATCH = 500
 
 @lru_cache(maxsize=8)
 def registry_version(registry: PublisherRegistry) -> str:
-    """A fingerprint of everything in the registry that a reuse verdict can depend on."""
-    entries = [publisher.model_dump(mode="json") for publisher in registry]
+    """A fingerprint of everything in the registry that a reuse verdict can depend on: the
+    registered publishers (identities learned from crawled sources carry no terms)."""
+    from brwatch.attribution.identities import LearnedPublisher
+
+    entries = [
+        publisher.model_dump(mode="json")
+        for publisher in registry
+        if not isinstance(publisher, LearnedPublisher)
+    ]
     encoded = json.dumps(entries, sort_keys=True, ensure_ascii=False).encode()
     return "registry:" + hashlib.sha256(encoded).hexdigest()[:16]
 

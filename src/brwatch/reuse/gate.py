@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from brwatch.attribution.registry import Publisher, PublisherRegistry, load_publishers
 from brwatch.reuse.draft import Draft
@@ -138,23 +139,38 @@ def article_urls(facts: ArticleFacts) -> list[str]:
     return [u for u in (facts.url, facts.canonical_url, facts.original_url) if u]
 
 
+def _asks_for_credit(rights: dict[str, Any]) -> bool:
+    """Terms that require a credit line: attribution required, a credit obligation, or a
+    licence whose only condition is credit (CC BY and its variants)."""
+    obligations = set(current_obligations(rights.get("obligations") or []))
+    license_id = (rights.get("license") or "").upper()
+    return (
+        bool({"credit", "credit_origin"} & obligations)
+        or rights.get("status") == "attribution_required"
+        or license_id.startswith("CC-BY")
+    )
+
+
 def _credit_publisher(
     facts: ArticleFacts, registry: PublisherRegistry
 ) -> tuple[Publisher | None, str | None]:
-    """Whom the draft must credit: the origin publisher, else the named rights holder."""
+    """Whom the draft must credit: the origin publisher, else the named rights holder, else
+    — when the terms ask for credit without naming anyone — the site itself, whatever kind of
+    identity it has: registered, learned from its source (``registry`` is then the publisher
+    directory of brwatch.attribution.identities), the name the page gives, or its host."""
     for name in (facts.origin, facts.rights.get("origin"), facts.rights.get("credit")):
         if name:
             return registry.match_name(name), name
-    # Terms that ask for credit without naming anyone mean the site itself.
-    if {"credit", "credit_origin"} & set(
-        current_obligations(facts.rights.get("obligations") or [])
-    ) or (facts.rights.get("status") == "attribution_required"):
-        site = registry.match_domain(facts.url)
+    if not _asks_for_credit(facts.rights):
+        return None, None
+    for url in (facts.original_url, facts.url):
+        site = registry.match_domain(url)
         if site is not None:
             return site, site.name
-        if facts.site_name:
-            return None, facts.site_name
-    return None, None
+    if facts.site_name:
+        return registry.match_name(facts.site_name), facts.site_name
+    host = urlsplit(facts.original_url or facts.url).hostname
+    return None, host
 
 
 def _draft_credits(

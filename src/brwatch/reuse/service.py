@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from brwatch.attribution.registry import PublisherRegistry, load_publishers
+from brwatch.attribution.identities import publisher_directory
+from brwatch.attribution.registry import PublisherRegistry
 from brwatch.document import FetchedPage, parse_document
 from brwatch.errors import BrwatchError
 from brwatch.fetch import FetchError, SafeFetcher
@@ -74,8 +75,10 @@ def check_reuse(
     at: datetime | None = None,
 ) -> GateResult:
     """Decide on ``draft`` as a reuse of the article at ``article_url`` and record the decision."""
-    registry = registry or load_publishers()
     with db.session() as session:
+        # Registered publishers and the crawled sources' learned identities: a credit the
+        # article demands is named whatever kind of publisher it is owed to.
+        registry = registry or publisher_directory(session)
         refresh_stale(session, registry)
         article = find_article(session, article_url)
         facts = stored_facts(session, article, registry) if article is not None else None

@@ -69,6 +69,9 @@ class Source(BaseModel):
     )
     allow: list[Regex] = Field(default_factory=list, description="regexes: links to follow")
     deny: list[Regex] = Field(default_factory=list, description="regexes: links never to follow")
+    listings: list[Regex] = Field(
+        default_factory=list, description="regexes: links that are listing pages, never articles"
+    )
     schedule: str | None = Field(default=None, description="cron line or 'every 6h'")
     delay: float | None = Field(
         default=None, ge=0, allow_inf_nan=False, description="seconds between requests"
@@ -76,6 +79,7 @@ class Source(BaseModel):
 
     _allow: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _deny: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
+    _listings: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _trigger: TriggerSpec | None = PrivateAttr(default=None)
 
     @field_validator("name")
@@ -109,6 +113,7 @@ class Source(BaseModel):
     def model_post_init(self, context: object, /) -> None:
         self._allow = tuple(re.compile(p) for p in self.allow)
         self._deny = tuple(re.compile(p) for p in self.deny)
+        self._listings = tuple(re.compile(p) for p in self.listings)
         self._trigger = parse_schedule(self.schedule) if self.schedule else None
 
     @property
@@ -140,3 +145,10 @@ class Source(BaseModel):
         if self.denies(url):
             return False
         return not self._allow or any(pattern.search(url) for pattern in self._allow)
+
+    def is_listing(self, url: str) -> bool:
+        """True when a `listings` pattern matches (and no `deny` pattern): the page is followed
+        as a listing (its links read, the page not stored), whatever `allow` says of it."""
+        if self.denies(url):
+            return False
+        return any(pattern.search(url) for pattern in self._listings)

@@ -360,6 +360,25 @@ class Fingerprint(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class PublisherName(Base):
+    """A name or host a crawled source is known by, and where it was found: its sources entry
+    (title, entry-point hosts) or its pages (og:site_name, the title suffix, …; article hosts).
+    brwatch.attribution.identities turns these rows into learned publisher identities."""
+
+    __tablename__ = "publisher_names"
+    __table_args__ = (UniqueConstraint("source", "kind", "folded", "found_in"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # name | host
+    value: Mapped[str] = mapped_column(String(300))
+    folded: Mapped[str] = mapped_column(String(300))  # NFKC, case-folded: the matching key
+    found_in: Mapped[str] = mapped_column(String(40))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Grant(Base):
     """A permission a publisher granted, recorded by legal."""
 
