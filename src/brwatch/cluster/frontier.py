@@ -93,7 +93,7 @@ def claim(
                 {"url_key": k, "source": source, "state": "queued", "token": 0, "attempts": 0}
                 for k in wanted
             ]
-        )  # fmt: skip
+        )
         .on_conflict_do_nothing(index_elements=["url_key"])
     )
     # Rows another worker is storing or claiming right now are skipped, not waited for.

@@ -22,9 +22,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
