@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError
 
+from brwatch.cluster.leases import UrlLeases
 from brwatch.document import FetchedPage
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
 from brwatch.pipeline.stages import STAGE_MODULES, stages
@@ -177,6 +178,7 @@ class BrwatchPipeline:
         self.storage_paused = False
         self.storage_down = False
         self.stopping: asyncio.Future[None] | None = None
+        self.fence: UrlLeases | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
@@ -188,7 +190,11 @@ class BrwatchPipeline:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def open_spider(self) -> None:
-        self.db = open_database(self.db_url)
+        spider = self.crawler.spider
+        # A `brwatch worker` job: its run and its URL leases come with the spider.
+        self.run_ids = getattr(spider, "run_ids", None) or self.run_ids
+        self.fence = getattr(spider, "leases", None)
+        self.db = open_database(self.db_url, migrate=self.fence is None)
         self.pool = self._new_pool()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
         # Workers start before the first request goes out, and off the reactor thread: the
@@ -247,8 +253,11 @@ class BrwatchPipeline:
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if "visit" in item:
-            self.visits.append(item["visit"])
-            return {"visit": item["visit"].url_key}
+            visit = item["visit"]
+            if self.fence is not None and item.get("lease") is not None:
+                self.fence.hold(visit.url_key, visit.url_key, item["lease"])
+            self.visits.append(visit)
+            return {"visit": visit.url_key}
         page = item["page"]
         processed = await self._processed(page)
         if processed is None:
@@ -264,6 +273,8 @@ class BrwatchPipeline:
             # The page's canonical URL counts as fetched: a later link to it is not followed.
             spider.queued.add(processed.canonical_url)
         requested = item.get("requested_key")
+        if self.fence is not None and item.get("lease") is not None:
+            self.fence.hold(processed.url_key, requested or processed.url_key, item["lease"])
         if requested and requested != processed.url_key:
             # Redirected: remember the requested URL too, so it is not fetched again.
             self.visits.append(Visit(requested, processed.source, 301, processed.fetched_at))
@@ -395,8 +406,8 @@ class BrwatchPipeline:
         for page in pages:
             by_source.setdefault(page.source, []).append(page)
         for source, batch in by_source.items():
-            for outcome, n in store_batch(self.db, batch, self.run_ids).items():
+            for outcome, n in store_batch(self.db, batch, self.run_ids, self.fence).items():
                 outcomes[(source, outcome)] += n
         if visits:
-            remember_visits(self.db, visits)
+            remember_visits(self.db, visits, self.fence)
         return outcomes

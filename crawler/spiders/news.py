@@ -18,6 +18,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from brwatch.cluster.frontier import Claim
+from brwatch.cluster.leases import UrlLeases
 from brwatch.document import FetchedPage, parse_document
 from brwatch.pipeline import Visit, normalise_url
 from brwatch.pipeline.urls import same_site
@@ -62,6 +64,7 @@ class NewsSpider(Spider):
         sources: list[Source],
         seen: dict[str, SeenInfo] | None = None,
         *args: Any,
+        leases: UrlLeases | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -69,6 +72,9 @@ class NewsSpider(Spider):
         self.by_name = {source.name: source for source in self.sources}
         self.seen = seen or {}
         self.queued: set[str] = set()
+        # On many hosts (`brwatch worker`): article URLs are claimed in the shared frontier
+        # instead of looked up in ``seen`` (brwatch.cluster.frontier).
+        self.leases = leases
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -121,6 +127,13 @@ class NewsSpider(Spider):
                 request = self._request(source, url, callbacks[kind], entry=True, listing_depth=0)
                 # Entry points are fetched every run, even if another source shares them.
                 yield request.replace(dont_filter=True)
+            if self.leases is not None:
+                # What a dead worker was fetching (or nobody took) is fetched now, whether or
+                # not a listing still shows it: at least once, never zero.
+                orphans = self.leases.claim_orphans(source.name)
+                for claim in orphans.values():
+                    self.queued.add(claim.url_key)
+                    yield self._claimed_request(source, claim, {"via": "requeued"})
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -139,11 +152,12 @@ class NewsSpider(Spider):
                 len(feed.entries),
                 feed.problem,
             )
+        found: list[tuple[str, dict[str, Any]]] = []
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
             if url and self._item_followed(source, url, response.url, by_pattern=False):
-                hints = _hints("feed", response, entry, feed_rights=feed.rights)
-                yield from self.follow_article(source, url, hints)
+                found.append((url, _hints("feed", response, entry, feed_rights=feed.rights)))
+        yield from self.follow_articles(source, found)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
@@ -160,11 +174,12 @@ class NewsSpider(Spider):
             for entry in sitemap.newest_first()[: self.max_child_sitemaps]:
                 yield self._request(source, entry.url, self.parse_sitemap)
             return
+        found: list[tuple[str, dict[str, Any]]] = []
         for entry in sitemap.newest_first()[: self.max_sitemap_urls]:
             url = normalise_url(entry.url, response.url)
             if url and self._item_followed(source, url, response.url, by_pattern=True):
-                hints = _hints("sitemap", response, entry, lastmod=entry.lastmod)
-                yield from self.follow_article(source, url, hints)
+                found.append((url, _hints("sitemap", response, entry, lastmod=entry.lastmod)))
+        yield from self.follow_articles(source, found)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
@@ -182,10 +197,8 @@ class NewsSpider(Spider):
                 self.count(source.name, "listing_capped")
                 continue
             yield self._request(source, url, self.parse_listing, listing_depth=depth + 1)
-        for url in links.articles:
-            yield from self.follow_article(
-                source, url, {"via": "listing", "listing_url": response.url}
-            )
+        hints = {"via": "listing", "listing_url": response.url}
+        yield from self.follow_articles(source, [(url, hints) for url in links.articles])
 
     def _item_followed(self, source: Source, url: str, listed_at: str, *, by_pattern: bool) -> bool:
         """Whether a feed or sitemap item is followed. On the feed's or sitemap's own host:
@@ -198,6 +211,44 @@ class NewsSpider(Spider):
                 self.count(source.name, "skipped_elsewhere")
             return followed
         return source.allows(url) if by_pattern else not source.denies(url)
+
+    def follow_articles(
+        self, source: Source, found: list[tuple[str, dict[str, Any]]]
+    ) -> Iterator[Request]:
+        """Requests for the article URLs found on one page that are not fetched already."""
+        if self.leases is None:
+            for url, hints in found:
+                yield from self.follow_article(source, url, hints)
+            return
+        fresh = {url: hints for url, hints in found if url not in self.queued}
+        if not fresh:
+            return
+        self.queued.update(fresh)
+        # One statement for the page's URLs; those another worker holds, fetched recently
+        # or remembered as not worth fetching again are not ours to fetch.
+        claims = self.leases.claim(source.name, fresh)
+        skipped = len(fresh) - len(claims)
+        if skipped:
+            self.count(source.name, "skipped_seen", skipped)
+        for url, claim in claims.items():
+            yield self._claimed_request(source, claim, fresh[url])
+
+    def _claimed_request(self, source: Source, claim: Claim, hints: dict[str, Any]) -> Request:
+        headers: dict[str, str] = {}
+        if claim.etag:
+            headers["If-None-Match"] = claim.etag
+        if claim.last_modified:
+            headers["If-Modified-Since"] = claim.last_modified
+        request = self._request(
+            source,
+            claim.url_key,
+            self.parse_article,
+            hints={k: v for k, v in hints.items() if v},
+            key=claim.url_key,
+            lease=claim.token,
+            handle_httpstatus_list=[304],
+        )
+        return request.replace(headers=headers) if headers else request
 
     def follow_article(self, source: Source, url: str, hints: dict[str, Any]) -> Iterator[Request]:
         """A request for an article URL unless it was fetched already (this run or before).
@@ -236,7 +287,7 @@ class NewsSpider(Spider):
         key = response.meta["key"]
         if response.status == 304:
             self.count(source.name, "not_modified")
-            yield {"visit": Visit(key, source.name, 304, now)}
+            yield {"visit": Visit(key, source.name, 304, now), "lease": response.meta.get("lease")}
             return
         content_type = response.headers.get(b"Content-Type") or b""
         if not _HTML_TYPES.search(content_type):
@@ -251,7 +302,7 @@ class NewsSpider(Spider):
             source=source.name,
             hints=response.meta.get("hints", {}),
         )
-        yield {"page": page, "requested_key": key}
+        yield {"page": page, "requested_key": key, "lease": response.meta.get("lease")}
 
     def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -274,4 +325,5 @@ class NewsSpider(Spider):
         )
         status = http_status(failure)
         if status in GONE and "key" in request.meta:
-            yield {"visit": Visit(request.meta["key"], source.name, status, datetime.now(UTC))}
+            visit = Visit(request.meta["key"], source.name, status, datetime.now(UTC))
+            yield {"visit": visit, "lease": request.meta.get("lease")}

@@ -1,0 +1,207 @@
+"""One `brwatch worker`: ``python -m crawler.worker --db … --redis … [--worker-id ID]``.
+
+`brwatch worker` checks nothing itself and replaces its process with this one (exec), so a
+worker is one process plus the fork-server pool that parses pages on the other cores. It
+joins the cluster (brwatch.cluster.node: schema, Redis, unique id), then loops: claim a due
+crawl job, crawl that source with Scrapy (article URLs claimed in the shared frontier, pages
+stored fenced by their leases), record the run, close the job. SIGTERM/SIGINT drain it: no
+new job, requests not yet sent are dropped, pages in transfer are fetched and stored, the job
+and the unused URL leases go back to the queue at once. Exit status: 0, or 2 when it cannot join.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from scrapy.crawler import Crawler, CrawlerRunner
+from scrapy.utils.log import configure_logging
+from scrapy.utils.reactor import install_reactor
+
+from brwatch.cluster.node import WorkerNode, WorkerSettings
+from brwatch.errors import BrwatchError
+from brwatch.pipeline.stages import check_stages
+from brwatch.sources import Source, load_sources
+from brwatch.storage.database import database_url
+from crawler.progress import per_source
+from crawler.run import build_settings, drop_waiting, entry_hosts
+
+log = logging.getLogger("crawler.worker")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__)
+    parser.add_argument("--sources", help="sources file (default: $BRWATCH_SOURCES or bundled)")
+    parser.add_argument("--db", help="database URL (default: $BRWATCH_DB_URL)")
+    parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://host:6379/0")
+    parser.add_argument("--worker-id", help="unique name of this worker (default: host:pid)")
+    parser.add_argument("--lease", type=float, default=WorkerSettings.lease)
+    parser.add_argument("--freshness", type=float, default=WorkerSettings.freshness)
+    parser.add_argument("--poll", type=float, default=WorkerSettings.poll)
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    return parser.parse_args(argv)
+
+
+def _cores() -> int:
+    """Cores this process may use: `taskset` pins a worker to fewer than the machine has."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def run_status(counts: dict[str, Any]) -> str:
+    """As for `brwatch crawl`: failed when no entry point could be fetched."""
+    if int(counts.get("entry_ok", 0)) == 0 and counts.get("entry_failed"):
+        return "failed"
+    return "ok"
+
+
+class WorkerLoop:
+    def __init__(self, node: WorkerNode, runner: CrawlerRunner, sources: list[Source]) -> None:
+        self.node = node
+        self.runner = runner
+        self.sources = {source.name: source for source in sources}
+        self.draining = False
+        self.crawler: Crawler | None = None
+        self.counts: dict[str, Any] = {}
+        self.closing: asyncio.Future[None] | None = None
+        self.grace = runner.settings.getfloat("BRWATCH_STOP_GRACE")
+
+    def run(self):  # type: ignore[no-untyped-def]
+        from twisted.internet import defer, reactor, task, threads
+
+        @defer.inlineCallbacks
+        def loop():  # type: ignore[no-untyped-def]
+            try:
+                while not self.draining:
+                    job = yield threads.deferToThread(self.node.next_job)
+                    if job is None:
+                        yield task.deferLater(reactor, self.node.settings.poll, lambda: None)
+                        continue
+                    source = self.sources.get(job.source)
+                    if source is None:
+                        log.error("job %s: no source %r in this worker's file", job.id, job.source)
+                        counts = {"errors": {"unknown_source": 1}}
+                        yield threads.deferToThread(self.node.close_job, "failed", counts,
+                                                    drained=False)  # fmt: skip
+                        continue
+                    yield self._crawl(source)
+                    yield threads.deferToThread(
+                        self.node.close_job,
+                        run_status(self.counts),
+                        self.counts,
+                        drained=self.draining,
+                    )
+            except Exception:
+                log.exception("the worker loop failed")
+            finally:
+                reactor.stop()
+
+        return loop()
+
+    def _crawl(self, source: Source):  # type: ignore[no-untyped-def]
+        from scrapy import signals
+
+        from crawler.spiders.news import NewsSpider
+
+        crawler = self.runner.create_crawler(NewsSpider)
+        self.crawler, self.counts = crawler, {}
+
+        def closed(spider: object, reason: str) -> None:
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            self.counts = per_source(stats).get(source.name, {})
+            self.counts["reason"] = reason
+
+        # A strong reference: Scrapy's signals hold weak ones, and this closure has no other.
+        crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+
+        self.node.on_job_lost = lambda: self._stop_crawl_from_thread("lease_lost")
+        run_ids = {source.name: self.node.run_id}
+        return self.runner.crawl(crawler, sources=[source], leases=self.node.leases,
+                                 run_ids=run_ids)  # fmt: skip
+
+    def _stop_crawl_from_thread(self, reason: str) -> None:
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.stop_crawl, reason)  # type: ignore[attr-defined]
+
+    def stop_crawl(self, reason: str) -> None:
+        crawler = self.crawler
+        if crawler is None or not crawler.crawling:
+            return
+        if crawler.engine is None or not crawler.engine.running:
+            # Still opening (its page workers start): stop it as soon as it runs.
+            from twisted.internet import reactor
+
+            reactor.callLater(0.2, self.stop_crawl, reason)  # type: ignore[attr-defined]
+            return
+        drop_waiting(crawler)
+        # Pages in transfer finish and are stored before the spider closes.
+        self.closing = asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
+
+    def drain(self, signum: int, frame: object) -> None:
+        from twisted.internet import reactor
+
+        if self.draining:
+            return
+        self.draining = True
+        log.warning("draining: finishing the pages in transfer, giving back the rest")
+        reactor.callFromThread(self.stop_crawl, "shutdown")  # type: ignore[attr-defined]
+        deadline = threading.Timer(self.grace, self._give_up)
+        deadline.daemon = True
+        deadline.start()
+
+    def _give_up(self) -> None:
+        from crawler.pipelines import kill_workers
+
+        print(f"error: the worker did not drain within {self.grace:g}s; leaving", file=sys.stderr)
+        kill_workers()
+        os._exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    settings_of_worker = WorkerSettings(lease=args.lease, freshness=args.freshness, poll=args.poll)
+    try:
+        sources = load_sources(args.sources)
+        check_stages()
+        settings = build_settings(args.set)
+        node = WorkerNode.join(
+            database_url(args.db), args.redis, args.worker_id, settings_of_worker
+        )
+    except (BrwatchError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    settings.set("BRWATCH_DB_URL", node.db.url, priority="cmdline")
+    settings.set("BRWATCH_REDIS_URL", args.redis, priority="cmdline")
+    settings.set("BRWATCH_WORKER_ID", node.worker_id, priority="cmdline")
+    settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
+    if "BRWATCH_WORKERS" not in {item.partition("=")[0].strip() for item in args.set}:
+        settings.set("BRWATCH_WORKERS", _cores(), priority="cmdline")
+    configure_logging(settings)
+    install_reactor(settings["TWISTED_REACTOR"])
+    from twisted.internet import reactor
+
+    runner = CrawlerRunner(settings)
+    loop = WorkerLoop(node, runner, sources)
+    signal.signal(signal.SIGTERM, loop.drain)
+    signal.signal(signal.SIGINT, loop.drain)
+    node.start_renewing()
+    log.info("worker %s joined: %d sources known", node.worker_id, len(sources))
+    reactor.callWhenRunning(loop.run)  # type: ignore[attr-defined]
+    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    node.leave()
+    log.info("worker %s left", node.worker_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""A `brwatch worker` process's place in the cluster: joining (checks), its heartbeat and
+lease renewals, and taking and closing crawl jobs with their run records.
+
+Joining refuses, with a message naming what is wrong: a database that is not PostgreSQL or
+whose schema is older or newer than this release; a Redis that does not answer; a worker id
+another live worker holds (an advisory lock on the id, released when that worker dies).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from sqlalchemy.exc import DBAPIError
+
+from brwatch.cluster import jobs
+from brwatch.cluster.jobs import ClaimedJob
+from brwatch.cluster.leases import UrlLeases
+from brwatch.cluster.locks import WORKER_LOCK, AdvisoryLock, ClusterError
+from brwatch.cluster.schema import check_schema
+from brwatch.schedule import heartbeats
+from brwatch.storage import Database, DatabaseError, open_database
+from brwatch.storage.articles import finish_run, start_run
+
+log = logging.getLogger(__name__)
+WORKER_ROLE = "worker"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    # Seconds a job or URL lease lasts without renewal; renewed every third of it.
+    lease: float = 60.0
+    # Seconds after a URL was fetched during which no worker fetches it again.
+    freshness: float = 6 * 3600.0
+    # Seconds between looks for a due job when there is none.
+    poll: float = 1.0
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """A Redis client that answered a PING, or ClusterError: a Redis that does not answer at
+    start is a configuration error, never a silent fallback."""
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        client.ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise ClusterError(f"Redis at {url} does not answer: {exc}") from exc
+    return client
+
+
+class WorkerNode:
+    def __init__(
+        self,
+        db: Database,
+        redis_client: redis.Redis,
+        worker_id: str,
+        settings: WorkerSettings,
+        lock: AdvisoryLock,
+    ) -> None:
+        self.db = db
+        self.redis = redis_client
+        self.worker_id = worker_id
+        self.settings = settings
+        self.lock = lock
+        self.job: ClaimedJob | None = None
+        self.run_id: int | None = None
+        self.leases: UrlLeases | None = None
+        self.on_job_lost: Callable[[], None] | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    @classmethod
+    def join(
+        cls, db_url: str, redis_url: str, worker_id: str | None, settings: WorkerSettings
+    ) -> WorkerNode:
+        worker_id = worker_id or default_worker_id()
+        db = open_database(db_url, migrate=False)
+        try:
+            check_schema(db)
+        except DBAPIError as exc:
+            raise DatabaseError(f"cannot reach database {db.display_url}: {exc.orig}") from exc
+        except ClusterError:
+            db.dispose()
+            raise
+        client = connect_redis(redis_url)
+        lock = AdvisoryLock(db, WORKER_LOCK, worker_id)
+        if not lock.try_acquire():
+            db.dispose()
+            raise ClusterError(f"another live worker already runs as --worker-id {worker_id!r}")
+        node = cls(db, client, worker_id, settings, lock)
+        node.beat()
+        return node
+
+    # -- liveness ----------------------------------------------------------------------------
+
+    def beat(self) -> None:
+        job = self.job
+        heartbeats.beat(
+            self.db, self.worker_id, WORKER_ROLE, current_source=job.source if job else None
+        )
+
+    def start_renewing(self) -> None:
+        self._renewer = threading.Thread(target=self._renew_loop, name="leases", daemon=True)
+        self._renewer.start()
+
+    def _renew_loop(self) -> None:
+        every = self.settings.lease / 3
+        while not self._stop.wait(every):
+            self.renew_once()
+
+    def renew_once(self) -> None:
+        """Renew the job's and the URLs' leases and beat; a lost job stops the crawl."""
+        try:
+            job = self.job
+            if job is not None:
+                with self.db.session() as session:
+                    held = jobs.renew(session, job, self.worker_id, self.settings.lease)
+                if not held:
+                    log.error("job %s (%s): lease lost; stopping its crawl", job.id, job.source)
+                    if self.on_job_lost is not None:
+                        self.on_job_lost()
+            if self.leases is not None:
+                self.leases.renew()
+            self.beat()
+        except DBAPIError as exc:  # the database is away: leases outlast a few missed renewals
+            log.warning("cannot renew leases: %s", exc.orig or exc)
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def next_job(self) -> ClaimedJob | None:
+        """Claim a due job and open its run, or None. A database error is None too (logged):
+        the worker waits and asks again."""
+        try:
+            with self.db.session() as session:
+                job = jobs.claim(session, self.worker_id, self.settings.lease)
+                if job is None:
+                    return None
+                run = start_run(session, job.source, "schedule")
+                jobs.attach_run(session, job, self.worker_id, run.id)
+        except DBAPIError as exc:
+            log.warning("cannot look for jobs: %s", exc.orig or exc)
+            return None
+        self.job, self.run_id = job, run.id
+        self.leases = UrlLeases(
+            self.db, self.worker_id, self.settings.lease, self.settings.freshness
+        )
+        log.info("job %s: crawling %s (run %s)", job.id, job.source, run.id)
+        return job
+
+    def close_job(self, status: str, counts: dict[str, Any], *, drained: bool) -> None:
+        """Record the run and close the job: done, or back to the queue when draining. URL
+        leases not used (pages dropped or failed) go back to the queue either way."""
+        job, run_id, leases = self.job, self.run_id, self.leases
+        if job is None or run_id is None or leases is None:
+            return
+        stats = {k: v for k, v in counts.items() if k not in ("pages", "items", "errors")}
+        stats["worker"] = self.worker_id
+        with self.db.session() as session:
+            finish_run(
+                session,
+                run_id,
+                "killed" if drained else status,
+                pages=int(counts.get("pages", 0)),
+                errors=dict(counts.get("errors", {})),
+                stats=stats,
+            )
+            if drained:
+                jobs.give_back(session, job, self.worker_id)
+            elif not jobs.finish(
+                session, job, self.worker_id, "failed" if status == "failed" else "done"
+            ):
+                log.error("job %s: lease lost before it ended; its run stays recorded", job.id)
+        given = leases.give_back()
+        if given:
+            log.info("job %s: %d URL leases given back", job.id, given)
+        self.job = self.run_id = self.leases = None
+
+    def leave(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(DBAPIError):
+            heartbeats.forget(self.db, self.worker_id)
+        self.lock.release()
+        self.db.dispose()
