@@ -30,6 +30,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="list the stored jobs and their next fire times, then exit (the daemon keeps running)",
     )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help=(
+            "on many hosts: queue crawls for `brwatch worker` processes instead of running "
+            "them here; one scheduler is active, the others stand by (needs PostgreSQL)"
+        ),
+    )
     for name in SchedulerSettings.names():
         default = getattr(SchedulerSettings(), name)
         parser.add_argument(
@@ -57,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             db.dispose()
     try:
-        return run_scheduler(db, resolve_sources_path(args.sources), settings)
+        return run_scheduler(db, resolve_sources_path(args.sources), settings, args.redis)
     except ScheduleSetupError as exc:
         raise CommandError(str(exc)) from exc
     finally:

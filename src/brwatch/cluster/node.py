@@ -24,6 +24,7 @@ from brwatch.cluster import jobs
 from brwatch.cluster.jobs import ClaimedJob
 from brwatch.cluster.leases import UrlLeases
 from brwatch.cluster.locks import WORKER_LOCK, AdvisoryLock, ClusterError
+from brwatch.cluster.redis_link import connect_redis
 from brwatch.cluster.schema import check_schema
 from brwatch.schedule import heartbeats
 from brwatch.storage import Database, DatabaseError, open_database
@@ -45,17 +46,6 @@ class WorkerSettings:
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def connect_redis(url: str) -> redis.Redis:
-    """A Redis client that answered a PING, or ClusterError: a Redis that does not answer at
-    start is a configuration error, never a silent fallback."""
-    try:
-        client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        client.ping()
-    except (redis.RedisError, ValueError) as exc:
-        raise ClusterError(f"Redis at {url} does not answer: {exc}") from exc
-    return client
 
 
 class WorkerNode:
