@@ -138,7 +138,11 @@ def _stop_now(process: CrawlerProcess) -> None:
 
 
 def drop_waiting(crawler: Crawler) -> None:
-    """Fail the requests waiting in the crawler's downloader slots (not yet on the wire)."""
+    """Fail the requests waiting in the crawler's downloader slots or at a shared politeness
+    gate (not yet on the wire)."""
+    gates = getattr(crawler, "brwatch_gates", None)
+    if gates is not None:
+        gates.stopping = True
     downloader = crawler.engine.downloader if crawler.engine else None
     for slot in downloader.slots.values() if downloader else ():
         while slot.queue:

@@ -70,6 +70,12 @@ CONCURRENT_ITEMS = 8
 DNS_RESOLVER = "crawler.addresses.GuardedResolver"
 BRWATCH_ENTRY_HOSTS: list[str] = []  # set by crawler.run from the sources
 
+# On many hosts (`brwatch worker`), politeness is shared through Redis (docs/crawling.md):
+# the in-flight limit per host or politeness group across all workers, and the seconds added
+# to each delay because a request leaves a moment after its gate opened.
+BRWATCH_HOST_CONCURRENCY = CONCURRENT_REQUESTS_PER_DOMAIN
+BRWATCH_GATE_MARGIN = 0.05
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it
     "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read

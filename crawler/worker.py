@@ -20,8 +20,10 @@ import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler, CrawlerRunner
+from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
@@ -55,6 +57,37 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:
         return os.cpu_count() or 1
+
+
+def share_politeness(settings: Settings, sources: list[Source]) -> None:
+    """Politeness through the shared gates (crawler.middlewares.SharedPolitenessMiddleware)
+    instead of Scrapy's per-process delays, which would wait again after the gate opened."""
+    groups: dict[str, str] = {}
+    delays: dict[str, float] = {}
+    for source in sources:
+        for _kind, url in source.entry_points:
+            host = urlsplit(url).hostname or ""
+            group = source.politeness_group or host
+            if source.politeness_group:
+                groups[host] = group
+            if source.delay:
+                delays[group] = max(delays.get(group, 0.0), float(source.delay))
+    settings.set("BRWATCH_POLITENESS_GROUPS", groups, priority="cmdline")
+    settings.set("BRWATCH_GROUP_DELAYS", delays, priority="cmdline")
+    settings.set("BRWATCH_SHARED_DELAY", settings.getfloat("DOWNLOAD_DELAY"), priority="cmdline")
+    limit = settings.getint("BRWATCH_HOST_CONCURRENCY")
+    for name, value in (
+        ("DOWNLOAD_DELAY", 0),
+        ("DOWNLOAD_DELAY_JITTER", 0),
+        ("AUTOTHROTTLE_ENABLED", False),
+        # Never below the shared limit, so no request waits here after its gate opened.
+        ("CONCURRENT_REQUESTS_PER_DOMAIN", max(limit, 1)),
+    ):
+        settings.set(name, value, priority="cmdline")
+    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    middlewares["crawler.middlewares.PolitenessMiddleware"] = None
+    middlewares["crawler.middlewares.SharedPolitenessMiddleware"] = 950
+    settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 
 
 def run_status(counts: dict[str, Any]) -> str:
@@ -186,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     if "BRWATCH_WORKERS" not in {item.partition("=")[0].strip() for item in args.set}:
         settings.set("BRWATCH_WORKERS", _cores(), priority="cmdline")
+    share_politeness(settings, sources)
     configure_logging(settings)
     install_reactor(settings["TWISTED_REACTOR"])
     from twisted.internet import reactor

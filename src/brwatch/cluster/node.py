@@ -156,20 +156,24 @@ class WorkerNode:
         stats = {k: v for k, v in counts.items() if k not in ("pages", "items", "errors")}
         stats["worker"] = self.worker_id
         with self.db.session() as session:
+            if drained:
+                held = jobs.give_back(session, job, self.worker_id)
+            else:
+                state = "failed" if status == "failed" else "done"
+                held = jobs.finish(session, job, self.worker_id, state)
+            if not held:
+                # Paused or cut off past the lease: the job went to another worker, and this
+                # run was recorded killed when it did; what it tried to store was refused.
+                log.error("job %s: lease lost before it ended (another worker has it)", job.id)
+                stats["lease_lost"] = True
             finish_run(
                 session,
                 run_id,
-                "killed" if drained else status,
+                "killed" if drained or not held else status,
                 pages=int(counts.get("pages", 0)),
                 errors=dict(counts.get("errors", {})),
                 stats=stats,
             )
-            if drained:
-                jobs.give_back(session, job, self.worker_id)
-            elif not jobs.finish(
-                session, job, self.worker_id, "failed" if status == "failed" else "done"
-            ):
-                log.error("job %s: lease lost before it ended; its run stays recorded", job.id)
         given = leases.give_back()
         if given:
             log.info("job %s: %d URL leases given back", job.id, given)

@@ -1,0 +1,234 @@
+"""Per-host politeness shared by every worker: a start gate and an in-flight count per
+politeness group (a host, or the sources' ``politeness_group``), in Redis.
+
+Starting a request asks one Lua script, atomically on the Redis server's clock: are fewer than
+``limit`` requests of the group in flight, and has the group's gate key expired? Then the gate
+is set again for ``delay`` (plus a small margin, since the request leaves a moment after the
+answer) and the request is added to the group's in-flight set with its own expiry, so a worker
+killed mid-request frees its place after ``inflight_ttl`` instead of leaking it.
+
+Redis holds nothing else and nothing durable. When it cannot be reached, workers fall back to
+a slower, exact scheme in PostgreSQL (each start reserves the next slot of the group's row in
+``politeness_gates``) with a per-worker in-flight share of the limit, and go back to Redis once
+it answers again: losing Redis slows the crawl, it never breaks a host's delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from brwatch.cluster.clock import db_now
+from brwatch.storage import Database
+from brwatch.storage.models import PolitenessGate, ProcessHeartbeat
+
+log = logging.getLogger(__name__)
+PREFIX = "brwatch:gate:"
+# Seconds without Redis before it is asked again.
+REDIS_RETRY_AFTER = 5.0
+# Longest single wait between two looks at a closed gate.
+MAX_WAIT = 1.0
+
+# KEYS: gate, in-flight set. ARGV: delay ms, limit, ticket, in-flight ttl ms.
+# Returns 0 when the request may start now, else milliseconds to wait before asking again.
+_START = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now_ms)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  return 25
+end
+local wait = redis.call('PTTL', KEYS[1])
+if wait > 0 then
+  return wait
+end
+if tonumber(ARGV[1]) > 0 then
+  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+end
+redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[4]), ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A started request's place in its group, given back when it ends."""
+
+    group: str
+    ticket: str
+    shared: bool  # taken in Redis (else under the PostgreSQL fallback)
+
+
+@dataclass(frozen=True, slots=True)
+class GateState:
+    group: str
+    closed_for_ms: int
+    in_flight: int
+
+
+class Stopped(Exception):
+    """The crawl is stopping: the request waiting at a gate is not sent."""
+
+
+class SharedGates:
+    def __init__(
+        self,
+        redis_url: str,
+        db: Database,
+        *,
+        margin: float = 0.05,
+        inflight_ttl: float = 120.0,
+    ) -> None:
+        self.redis = aioredis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+        self.start_script = self.redis.register_script(_START)
+        self.db = db
+        self.margin = margin
+        self.inflight_ttl = inflight_ttl
+        self.redis_down_since: float | None = None
+        self.local_in_flight: dict[str, int] = {}
+        self.stopping = False
+        self._live_workers = (0.0, 1)
+
+    # -- starting and ending requests ------------------------------------------------------
+
+    async def start(self, group: str, delay: float, limit: int) -> Ticket:
+        """Wait until a request to ``group`` may start, then take its place."""
+        while True:
+            if self.stopping:
+                raise Stopped
+            if self._redis_usable():
+                ticket = uuid.uuid4().hex
+                try:
+                    wait_ms = await self.start_script(
+                        keys=[PREFIX + group, PREFIX + group + ":inflight"],
+                        args=[round((delay + self.margin) * 1000), limit, ticket,
+                              round(self.inflight_ttl * 1000)],
+                    )  # fmt: skip
+                except RedisError as exc:
+                    self._lost_redis(exc)
+                    continue
+                self._redis_answered()
+                if int(wait_ms) == 0:
+                    return Ticket(group, ticket, shared=True)
+                await asyncio.sleep(min(int(wait_ms) / 1000, MAX_WAIT))
+                continue
+            ticket_or_wait = await self._start_in_database(group, delay, limit)
+            if isinstance(ticket_or_wait, Ticket):
+                return ticket_or_wait
+            await asyncio.sleep(min(ticket_or_wait, MAX_WAIT))
+
+    async def end(self, ticket: Ticket) -> None:
+        if not ticket.shared:
+            self.local_in_flight[ticket.group] = self.local_in_flight.get(ticket.group, 1) - 1
+            return
+        try:
+            await self.redis.zrem(PREFIX + ticket.group + ":inflight", ticket.ticket)
+        except RedisError as exc:  # its entry expires by itself
+            self._lost_redis(exc)
+
+    # -- Redis lost and found ------------------------------------------------------------------
+
+    def _redis_usable(self) -> bool:
+        down = self.redis_down_since
+        return down is None or time.monotonic() - down >= REDIS_RETRY_AFTER
+
+    def _lost_redis(self, exc: Exception) -> None:
+        if self.redis_down_since is None:
+            log.warning("Redis unreachable (%s): politeness falls back to PostgreSQL", exc)
+        self.redis_down_since = time.monotonic()
+
+    def _redis_answered(self) -> None:
+        if self.redis_down_since is not None:
+            log.warning("Redis answers again: politeness shared through it again")
+            self.redis_down_since = None
+
+    # -- the fallback --------------------------------------------------------------------------
+
+    async def _start_in_database(self, group: str, delay: float, limit: int) -> Ticket | float:
+        """Under the fallback: this worker's share of the in-flight limit, and a reserved slot
+        ``delay`` (plus twice the margin) after the group's previous one."""
+        share = max(1, limit // await asyncio.to_thread(self.live_workers))
+        if self.local_in_flight.get(group, 0) >= share:
+            return 0.025
+        start_at = await asyncio.to_thread(self._reserve, group, delay + 2 * self.margin)
+        self.local_in_flight[group] = self.local_in_flight.get(group, 0) + 1
+        wait = start_at - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return Ticket(group, uuid.uuid4().hex, shared=False)
+
+    def _reserve(self, group: str, spacing: float) -> float:
+        """The moment (epoch seconds) this request may start: the group's next free slot."""
+        with self.db.session() as session:
+            now = db_now(session)
+            session.execute(
+                postgresql.insert(PolitenessGate)
+                .values(group_key=group, next_start_at=now)
+                .on_conflict_do_nothing(index_elements=["group_key"])
+            )
+            slot = session.execute(
+                update(PolitenessGate)
+                .where(PolitenessGate.group_key == group)
+                .values(
+                    next_start_at=func.greatest(PolitenessGate.next_start_at, now)
+                    + timedelta(seconds=spacing)
+                )
+                .returning(PolitenessGate.next_start_at)
+            ).scalar_one()
+            # Server time to this host's clock: the wait is measured here.
+            return time.time() + ((slot - timedelta(seconds=spacing)) - now).total_seconds()
+
+    def live_workers(self) -> int:
+        """Workers alive now (heartbeats), cached for ten seconds; at least one."""
+        checked, count = self._live_workers
+        if time.monotonic() - checked < 10:
+            return count
+        from brwatch.schedule.heartbeats import ALIVE_WITHIN
+
+        with self.db.session() as session:
+            count = live_worker_count(session, ALIVE_WITHIN)
+        self._live_workers = (time.monotonic(), max(1, count))
+        return max(1, count)
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def live_worker_count(session: Session, alive_within: float) -> int:
+    since = db_now(session) - timedelta(seconds=alive_within)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(ProcessHeartbeat)
+            .where(ProcessHeartbeat.role == "worker", ProcessHeartbeat.seen_at >= since)
+        )
+        or 0
+    )
+
+
+def gate_states(client, groups: list[str] | None = None) -> list[GateState]:  # type: ignore[no-untyped-def]
+    """What the gates look like now (for `brwatch status`), from a synchronous Redis client."""
+    if groups is None:
+        groups = sorted(
+            {
+                key.decode()[len(PREFIX) :].removesuffix(":inflight")
+                for key in client.scan_iter(PREFIX + "*", count=500)
+            }
+        )
+    states = []
+    for group in groups:
+        closed = client.pttl(PREFIX + group)
+        in_flight = client.zcard(PREFIX + group + ":inflight")
+        states.append(GateState(group, max(0, int(closed)), int(in_flight)))
+    return states
