@@ -34,8 +34,8 @@ from brwatch.storage.models import PolitenessGate, ProcessHeartbeat
 
 log = logging.getLogger(__name__)
 PREFIX = "brwatch:gate:"
-# Seconds without Redis before it is asked again.
-REDIS_RETRY_AFTER = 5.0
+# Seconds between two tries of an unreachable Redis (each start tries it first otherwise).
+REDIS_RETRY_AFTER = 0.5
 # Longest single wait between two looks at a closed gate.
 MAX_WAIT = 1.0
 
@@ -49,14 +49,22 @@ if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
   return 25
 end
 local wait = redis.call('PTTL', KEYS[1])
-if wait > 0 then
+if wait > 0 and redis.call('GET', KEYS[1]) ~= ARGV[3] then
   return wait
 end
 if tonumber(ARGV[1]) > 0 then
-  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
+  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[1])
 end
 redis.call('ZADD', KEYS[2], now_ms + tonumber(ARGV[4]), ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
+return 0
+"""
+# KEYS: gate. ARGV: ticket, milliseconds. Closes the gate for at least that long for everyone
+# but the ticket's holder (a start reserved in PostgreSQL while coming back from the fallback).
+_HOLD = """
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
 return 0
 """
 
@@ -92,10 +100,16 @@ class SharedGates:
     ) -> None:
         self.redis = aioredis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
         self.start_script = self.redis.register_script(_START)
+        self.hold_script = self.redis.register_script(_HOLD)
         self.db = db
         self.margin = margin
         self.inflight_ttl = inflight_ttl
         self.redis_down_since: float | None = None
+        # After Redis was lost: the groups whose first start since it came back was made
+        # (None: never lost). Until then a group's start also reserves its PostgreSQL slot.
+        self.fenced_groups: set[str] | None = None
+        self.lost_at = 0.0
+        self.last_try = 0.0
         self.local_in_flight: dict[str, int] = {}
         self.stopping = False
         self._live_workers = (0.0, 1)
@@ -110,6 +124,8 @@ class SharedGates:
             if self._redis_usable():
                 ticket = uuid.uuid4().hex
                 try:
+                    if self.fenced_groups is not None and group not in self.fenced_groups:
+                        await self._come_back(group, delay, ticket)
                     wait_ms = await self.start_script(
                         keys=[PREFIX + group, PREFIX + group + ":inflight"],
                         args=[round((delay + self.margin) * 1000), limit, ticket,
@@ -140,13 +156,21 @@ class SharedGates:
     # -- Redis lost and found ------------------------------------------------------------------
 
     def _redis_usable(self) -> bool:
-        down = self.redis_down_since
-        return down is None or time.monotonic() - down >= REDIS_RETRY_AFTER
+        if self.redis_down_since is None:
+            return True
+        now = time.monotonic()
+        if now - self.last_try >= REDIS_RETRY_AFTER:
+            self.last_try = now
+            return True
+        return False
 
     def _lost_redis(self, exc: Exception) -> None:
         if self.redis_down_since is None:
             log.warning("Redis unreachable (%s): politeness falls back to PostgreSQL", exc)
-        self.redis_down_since = time.monotonic()
+            # Every start made through Redis happened before this moment: the fallback's first
+            # start per group waits one full delay from it.
+            self.redis_down_since = self.lost_at = self.last_try = time.monotonic()
+        self.fenced_groups = set()
 
     def _redis_answered(self) -> None:
         if self.redis_down_since is not None:
@@ -161,12 +185,32 @@ class SharedGates:
         share = max(1, limit // await asyncio.to_thread(self.live_workers))
         if self.local_in_flight.get(group, 0) >= share:
             return 0.025
-        start_at = await asyncio.to_thread(self._reserve, group, delay + 2 * self.margin)
+        since_loss = time.monotonic() - self.lost_at
+        if since_loss < delay + self.margin:
+            return delay + self.margin - since_loss
         self.local_in_flight[group] = self.local_in_flight.get(group, 0) + 1
+        await self._wait_for_slot(group, delay)
+        return Ticket(group, uuid.uuid4().hex, shared=False)
+
+    async def _come_back(self, group: str, delay: float, ticket: str) -> None:
+        """Back from the fallback: the group's first start through Redis takes its slot in
+        PostgreSQL, after any a worker still in the fallback has reserved (and before any it
+        reserves next), and closes the Redis gate to everyone else until then plus the delay."""
+        await self.redis.ping()  # still away: no slot reserved for nothing
+        start_at = await asyncio.to_thread(self._reserve, group, delay + 2 * self.margin)
+        hold_ms = round((start_at - time.time() + delay + self.margin) * 1000)
+        await self.hold_script(keys=[PREFIX + group], args=[ticket, max(hold_ms, 1)])
+        if self.fenced_groups is not None:
+            self.fenced_groups.add(group)
         wait = start_at - time.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        return Ticket(group, uuid.uuid4().hex, shared=False)
+
+    async def _wait_for_slot(self, group: str, delay: float) -> None:
+        start_at = await asyncio.to_thread(self._reserve, group, delay + 2 * self.margin)
+        wait = start_at - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _reserve(self, group: str, spacing: float) -> float:
         """The moment (epoch seconds) this request may start: the group's next free slot."""
