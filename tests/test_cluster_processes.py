@@ -223,9 +223,15 @@ def test_a_standby_scheduler_takes_over_and_nothing_fires_twice(cluster: Cluster
         consume()
         time.sleep(0.1)
     assert len(fired) >= 2, leader.output()
+    assert " active: " in leader.output() and " active: " not in standby.output()
     leader.signal(signal.SIGKILL)
     killed_at = time.monotonic()
-    wait_until(lambda: "active" in standby.output().split("standby")[-1], 60, "the takeover")
+    taken_over = f"{standby.pid}:"  # the owner name starts host:pid
+    try:
+        wait_until(lambda: " active: " in standby.output(), 30, "the takeover")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{standby.output()[-3000:]}") from None
+    assert taken_over in standby.output()
     deadline = time.monotonic() + 8
     while time.monotonic() < deadline:
         consume()
