@@ -157,6 +157,7 @@ class WorkerLoop:
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
 
         self.node.on_job_lost = lambda: self._stop_crawl_from_thread("lease_lost")
+        self.node.on_id_lost = lambda: self.drain(signal.SIGTERM, None)
         run_ids = {source.name: self.node.run_id}
         return self.runner.crawl(crawler, sources=[source], leases=self.node.leases,
                                  run_ids=run_ids)  # fmt: skip

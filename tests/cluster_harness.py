@@ -316,3 +316,65 @@ def cluster(tmp_path: Path, pg_database: str, redis_server: RedisServer) -> Iter
     made = Cluster(tmp_path, pg_database, redis_server)
     yield made
     made.close()
+
+
+class TcpProxy:
+    """A TCP proxy to PostgreSQL that a test can cut (every connection dropped, new ones
+    refused) and restore, to play a lost database connection."""
+
+    def __init__(self, target_port: int = 5432) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.port = free_port()
+        self.connections: list[socket.socket] = []
+        self.listener: socket.socket | None = None
+        self.lock = threading.Lock()
+        self.restore()
+
+    def url(self, database_url: str) -> str:
+        return database_url.replace(":5432/", f":{self.port}/")
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
+        with self.lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+                connection.close()
+            self.connections.clear()

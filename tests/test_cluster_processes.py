@@ -24,6 +24,7 @@ from tests.cluster_harness import (
     Hit,
     LoggedSite,
     Tally,
+    TcpProxy,
     news_site,
     wait_until,
 )
@@ -242,3 +243,27 @@ def test_a_standby_scheduler_takes_over_and_nothing_fires_twice(cluster: Cluster
     times = [at for at, _ in fired]
     assert min(b - a for a, b in itertools.pairwise(times)) >= 0.9
     assert standby.stop() == 0
+
+
+def test_workers_wait_for_a_lost_database_and_go_on(
+    cluster: Cluster, sites: list[LoggedSite]
+) -> None:
+    site = news_site("127.0.0.48", "d", 16)
+    sites.append(site)
+    proxy = TcpProxy()
+    cluster.write_sources(
+        {"name": "d1", "start_urls": [site.url("/")], "delay": 0.3},
+        {"name": "d2", "start_urls": [site.url("/also")]},
+    )
+    cluster.enqueue("d1", "d2")
+    workers = [cluster.worker(w, db_url=proxy.url(cluster.db_url)) for w in ("w1", "w2")]
+    wait_until(lambda: len(site.hits) >= 5, 120, "the crawl to be under way")
+    proxy.cut()
+    time.sleep(10)
+    proxy.restore()
+    cluster.wait_jobs_done()
+
+    assert all(worker.process.poll() is None for worker in workers), workers[0].output()
+    _served_once(site)
+    assert len(_articles(cluster)) == 16
+    assert any("trying again" in w.output() or "cannot store" in w.output() for w in workers)

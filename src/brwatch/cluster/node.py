@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from brwatch.cluster import jobs
 from brwatch.cluster.jobs import ClaimedJob
-from brwatch.cluster.leases import UrlLeases
+from brwatch.cluster.leases import UrlLeases, through_outage
 from brwatch.cluster.locks import WORKER_LOCK, AdvisoryLock, ClusterError
 from brwatch.cluster.redis_link import connect_redis
 from brwatch.cluster.schema import check_schema
@@ -66,6 +66,7 @@ class WorkerNode:
         self.run_id: int | None = None
         self.leases: UrlLeases | None = None
         self.on_job_lost: Callable[[], None] | None = None
+        self.on_id_lost: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -109,8 +110,15 @@ class WorkerNode:
             self.renew_once()
 
     def renew_once(self) -> None:
-        """Renew the job's and the URLs' leases and beat; a lost job stops the crawl."""
+        """Renew the job's and the URLs' leases and beat; a lost job stops the crawl. The id's
+        lock went with a dropped connection: it is taken again (or, if another worker took the
+        id meanwhile, this one drains)."""
         try:
+            if not self.lock.held() and not self.lock.try_acquire():
+                log.error("another worker took the id %r while the database was away; leaving",
+                          self.worker_id)  # fmt: skip
+                if self.on_id_lost is not None:
+                    self.on_id_lost()
             job = self.job
             if job is not None:
                 with self.db.session() as session:
@@ -148,8 +156,20 @@ class WorkerNode:
         return job
 
     def close_job(self, status: str, counts: dict[str, Any], *, drained: bool) -> None:
-        """Record the run and close the job: done, or back to the queue when draining. URL
-        leases not used (pages dropped or failed) go back to the queue either way."""
+        """:meth:`record_end`, waiting for a database that is away (up to ten minutes; past
+        that the lease runs out and the job's next worker records the run killed). URL leases
+        not used (pages dropped or failed) go back to the queue either way."""
+        through_outage(lambda: self.record_end(status, counts, drained=drained), "close the job",
+                       limit=600)  # fmt: skip
+        job, leases = self.job, self.leases
+        self.job = self.run_id = self.leases = None
+        if job is not None and leases is not None:
+            given = through_outage(leases.give_back, "give back URL leases", limit=600)
+            if given:
+                log.info("job %s: %d URL leases given back", job.id, given)
+
+    def record_end(self, status: str, counts: dict[str, Any], *, drained: bool) -> None:
+        """Record the run and close the job: done, or back to the queue when draining."""
         job, run_id, leases = self.job, self.run_id, self.leases
         if job is None or run_id is None or leases is None:
             return
@@ -174,10 +194,6 @@ class WorkerNode:
                 errors=dict(counts.get("errors", {})),
                 stats=stats,
             )
-        given = leases.give_back()
-        if given:
-            log.info("job %s: %d URL leases given back", job.id, given)
-        self.job = self.run_id = self.leases = None
 
     def leave(self) -> None:
         self._stop.set()
