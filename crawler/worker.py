@@ -27,7 +27,7 @@ from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
-from brwatch.cluster.node import WorkerNode, WorkerSettings
+from brwatch.cluster.node import RunningJob, WorkerNode, WorkerSettings
 from brwatch.errors import BrwatchError
 from brwatch.pipeline.stages import check_stages
 from brwatch.sources import Source, load_sources
@@ -47,6 +47,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lease", type=float, default=WorkerSettings.lease)
     parser.add_argument("--freshness", type=float, default=WorkerSettings.freshness)
     parser.add_argument("--poll", type=float, default=WorkerSettings.poll)
+    parser.add_argument("--jobs", type=int, default=4, help="crawls at once (default: 4)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     return parser.parse_args(argv)
 
@@ -98,14 +99,19 @@ def run_status(counts: dict[str, Any]) -> str:
 
 
 class WorkerLoop:
-    def __init__(self, node: WorkerNode, runner: CrawlerRunner, sources: list[Source]) -> None:
+    """Up to ``jobs`` crawls at once in one reactor (each its own Scrapy crawler), so one
+    worker keeps many politeness-bound hosts busy; claims more while below that."""
+
+    def __init__(
+        self, node: WorkerNode, runner: CrawlerRunner, sources: list[Source], jobs: int
+    ) -> None:
         self.node = node
         self.runner = runner
         self.sources = {source.name: source for source in sources}
+        self.jobs = max(1, jobs)
         self.draining = False
-        self.crawler: Crawler | None = None
-        self.counts: dict[str, Any] = {}
-        self.closing: asyncio.Future[None] | None = None
+        self.crawlers: dict[int, Crawler] = {}
+        self.closing: set[asyncio.Future[None]] = set()
         self.grace = runner.settings.getfloat("BRWATCH_STOP_GRACE")
 
     def run(self):  # type: ignore[no-untyped-def]
@@ -115,24 +121,16 @@ class WorkerLoop:
         def loop():  # type: ignore[no-untyped-def]
             try:
                 while not self.draining:
-                    job = yield threads.deferToThread(self.node.next_job)
-                    if job is None:
+                    if len(self.node.running) >= self.jobs:
                         yield task.deferLater(reactor, self.node.settings.poll, lambda: None)
                         continue
-                    source = self.sources.get(job.source)
-                    if source is None:
-                        log.error("job %s: no source %r in this worker's file", job.id, job.source)
-                        counts = {"errors": {"unknown_source": 1}}
-                        yield threads.deferToThread(self.node.close_job, "failed", counts,
-                                                    drained=False)  # fmt: skip
+                    running = yield threads.deferToThread(self.node.next_job)
+                    if running is None:
+                        yield task.deferLater(reactor, self.node.settings.poll, lambda: None)
                         continue
-                    yield self._crawl(source)
-                    yield threads.deferToThread(
-                        self.node.close_job,
-                        run_status(self.counts),
-                        self.counts,
-                        drained=self.draining,
-                    )
+                    self._crawl(running)
+                while self.node.running:  # draining: the crawls under way end first
+                    yield task.deferLater(reactor, 0.2, lambda: None)
             except Exception:
                 log.exception("the worker loop failed")
             finally:
@@ -140,46 +138,66 @@ class WorkerLoop:
 
         return loop()
 
-    def _crawl(self, source: Source):  # type: ignore[no-untyped-def]
+    def _crawl(self, running: RunningJob) -> None:
         from scrapy import signals
+        from twisted.internet import threads
 
         from crawler.spiders.news import NewsSpider
 
+        job = running.job
+        source = self.sources.get(job.source)
+        if source is None:
+            log.error("job %s: no source %r in this worker's file", job.id, job.source)
+            threads.deferToThread(self.node.close_job, running, "failed",
+                                  {"errors": {"unknown_source": 1}}, drained=False)  # fmt: skip
+            return
         crawler = self.runner.create_crawler(NewsSpider)
-        self.crawler, self.counts = crawler, {}
+        self.crawlers[job.id] = crawler
+        counts: dict[str, Any] = {}
 
         def closed(spider: object, reason: str) -> None:
             stats = crawler.stats.get_stats() if crawler.stats else {}
-            self.counts = per_source(stats).get(source.name, {})
-            self.counts["reason"] = reason
+            counts.update(per_source(stats).get(source.name, {}))
+            counts["reason"] = reason
 
         # A strong reference: Scrapy's signals hold weak ones, and this closure has no other.
         crawler.signals.connect(closed, signal=signals.spider_closed, weak=False)
+        running.on_lost = lambda: self._stop_crawl_from_thread(job.id, "lease_lost")
 
-        self.node.on_job_lost = lambda: self._stop_crawl_from_thread("lease_lost")
-        self.node.on_id_lost = lambda: self.drain(signal.SIGTERM, None)
-        run_ids = {source.name: self.node.run_id}
-        return self.runner.crawl(crawler, sources=[source], leases=self.node.leases,
+        def finished(_: object) -> object:
+            self.crawlers.pop(job.id, None)
+            return threads.deferToThread(
+                self.node.close_job, running, run_status(counts), counts, drained=self.draining
+            )
+
+        def failed(failure: object) -> None:
+            log.error("job %s: the crawl failed: %s", job.id, failure)
+
+        run_ids = {source.name: running.run_id}
+        done = self.runner.crawl(crawler, sources=[source], leases=running.leases,
                                  run_ids=run_ids)  # fmt: skip
+        done.addBoth(finished).addErrback(failed)
 
-    def _stop_crawl_from_thread(self, reason: str) -> None:
+    def _stop_crawl_from_thread(self, job_id: int, reason: str) -> None:
         from twisted.internet import reactor
 
-        reactor.callFromThread(self.stop_crawl, reason)  # type: ignore[attr-defined]
+        reactor.callFromThread(self.stop_crawl, job_id, reason)  # type: ignore[attr-defined]
 
-    def stop_crawl(self, reason: str) -> None:
-        crawler = self.crawler
+    def stop_crawl(self, job_id: int, reason: str) -> None:
+        crawler = self.crawlers.get(job_id)
         if crawler is None or not crawler.crawling:
             return
         if crawler.engine is None or not crawler.engine.running:
             # Still opening (its page workers start): stop it as soon as it runs.
             from twisted.internet import reactor
 
-            reactor.callLater(0.2, self.stop_crawl, reason)  # type: ignore[attr-defined]
+            reactor.callLater(0.2, self.stop_crawl, job_id, reason)  # type: ignore[attr-defined]
             return
         drop_waiting(crawler)
         # Pages in transfer finish and are stored before the spider closes.
-        self.closing = asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
+        closing = asyncio.ensure_future(crawler.engine.close_spider_async(reason=reason))
+        self.closing.add(closing)
+        closing.add_done_callback(self.closing.discard)
 
     def drain(self, signum: int, frame: object) -> None:
         from twisted.internet import reactor
@@ -188,10 +206,14 @@ class WorkerLoop:
             return
         self.draining = True
         log.warning("draining: finishing the pages in transfer, giving back the rest")
-        reactor.callFromThread(self.stop_crawl, "shutdown")  # type: ignore[attr-defined]
+        reactor.callFromThread(self._stop_all)  # type: ignore[attr-defined]
         deadline = threading.Timer(self.grace, self._give_up)
         deadline.daemon = True
         deadline.start()
+
+    def _stop_all(self) -> None:
+        for job_id in list(self.crawlers):
+            self.stop_crawl(job_id, "shutdown")
 
     def _give_up(self) -> None:
         from crawler.pipelines import kill_workers
@@ -219,14 +241,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_WORKER_ID", node.worker_id, priority="cmdline")
     settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     if "BRWATCH_WORKERS" not in {item.partition("=")[0].strip() for item in args.set}:
-        settings.set("BRWATCH_WORKERS", _cores(), priority="cmdline")
+        # Each crawl has its own page-worker pool: together they use the cores given.
+        settings.set("BRWATCH_WORKERS", max(1, _cores() // max(1, args.jobs)), priority="cmdline")
     share_politeness(settings, sources)
     configure_logging(settings)
     install_reactor(settings["TWISTED_REACTOR"])
     from twisted.internet import reactor
 
     runner = CrawlerRunner(settings)
-    loop = WorkerLoop(node, runner, sources)
+    loop = WorkerLoop(node, runner, sources, args.jobs)
+    node.on_id_lost = lambda: loop.drain(signal.SIGTERM, None)
     signal.signal(signal.SIGTERM, loop.drain)
     signal.signal(signal.SIGINT, loop.drain)
     node.start_renewing()

@@ -232,11 +232,14 @@ class Cluster:
     def write_sources(self, *sources: dict[str, Any]) -> None:
         self.sources_path.write_text(yaml.safe_dump({"sources": list(sources)}))
 
-    def worker(self, worker_id: str, *extra: str, lease: float = 30, db_url: str = "") -> Member:
+    def worker(
+        self, worker_id: str, *extra: str, lease: float = 30, db_url: str = "", jobs: int = 1
+    ) -> Member:
+        """A worker; one crawl at a time by default, so the jobs spread over the workers."""
         argv = [
             sys.executable, "-P", "-m", "brwatch.cli", "--db", db_url or self.db_url,
             "--sources", str(self.sources_path), "worker", "--redis", self.redis.url,
-            "--worker-id", worker_id, "--lease", str(lease),
+            "--worker-id", worker_id, "--lease", str(lease), "--jobs", str(jobs),
             "--set", f"USER_AGENT=brwatch-test {worker_id}",
             "--set", "BRWATCH_WORKERS=1",
             "--set", "BRWATCH_STORE_INTERVAL=0.2",

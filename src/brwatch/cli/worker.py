@@ -43,6 +43,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="no URL is fetched again this soon after it was (default: %(default)s)",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=4,
+        metavar="N",
+        help="crawls (sources) this worker runs at once (default: %(default)s)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -57,6 +64,7 @@ def worker_argv(args: argparse.Namespace) -> list[str]:
     argv = [sys.executable, "-P", "-m", "crawler.worker", "--redis", args.redis]
     argv += ["--db", database_url(args.db), "--sources", str(resolve_sources_path(args.sources))]
     argv += ["--lease", str(args.lease), "--freshness", str(args.freshness)]
+    argv += ["--jobs", str(args.jobs)]
     if args.worker_id:
         argv += ["--worker-id", args.worker_id]
     for override in args.set:

@@ -54,6 +54,9 @@ class UrlLeases:
         # fetched URL key -> (claimed URL key, token); kept for the whole job, so a batch
         # retried page by page is fenced exactly like the first attempt.
         self.held: dict[str, tuple[str, int]] = {}
+        # Every URL this job claimed: what it gives back at its end (other jobs of the same
+        # worker keep theirs).
+        self.claimed: set[str] = set()
 
     def claim(self, source: str, url_keys: Iterable[str]) -> dict[str, Claim]:
         keys = list(url_keys)
@@ -64,7 +67,9 @@ class UrlLeases:
                     session, keys, source, self.worker, lease=self.lease, freshness=self.freshness
                 )
 
-        return through_outage(claim, "claim URLs")
+        claims = through_outage(claim, "claim URLs")
+        self.claimed.update(claims)
+        return claims
 
     def claim_orphans(self, source: str) -> dict[str, Claim]:
         """URLs of ``source`` a dead worker held or nobody took: this job fetches them."""
@@ -76,7 +81,9 @@ class UrlLeases:
                     session, keys, source, self.worker, lease=self.lease, freshness=self.freshness
                 )
 
-        return through_outage(claim, "claim orphaned URLs")
+        claims = through_outage(claim, "claim orphaned URLs")
+        self.claimed.update(claims)
+        return claims
 
     def hold(self, fetched_key: str, claimed_key: str, token: int) -> None:
         self.held[fetched_key] = (claimed_key, token)
@@ -93,11 +100,9 @@ class UrlLeases:
     def seal(self, session: Session, url_keys: Iterable[str]) -> None:
         frontier.complete(session, self.worker, self._tokens(url_keys))
 
-    def renew(self) -> int:
-        with self.db.session() as session:
-            return frontier.renew(session, self.worker, self.lease)
-
     def give_back(self) -> int:
-        """Every lease this worker still holds goes back to the queue (end of job, drain)."""
+        """The job's leases still held go back to the queue (end of job, drain)."""
+        if not self.claimed:
+            return 0
         with self.db.session() as session:
-            return frontier.give_back(session, self.worker)
+            return frontier.give_back(session, self.worker, sorted(self.claimed))

@@ -20,7 +20,7 @@ from typing import Any
 import redis
 from sqlalchemy.exc import DBAPIError
 
-from brwatch.cluster import jobs
+from brwatch.cluster import frontier, jobs
 from brwatch.cluster.jobs import ClaimedJob
 from brwatch.cluster.leases import UrlLeases, through_outage
 from brwatch.cluster.locks import WORKER_LOCK, AdvisoryLock, ClusterError
@@ -48,6 +48,16 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass
+class RunningJob:
+    """A job this worker crawls now: its run, its URL leases, and how to stop its crawl."""
+
+    job: ClaimedJob
+    run_id: int
+    leases: UrlLeases
+    on_lost: Callable[[], None] | None = None
+
+
 class WorkerNode:
     def __init__(
         self,
@@ -62,10 +72,7 @@ class WorkerNode:
         self.worker_id = worker_id
         self.settings = settings
         self.lock = lock
-        self.job: ClaimedJob | None = None
-        self.run_id: int | None = None
-        self.leases: UrlLeases | None = None
-        self.on_job_lost: Callable[[], None] | None = None
+        self.running: dict[int, RunningJob] = {}
         self.on_id_lost: Callable[[], None] | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
@@ -95,9 +102,9 @@ class WorkerNode:
     # -- liveness ----------------------------------------------------------------------------
 
     def beat(self) -> None:
-        job = self.job
+        sources = sorted({running.job.source for running in list(self.running.values())})
         heartbeats.beat(
-            self.db, self.worker_id, WORKER_ROLE, current_source=job.source if job else None
+            self.db, self.worker_id, WORKER_ROLE, current_source=", ".join(sources)[:100] or None
         )
 
     def start_renewing(self) -> None:
@@ -110,7 +117,7 @@ class WorkerNode:
             self.renew_once()
 
     def renew_once(self) -> None:
-        """Renew the job's and the URLs' leases and beat; a lost job stops the crawl. The id's
+        """Renew the jobs' and the URLs' leases and beat; a lost job stops its crawl. The id's
         lock went with a dropped connection: it is taken again (or, if another worker took the
         id meanwhile, this one drains)."""
         try:
@@ -119,23 +126,24 @@ class WorkerNode:
                           self.worker_id)  # fmt: skip
                 if self.on_id_lost is not None:
                     self.on_id_lost()
-            job = self.job
-            if job is not None:
+            for running in list(self.running.values()):
+                job = running.job
                 with self.db.session() as session:
                     held = jobs.renew(session, job, self.worker_id, self.settings.lease)
                 if not held:
                     log.error("job %s (%s): lease lost; stopping its crawl", job.id, job.source)
-                    if self.on_job_lost is not None:
-                        self.on_job_lost()
-            if self.leases is not None:
-                self.leases.renew()
+                    if running.on_lost is not None:
+                        running.on_lost()
+            if self.running:
+                with self.db.session() as session:
+                    frontier.renew(session, self.worker_id, self.settings.lease)
             self.beat()
         except DBAPIError as exc:  # the database is away: leases outlast a few missed renewals
             log.warning("cannot renew leases: %s", exc.orig or exc)
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def next_job(self) -> ClaimedJob | None:
+    def next_job(self) -> RunningJob | None:
         """Claim a due job and open its run, or None. A database error is None too (logged):
         the worker waits and asks again."""
         try:
@@ -148,31 +156,29 @@ class WorkerNode:
         except DBAPIError as exc:
             log.warning("cannot look for jobs: %s", exc.orig or exc)
             return None
-        self.job, self.run_id = job, run.id
-        self.leases = UrlLeases(
-            self.db, self.worker_id, self.settings.lease, self.settings.freshness
-        )
+        leases = UrlLeases(self.db, self.worker_id, self.settings.lease, self.settings.freshness)
+        running = self.running[job.id] = RunningJob(job, run.id, leases)
         log.info("job %s: crawling %s (run %s)", job.id, job.source, run.id)
-        return job
+        return running
 
-    def close_job(self, status: str, counts: dict[str, Any], *, drained: bool) -> None:
+    def close_job(
+        self, running: RunningJob, status: str, counts: dict[str, Any], *, drained: bool
+    ) -> None:
         """:meth:`record_end`, waiting for a database that is away (up to ten minutes; past
         that the lease runs out and the job's next worker records the run killed). URL leases
-        not used (pages dropped or failed) go back to the queue either way."""
-        through_outage(lambda: self.record_end(status, counts, drained=drained), "close the job",
-                       limit=600)  # fmt: skip
-        job, leases = self.job, self.leases
-        self.job = self.run_id = self.leases = None
-        if job is not None and leases is not None:
-            given = through_outage(leases.give_back, "give back URL leases", limit=600)
-            if given:
-                log.info("job %s: %d URL leases given back", job.id, given)
+        of the job not used (pages dropped or failed) go back to the queue either way."""
+        through_outage(lambda: self.record_end(running, status, counts, drained=drained),
+                       "close the job", limit=600)  # fmt: skip
+        self.running.pop(running.job.id, None)
+        given = through_outage(running.leases.give_back, "give back URL leases", limit=600)
+        if given:
+            log.info("job %s: %d URL leases given back", running.job.id, given)
 
-    def record_end(self, status: str, counts: dict[str, Any], *, drained: bool) -> None:
+    def record_end(
+        self, running: RunningJob, status: str, counts: dict[str, Any], *, drained: bool
+    ) -> None:
         """Record the run and close the job: done, or back to the queue when draining."""
-        job, run_id, leases = self.job, self.run_id, self.leases
-        if job is None or run_id is None or leases is None:
-            return
+        job = running.job
         stats = {k: v for k, v in counts.items() if k not in ("pages", "items", "errors")}
         stats["worker"] = self.worker_id
         with self.db.session() as session:
@@ -188,7 +194,7 @@ class WorkerNode:
                 stats["lease_lost"] = True
             finish_run(
                 session,
-                run_id,
+                running.run_id,
                 "killed" if drained or not held else status,
                 pages=int(counts.get("pages", 0)),
                 errors=dict(counts.get("errors", {})),
