@@ -56,6 +56,8 @@ _OUTAGE_FIRST_PAUSE = 0.5
 _OUTAGE_MAX_PAUSE = 10.0
 # Articles left without signatures by an earlier run that one crawl fingerprints at its end.
 _MISSING_PER_RUN = 2000
+# The page workers' pool shared by the crawls of a `brwatch worker` process.
+_shared_pool: ProcessPoolExecutor | None = None
 # How often a worker checks that the crawl process it serves is still there.
 _ORPHAN_CHECK_SECONDS = 1.0
 
@@ -195,13 +197,22 @@ class BrwatchPipeline:
         self.run_ids = getattr(spider, "run_ids", None) or self.run_ids
         self.fence = getattr(spider, "leases", None)
         self.db = open_database(self.db_url, migrate=self.fence is None)
-        self.pool = self._new_pool()
+        # A `brwatch worker` runs several crawls at once: they share one pool of page
+        # workers (BRWATCH_WORKERS processes for the whole worker), kept between jobs.
+        self.shared_pool = self.fence is not None
+        self.pool = self._shared() if self.shared_pool else self._new_pool()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
         # Workers start before the first request goes out, and off the reactor thread: the
         # first waits seconds for the fork server to import every stage, and a reactor blocked
         # that long mid-crawl lets slow responses beat their download timeouts.
         await asyncio.get_running_loop().run_in_executor(None, self._start_workers)
         self.ticker = asyncio.ensure_future(self._flush_periodically())
+
+    def _shared(self) -> ProcessPoolExecutor:
+        global _shared_pool
+        if _shared_pool is None:
+            _shared_pool = self._new_pool()
+        return _shared_pool
 
     def _start_workers(self) -> None:
         # The pool starts a worker per task while none is idle: one task each starts them all.
@@ -226,7 +237,10 @@ class BrwatchPipeline:
 
     def _replace_pool(self) -> None:
         """A new pool; the old one's workers are stopped (a stuck one would never return)."""
+        global _shared_pool
         old, self.pool = self.pool, self._new_pool()
+        if self.shared_pool:
+            _shared_pool = self.pool
         old.shutdown(wait=False, cancel_futures=True)
         # The new pool starts its workers on first use, so the children alive now are the old
         # pool's (ProcessPoolExecutor has no public way to stop a busy worker).
@@ -240,7 +254,8 @@ class BrwatchPipeline:
             await asyncio.gather(*list(self.writes))
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.writer, self._link_missing)
-        await loop.run_in_executor(None, self.pool.shutdown)
+        if not self.shared_pool:  # a worker's pool outlives its jobs
+            await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
 
@@ -293,6 +308,8 @@ class BrwatchPipeline:
         an error, so none vanishes without a record.
         """
         for attempt in (1, 2):
+            if self.shared_pool:  # another crawl of this worker may have replaced it
+                self.pool = self._shared()
             pool = self.pool
             future = pool.submit(process_within, page, self.page_timeout)
             try:

@@ -241,8 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_WORKER_ID", node.worker_id, priority="cmdline")
     settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     if "BRWATCH_WORKERS" not in {item.partition("=")[0].strip() for item in args.set}:
-        # Each crawl has its own page-worker pool: together they use the cores given.
-        settings.set("BRWATCH_WORKERS", max(1, _cores() // max(1, args.jobs)), priority="cmdline")
+        # One page-worker pool for all the worker's crawls: a process per core it may use.
+        settings.set("BRWATCH_WORKERS", _cores(), priority="cmdline")
     share_politeness(settings, sources)
     configure_logging(settings)
     install_reactor(settings["TWISTED_REACTOR"])

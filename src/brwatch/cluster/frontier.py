@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from brwatch.cluster.clock import db_now
+from brwatch.cluster.clock import db_now, now_expr
 from brwatch.storage.models import FrontierUrl, SeenUrl
 
 # Statuses that say "this URL has nothing": remembered, never fetched again (as in one-host crawls).
@@ -84,37 +84,32 @@ def claim(
     ]
     if not wanted:
         return {}
-    now = db_now(session)
-    # Sorted inserts: two workers inserting overlapping batches take row locks in one order.
-    session.execute(
-        _insert(session)
-        .values(
-            [
-                {"url_key": k, "source": source, "state": "queued", "token": 0, "attempts": 0}
-                for k in wanted
-            ]
-        )
-        .on_conflict_do_nothing(index_elements=["url_key"])
-    )
-    # Rows another worker is storing or claiming right now are skipped, not waited for.
-    takeable = (
-        select(FrontierUrl.url_key)
-        .where(FrontierUrl.url_key.in_(wanted), _claimable(now, freshness))
-        .order_by(FrontierUrl.url_key)
-        .with_for_update(skip_locked=True)
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        # A claim lost in a database crash costs a refetch, never a page: the store checks
+        # the token, and a URL without a recorded lease is claimable again. So the claim's
+        # commit need not wait for the disk (the store's does).
+        session.execute(text("SET LOCAL synchronous_commit = off"))
+    now = now_expr(session)
+    # One statement: a new URL is inserted already leased; a known one is taken only when
+    # claimable (ON CONFLICT's WHERE sees the stored row, locked). Sorted, so two workers
+    # claiming overlapping batches lock rows in one order.
+    insert = _insert(session).values(
+        [{"url_key": key, "source": source, "state": "leased", "worker": worker, "token": 1,
+          "lease_expires_at": now + timedelta(seconds=lease), "attempts": 1}
+         for key in wanted]
+    )  # fmt: skip
     claimed = session.execute(
-        update(FrontierUrl)
-        .where(FrontierUrl.url_key.in_(takeable), _claimable(now, freshness))
-        .values(
-            state="leased",
-            worker=worker,
-            token=FrontierUrl.token + 1,
-            lease_expires_at=now + timedelta(seconds=lease),
-            attempts=FrontierUrl.attempts + 1,
-        )
-        .returning(FrontierUrl.url_key, FrontierUrl.token)
-        .execution_options(synchronize_session=False)
+        insert.on_conflict_do_update(
+            index_elements=["url_key"],
+            set_={
+                "state": "leased",
+                "worker": worker,
+                "token": FrontierUrl.token + 1,
+                "lease_expires_at": now + timedelta(seconds=lease),
+                "attempts": FrontierUrl.attempts + 1,
+            },
+            where=_claimable(now, freshness),
+        ).returning(FrontierUrl.url_key, FrontierUrl.token)
     ).all()
     return {
         key: Claim(
@@ -153,7 +148,7 @@ def admit(session: Session, worker: str, tokens: Mapping[str, int]) -> set[str]:
     nobody can claim them between this check and :func:`complete`."""
     if not tokens:
         return set()
-    now = db_now(session)
+    now = now_expr(session)
     rows = session.execute(
         select(FrontierUrl.url_key, FrontierUrl.token)
         .where(
@@ -172,21 +167,16 @@ def complete(session: Session, worker: str, tokens: Mapping[str, int]) -> int:
     """Mark done the admitted URLs (in the transaction that stored their pages)."""
     if not tokens:
         return 0
-    now = db_now(session)
-    done = 0
-    for key, token in tokens.items():
-        done += session.execute(
-            update(FrontierUrl)
-            .where(
-                FrontierUrl.url_key == key,
-                FrontierUrl.token == token,
-                FrontierUrl.worker == worker,
-                FrontierUrl.state == "leased",
-            )
-            .values(state="done", done_at=now, worker=None, lease_expires_at=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-    return done
+    return session.execute(
+        update(FrontierUrl)
+        .where(
+            tuple_(FrontierUrl.url_key, FrontierUrl.token).in_(sorted(tokens.items())),
+            FrontierUrl.worker == worker,
+            FrontierUrl.state == "leased",
+        )
+        .values(state="done", done_at=now_expr(session), worker=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def renew(session: Session, worker: str, lease: float) -> int:
