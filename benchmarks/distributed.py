@@ -150,8 +150,8 @@ def _live_workers(cluster: Cluster) -> int:
 # -- polite --------------------------------------------------------------------------------
 
 
-def politeness_bound(hosts: int, articles: int, delay: float) -> None:
-    for workers in (1, 2, 4):
+def politeness_bound(hosts: int, articles: int, delay: float, counts: list[int]) -> None:
+    for workers in counts:
         with Bench() as cluster:
             sites = []
             for n in range(hosts):
@@ -198,6 +198,11 @@ def politeness_bound(hosts: int, articles: int, delay: float) -> None:
                 f"flight on a host {max(h.in_flight for h in hits)}"
             )
             for site in sites:
+                ordered = sorted(site.hits, key=lambda h: h.at)
+                for earlier, later in itertools.pairwise(ordered):
+                    if later.at - earlier.at < delay:
+                        print(f"  too close on {site.host}: {earlier.path} ({earlier.client}) "
+                              f"then {later.path} ({later.client}) {later.at - earlier.at:.3f}s")  # fmt: skip
                 site.stop()
 
 
@@ -258,12 +263,13 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--articles", type=int, default=12)
     parser.add_argument("--known", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, action="append", help="polite: worker counts")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}")
     if args.only in (None, "frontier"):
         frontier_overhead(args.known, batches=100, batch=50)
     if args.only in (None, "polite"):
-        politeness_bound(args.hosts, args.articles, 0.5)
+        politeness_bound(args.hosts, args.articles, 0.5, args.workers or [1, 2, 4])
     if args.only in (None, "cpu"):
         cpu_bound(args.cpu_pages)
 

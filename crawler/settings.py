@@ -74,7 +74,7 @@ BRWATCH_ENTRY_HOSTS: list[str] = []  # set by crawler.run from the sources
 # the in-flight limit per host or politeness group across all workers, and the seconds added
 # to each delay because a request leaves a moment after its gate opened.
 BRWATCH_HOST_CONCURRENCY = CONCURRENT_REQUESTS_PER_DOMAIN
-BRWATCH_GATE_MARGIN = 0.05
+BRWATCH_GATE_MARGIN = 0.15
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it

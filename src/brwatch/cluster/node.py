@@ -140,6 +140,8 @@ class WorkerNode:
             self.beat()
         except DBAPIError as exc:  # the database is away: leases outlast a few missed renewals
             log.warning("cannot renew leases: %s", exc.orig or exc)
+        except Exception:  # e.g. no pooled connection free in time: the next round tries again
+            log.exception("cannot renew leases")
 
     # -- jobs --------------------------------------------------------------------------------
 
