@@ -76,6 +76,9 @@ class Ticket:
     group: str
     ticket: str
     shared: bool  # taken in Redis (else under the PostgreSQL fallback)
+    # One request at a time (a host that asked for a delay): the next one waits ``delay`` from
+    # this one's end too, so a request that left late cannot bring the next one close.
+    rearm: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,7 @@ class SharedGates:
                     continue
                 self._redis_answered()
                 if int(wait_ms) == 0:
-                    return Ticket(group, ticket, shared=True)
+                    return Ticket(group, ticket, True, delay if limit == 1 else None)
                 await asyncio.sleep(min(int(wait_ms) / 1000, MAX_WAIT))
                 continue
             ticket_or_wait = await self._start_in_database(group, delay, limit)
@@ -146,9 +149,14 @@ class SharedGates:
 
     async def end(self, ticket: Ticket) -> None:
         if not ticket.shared:
+            if ticket.rearm is not None:
+                await asyncio.to_thread(self._hold_in_database, ticket.group, ticket.rearm)
             self.local_in_flight[ticket.group] = self.local_in_flight.get(ticket.group, 1) - 1
             return
         try:
+            if ticket.rearm is not None:
+                hold_ms = round((ticket.rearm + self.margin) * 1000)
+                await self.hold_script(keys=[PREFIX + ticket.group], args=["", hold_ms])
             await self.redis.zrem(PREFIX + ticket.group + ":inflight", ticket.ticket)
         except RedisError as exc:  # its entry expires by itself
             self._lost_redis(exc)
@@ -190,7 +198,7 @@ class SharedGates:
             return delay + self.margin - since_loss
         self.local_in_flight[group] = self.local_in_flight.get(group, 0) + 1
         await self._wait_for_slot(group, delay)
-        return Ticket(group, uuid.uuid4().hex, shared=False)
+        return Ticket(group, uuid.uuid4().hex, False, delay if limit == 1 else None)
 
     async def _come_back(self, group: str, delay: float, ticket: str) -> None:
         """Back from the fallback: the group's first start through Redis takes its slot in
@@ -232,6 +240,20 @@ class SharedGates:
             ).scalar_one()
             # Server time to this host's clock: the wait is measured here.
             return time.time() + ((slot - timedelta(seconds=spacing)) - now).total_seconds()
+
+    def _hold_in_database(self, group: str, delay: float) -> None:
+        """The fallback's re-arm: the group's next slot is no sooner than ``delay`` from now."""
+        with self.db.session() as session:
+            now = db_now(session)
+            session.execute(
+                update(PolitenessGate)
+                .where(PolitenessGate.group_key == group)
+                .values(
+                    next_start_at=func.greatest(
+                        PolitenessGate.next_start_at, now + timedelta(seconds=delay + self.margin)
+                    )
+                )
+            )
 
     def live_workers(self) -> int:
         """Workers alive now (heartbeats), cached for ten seconds; at least one."""
