@@ -200,9 +200,10 @@ def politeness_bound(hosts: int, articles: int, delay: float, counts: list[int])
             for site in sites:
                 ordered = sorted(site.hits, key=lambda h: h.at)
                 for earlier, later in itertools.pairwise(ordered):
-                    if later.at - earlier.at < delay:
+                    gap = later.at - earlier.at
+                    if gap < delay:
                         print(f"  too close on {site.host}: {earlier.path} ({earlier.client}) "
-                              f"then {later.path} ({later.client}) {later.at - earlier.at:.3f}s")  # fmt: skip
+                              f"then {later.path} ({later.client}) {gap:.3f}s")  # fmt: skip
                 site.stop()
 
 
