@@ -38,6 +38,10 @@ PREFIX = "brwatch:gate:"
 REDIS_RETRY_AFTER = 0.5
 # Longest single wait between two looks at a closed gate.
 MAX_WAIT = 1.0
+# Seconds after Redis came back during which starts through it also reserve their slot in
+# PostgreSQL: a worker that has not noticed yet (it tries Redis every REDIS_RETRY_AFTER) or
+# that reserved a fallback slot just before still sees them, and they see it.
+RECOVERY_GRACE = 5.0
 
 # KEYS: gate, in-flight set. ARGV: delay ms, limit, ticket, in-flight ttl ms.
 # Returns 0 when the request may start now, else milliseconds to wait before asking again.
@@ -113,6 +117,7 @@ class SharedGates:
         self.fenced_groups: set[str] | None = None
         self.lost_at = 0.0
         self.last_try = 0.0
+        self.recovered_at = 0.0
         self.local_in_flight: dict[str, int] = {}
         self.stopping = False
         self._live_workers = (0.0, 1)
@@ -129,6 +134,8 @@ class SharedGates:
                 try:
                     if self.fenced_groups is not None and group not in self.fenced_groups:
                         await self._come_back(group, delay, ticket)
+                    elif time.monotonic() - self.recovered_at < RECOVERY_GRACE:
+                        await self._wait_for_slot(group, delay)
                     wait_ms = await self.start_script(
                         keys=[PREFIX + group, PREFIX + group + ":inflight"],
                         args=[round((delay + self.margin) * 1000), limit, ticket,
@@ -184,6 +191,7 @@ class SharedGates:
         if self.redis_down_since is not None:
             log.warning("Redis answers again: politeness shared through it again")
             self.redis_down_since = None
+            self.recovered_at = time.monotonic()
 
     # -- the fallback --------------------------------------------------------------------------
 
@@ -198,6 +206,11 @@ class SharedGates:
             return delay + self.margin - since_loss
         self.local_in_flight[group] = self.local_in_flight.get(group, 0) + 1
         await self._wait_for_slot(group, delay)
+        if self.redis_down_since is None:
+            # Redis came back while this start slept: its slot stays taken (the others keep
+            # clear of it), and the start goes through Redis like everyone's now.
+            self.local_in_flight[group] -= 1
+            return 0.0
         return Ticket(group, uuid.uuid4().hex, False, delay if limit == 1 else None)
 
     async def _come_back(self, group: str, delay: float, ticket: str) -> None:
