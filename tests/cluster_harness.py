@@ -264,6 +264,16 @@ class Cluster:
         self.members.append(member)
         return member
 
+    def wait_workers_live(self, count: int, timeout: float = 180) -> None:
+        """Until ``count`` workers have joined (their heartbeats are there)."""
+        from brwatch.cluster.gates import live_worker_count
+
+        def live() -> int:
+            with self.db.session() as session:
+                return live_worker_count(session, 45)
+
+        wait_until(lambda: live() >= count, timeout, f"{count} workers to join")
+
     def enqueue(self, *sources: str) -> None:
         with self.db.session() as session:
             for source in sources:

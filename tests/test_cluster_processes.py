@@ -75,11 +75,15 @@ def test_workers_share_urls_and_politeness(cluster: Cluster, sites: list[LoggedS
         {"name": "c1", "start_urls": [slow.url("/")]},
         {"name": "c2", "start_urls": [slow.url("/also")]},
     )
-    cluster.enqueue("a1", "a2", "b1", "c1", "c2")
     for worker_id in ("w1", "w2", "w3"):
         cluster.worker(
             worker_id, "--set", "DOWNLOAD_DELAY=0", "--set", "BRWATCH_HOST_CONCURRENCY=2"
         )
+    # All three are up before there is work, so the jobs spread over them.
+    cluster.wait_workers_live(3)
+    # The slow host's two jobs first: they go to two workers, the group's to the third and
+    # then to whichever is free.
+    cluster.enqueue("c1", "c2", "a1", "a2", "b1")
     cluster.wait_jobs_done()
 
     _served_once(first, second, slow)
