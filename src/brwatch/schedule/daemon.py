@@ -361,8 +361,10 @@ class SchedulerDaemon:
         self.scheduler.resume()
         self.leading = True
         log.info(
-            "scheduler %s active: %d sources from %s; jobs added: %s; changed: %s; removed: %s",
+            # One host: "started", as always; many hosts: this one became the active scheduler.
+            "scheduler %s %s: %d sources from %s; jobs added: %s; changed: %s; removed: %s",
             self.owner,
+            "started" if self.leader is None else "active",
             len(self.sources),
             self.sources_path,
             *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
