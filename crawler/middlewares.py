@@ -10,9 +10,12 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.response import get_meta_refresh
+
+from crawler.errors import STOPPED
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +136,89 @@ def _followable(url: str) -> bool:
     except ValueError:  # e.g. an unclosed IPv6 bracket
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+class SharedPolitenessMiddleware:
+    """On many hosts (`brwatch worker`): every request waits at its politeness group's shared
+    gate (brwatch.cluster.gates) right before it is downloaded, so the delay and the in-flight
+    limit hold across all workers. The group is the host, or the ``politeness_group`` of the
+    sources on it; the delay is the largest of the sources' ``delay``, robots.txt Crawl-delay
+    and DOWNLOAD_DELAY. The worker turns Scrapy's own per-process delays off (crawler.worker):
+    a local wait after the shared gate would let the gaps between hosts' requests shrink.
+
+    Placed last before the download, so a retry or redirect answered by an outer middleware
+    still passes here, and every started request gives its place back here first.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        from brwatch.cluster.gates import SharedGates
+        from brwatch.storage import open_database
+
+        settings = crawler.settings
+        self.crawler = crawler
+        self.db = open_database(settings.get("BRWATCH_DB_URL"), migrate=False)
+        self.gates = SharedGates(
+            settings.get("BRWATCH_REDIS_URL"),
+            self.db,
+            margin=settings.getfloat("BRWATCH_GATE_MARGIN"),
+            inflight_ttl=settings.getfloat("DOWNLOAD_TIMEOUT") + 30,
+        )
+        crawler.brwatch_gates = self.gates  # type: ignore[attr-defined]  # stopped by drop_waiting
+        self.groups: dict[str, str] = settings.getdict("BRWATCH_POLITENESS_GROUPS")
+        self.fixed: dict[str, float] = {
+            group: float(delay) for group, delay in settings.getdict("BRWATCH_GROUP_DELAYS").items()
+        }
+        self.default_delay = settings.getfloat("BRWATCH_SHARED_DELAY")
+        self.limit = settings.getint("BRWATCH_HOST_CONCURRENCY")
+        self.user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedPolitenessMiddleware:
+        if not crawler.settings.get("BRWATCH_REDIS_URL"):
+            raise NotConfigured("no Redis: politeness is per process (PolitenessMiddleware)")
+        return cls(crawler)
+
+    def group_of(self, url: str) -> str:
+        host = urlsplit(url).hostname or ""
+        return self.groups.get(host, host)
+
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        try:
+            delay = robotparser.crawl_delay(self.user_agent)
+        except (AttributeError, ValueError):
+            return
+        group = self.group_of(request.url)
+        if delay and float(delay) > self.fixed.get(group, 0.0):
+            self.fixed[group] = float(delay)
+            log.info("delay for %s: %.1fs (robots.txt)", group, float(delay))
+
+    async def process_request(self, request: Request) -> None:
+        from brwatch.cluster.gates import Stopped
+
+        group = self.group_of(request.url)
+        fixed = self.fixed.get(group)
+        delay = max(fixed or 0.0, self.default_delay)
+        # A host that asked for a delay gets one request at a time, as on one host.
+        limit = 1 if fixed else self.limit
+        try:
+            request.meta["brwatch_gate"] = await self.gates.start(group, delay, limit)
+        except Stopped:
+            raise IgnoreRequest(STOPPED) from None
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        await self._end(request)
+        return response
+
+    async def process_exception(self, request: Request, exception: Exception) -> None:
+        await self._end(request)
+
+    async def _end(self, request: Request) -> None:
+        ticket = request.meta.pop("brwatch_gate", None)
+        if ticket is not None:
+            await self.gates.end(ticket)
+
+    async def spider_closed(self) -> None:
+        await self.gates.close()
+        self.db.dispose()

@@ -24,6 +24,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import DBAPIError
 
+from brwatch.cluster.leases import UrlLeases
 from brwatch.document import FetchedPage
 from brwatch.extract.hub import HubCheck
 from brwatch.pipeline import ProcessedPage, Visit, process_page, remember_visits, store_batch
@@ -57,6 +58,8 @@ _OUTAGE_FIRST_PAUSE = 0.5
 _OUTAGE_MAX_PAUSE = 10.0
 # Articles left without signatures by an earlier run that one crawl fingerprints at its end.
 _MISSING_PER_RUN = 2000
+# The page workers' pool shared by the crawls of a `brwatch worker` process.
+_shared_pool: ProcessPoolExecutor | None = None
 # How often a worker checks that the crawl process it serves is still there.
 _ORPHAN_CHECK_SECONDS = 1.0
 
@@ -182,6 +185,8 @@ class BrwatchPipeline:
         self.storage_down = False
         self.stopping: asyncio.Future[None] | None = None
         self.workers_started: asyncio.Future[None] | None = None
+        self.fence: UrlLeases | None = None
+        self.shared_pool = False  # a `brwatch worker`'s crawls share one pool (open_spider)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrwatchPipeline:
@@ -193,8 +198,15 @@ class BrwatchPipeline:
     # -- lifecycle -----------------------------------------------------------------------
 
     async def open_spider(self) -> None:
-        self.db = open_database(self.db_url)
-        self.pool = self._new_pool()
+        spider = self.crawler.spider
+        # A `brwatch worker` job: its run and its URL leases come with the spider.
+        self.run_ids = getattr(spider, "run_ids", None) or self.run_ids
+        self.fence = getattr(spider, "leases", None)
+        self.db = open_database(self.db_url, migrate=self.fence is None)
+        # A `brwatch worker` runs several crawls at once: they share one pool of page
+        # workers (BRWATCH_WORKERS processes for the whole worker), kept between jobs.
+        self.shared_pool = self.fence is not None
+        self.pool = self._shared() if self.shared_pool else self._new_pool()
         self.writer = ThreadPoolExecutor(1, thread_name_prefix="brwatch-store")
         self.ticker = asyncio.ensure_future(self._flush_periodically())
 
@@ -211,6 +223,12 @@ class BrwatchPipeline:
             await self.workers_started
         except Exception as exc:  # the page's own submit meets it again, and handles it
             log.warning("cannot start the workers ahead: %s: %s", type(exc).__name__, exc)
+
+    def _shared(self) -> ProcessPoolExecutor:
+        global _shared_pool
+        if _shared_pool is None:
+            _shared_pool = self._new_pool()
+        return _shared_pool
 
     def _start_workers(self) -> None:
         log.info("a page needs processing: starting %d workers", self.workers)
@@ -236,7 +254,10 @@ class BrwatchPipeline:
 
     def _replace_pool(self) -> None:
         """A new pool; the old one's workers are stopped (a stuck one would never return)."""
+        global _shared_pool
         old, self.pool = self.pool, self._new_pool()
+        if self.shared_pool:
+            _shared_pool = self.pool
         old.shutdown(wait=False, cancel_futures=True)
         # The new pool starts its workers on first use, so the children alive now are the old
         # pool's (ProcessPoolExecutor has no public way to stop a busy worker).
@@ -251,7 +272,8 @@ class BrwatchPipeline:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self.writer, self._save_frontier)
         await loop.run_in_executor(self.writer, self._link_missing)
-        await loop.run_in_executor(None, self.pool.shutdown)
+        if not self.shared_pool:  # a worker's pool outlives its jobs
+            await loop.run_in_executor(None, self.pool.shutdown)
         self.writer.shutdown()
         self.db.dispose()
 
@@ -264,8 +286,11 @@ class BrwatchPipeline:
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         if "visit" in item:
-            self.visits.append(item["visit"])
-            return {"visit": item["visit"].url_key}
+            visit = item["visit"]
+            if self.fence is not None and item.get("lease") is not None:
+                self.fence.hold(visit.url_key, visit.url_key, item["lease"])
+            self.visits.append(visit)
+            return {"visit": visit.url_key}
         page = item["page"]
         processed = await self._processed(page, item.get("hub_check"))
         if processed is None:
@@ -288,6 +313,8 @@ class BrwatchPipeline:
             # The page's canonical URL counts as fetched: a later link to it is not followed.
             spider.queued.add(processed.canonical_url)
         requested = item.get("requested_key")
+        if self.fence is not None and item.get("lease") is not None:
+            self.fence.hold(processed.url_key, requested or processed.url_key, item["lease"])
         if requested and requested != processed.url_key:
             # Redirected: remember the requested URL too, so it is not fetched again.
             self.visits.append(Visit(requested, processed.source, 301, processed.fetched_at))
@@ -309,6 +336,8 @@ class BrwatchPipeline:
         """
         await self._workers_ready()
         for attempt in (1, 2):
+            if self.shared_pool:  # another crawl of this worker may have replaced it
+                self.pool = self._shared()
             pool = self.pool
             future = pool.submit(process_within, page, self.page_timeout, hub_check)
             try:
@@ -433,8 +462,8 @@ class BrwatchPipeline:
         for page in pages:
             by_source.setdefault(page.source, []).append(page)
         for source, batch in by_source.items():
-            for outcome, n in store_batch(self.db, batch, self.run_ids).items():
+            for outcome, n in store_batch(self.db, batch, self.run_ids, self.fence).items():
                 outcomes[(source, outcome)] += n
         if visits:
-            remember_visits(self.db, visits)
+            remember_visits(self.db, visits, self.fence)
         return outcomes

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import IgnoreRequest
 from scrapy.settings import Settings
 
@@ -140,12 +140,21 @@ def _stop_now(process: CrawlerProcess) -> None:
     take minutes. Those not yet on the wire are dropped; the next run fetches them.
     """
     for crawler in process.crawlers:
-        downloader = crawler.engine.downloader if crawler.engine else None
-        for slot in downloader.slots.values() if downloader else ():
-            while slot.queue:
-                _request, waiting = slot.queue.popleft()
-                waiting.errback(IgnoreRequest(STOPPED))
+        drop_waiting(crawler)
     process.stop()
+
+
+def drop_waiting(crawler: Crawler) -> None:
+    """Fail the requests waiting in the crawler's downloader slots or at a shared politeness
+    gate (not yet on the wire)."""
+    gates = getattr(crawler, "brwatch_gates", None)
+    if gates is not None:
+        gates.stopping = True
+    downloader = crawler.engine.downloader if crawler.engine else None
+    for slot in downloader.slots.values() if downloader else ():
+        while slot.queue:
+            _request, waiting = slot.queue.popleft()
+            waiting.errback(IgnoreRequest(STOPPED))
 
 
 def _give_up(grace: float) -> None:

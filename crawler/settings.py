@@ -73,6 +73,12 @@ CONCURRENT_ITEMS = 8
 DNS_RESOLVER = "crawler.addresses.GuardedResolver"
 BRWATCH_ENTRY_HOSTS: list[str] = []  # set by crawler.run from the sources
 
+# On many hosts (`brwatch worker`), politeness is shared through Redis (docs/crawling.md):
+# the in-flight limit per host or politeness group across all workers, and the seconds added
+# to each delay because a request leaves a moment after its gate opened.
+BRWATCH_HOST_CONCURRENCY = _brwatch.host_concurrency
+BRWATCH_GATE_MARGIN = _brwatch.gate_margin
+
 DOWNLOADER_MIDDLEWARES = {
     "crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it
     "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read

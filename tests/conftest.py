@@ -24,7 +24,7 @@ PG_ADMIN_URL = os.environ.get(
 PG_ENABLED = os.environ.get("BRWATCH_TEST_PG", "on") != "off"
 BACKENDS = ["sqlite", "postgresql"] if PG_ENABLED else ["sqlite"]
 
-pytest_plugins = ["tests.sites"]
+pytest_plugins = ["tests.sites", "tests.cluster_harness"]
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from brwatch.document import FetchedPage
 pytestmark = pytest.mark.slow
 
 
-def stand_in(page: FetchedPage) -> Any:
+def stand_in(page: FetchedPage, hub_check: Any = None) -> Any:
     if page.url.endswith("/slow"):
         time.sleep(3)
     if page.url.endswith("/crash") and not os.environ.get("BRWATCH_TEST_CRASHED"):

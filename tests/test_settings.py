@@ -15,9 +15,14 @@ from brwatch.settings import CoreSettings, CrawlSettings, SettingsError
 from brwatch.web.settings import WebSettings
 from tests.conftest import ROOT
 
-# Variables brwatch sets for its own child processes, and the test suite's own.
+# Variables brwatch sets for its own child processes (a crawl's, a worker's Scrapy settings),
+# and the test suite's own.
 INTERNAL = {
     "BRWATCH_ENTRY_HOSTS",
+    "BRWATCH_GROUP_DELAYS",
+    "BRWATCH_POLITENESS_GROUPS",
+    "BRWATCH_SHARED_DELAY",
+    "BRWATCH_WORKER_ID",
     "BRWATCH_PARENT_PID",
     "BRWATCH_PROGRESS",
     "BRWATCH_RUN_IDS",

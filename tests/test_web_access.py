@@ -104,6 +104,8 @@ CASES = [
     Case("POST", "/users/{name}/disable", ADMIN, 400, path="/users/nobody-here/disable",
          data={"disabled": "false"}),
     Case("GET", "/api/users", ADMIN),
+    Case("GET", "/status", ADMIN),
+    Case("GET", "/api/status", ADMIN),
 ]
 # fmt: on
 

@@ -19,6 +19,8 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from brwatch.cluster.frontier import Claim
+from brwatch.cluster.leases import UrlLeases
 from brwatch.discovery.feeds import FeedEntry, parse_feed
 from brwatch.discovery.sitemaps import SitemapEntry, parse_sitemap, robots_sitemaps
 from brwatch.discovery.xmldoc import XmlError
@@ -75,6 +77,7 @@ class NewsSpider(Spider):
         seen: dict[str, SeenInfo] | None = None,
         frontier: dict[tuple[str, str, str], FrontierEntry] | None = None,
         *args: Any,
+        leases: UrlLeases | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -88,6 +91,9 @@ class NewsSpider(Spider):
         self.frontier_updates: dict[tuple[str, str, str], FrontierEntry] = {}
         self.refetch = RefetchSchedule(())
         self.started = datetime.now(UTC)
+        # On many hosts (`brwatch worker`): article URLs are claimed in the shared frontier
+        # instead of looked up in ``seen`` (brwatch.cluster.frontier).
+        self.leases = leases
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -145,6 +151,13 @@ class NewsSpider(Spider):
                 request = self._request(source, url, callbacks[kind], entry=True, listing_depth=0)
                 # Entry points are fetched every run, even if another source shares them.
                 yield request.replace(dont_filter=True)
+            if self.leases is not None:
+                # What a dead worker was fetching (or nobody took) is fetched now, whether or
+                # not a listing still shows it: at least once, never zero.
+                orphans = self.leases.claim_orphans(source.name)
+                for claim in orphans.values():
+                    self.queued.add(claim.url_key)
+                    yield self._claimed_request(source, claim, {"via": "requeued"})
         # Listing chains an earlier run cut at BRWATCH_MAX_LISTING_PAGES go on from there.
         for entry in self.frontier.values():
             owner = self.by_name.get(entry.source)
@@ -170,13 +183,14 @@ class NewsSpider(Spider):
                 len(feed.entries),
                 feed.problem,
             )
+        found: list[tuple[str, dict[str, Any]]] = []
         for entry in feed.entries:
             url = normalise_url(entry.url, response.url)
             if url and source.is_listing(url):
                 yield from self.follow_listing(source, url, depth=0)
             elif url and self._item_followed(source, url, response.url, by_pattern=False):
-                hints = _hints("feed", response, entry, feed_rights=feed.rights)
-                yield from self.follow_article(source, url, hints)
+                found.append((url, _hints("feed", response, entry, feed_rights=feed.rights)))
+        yield from self.follow_articles(source, found)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         source = self._received(response)
@@ -199,6 +213,15 @@ class NewsSpider(Spider):
                 yield from self.follow_listing(source, url, depth=0)
             elif url and self._item_followed(source, url, response.url, by_pattern=True):
                 candidates.append((url, entry))
+        if self.leases is not None:
+            # On many hosts the shared frontier decides what is fetched (claims).
+            taken = candidates[: self.max_sitemap_urls]
+            found = [
+                (url, _hints("sitemap", response, entry, lastmod=entry.lastmod))
+                for url, entry in taken
+            ]
+            yield from self.follow_articles(source, found)
+            return
         # BRWATCH_MAX_SITEMAP_URLS caps the requests one sitemap makes, never-fetched URLs
         # first: entries fetched by earlier runs and not due again cost nothing and do not
         # count, so the next run goes on with what this one left out.
@@ -298,13 +321,13 @@ class NewsSpider(Spider):
             self.leave_for_next_run(FrontierEntry(source.name, LISTING, listing_url, READ))
         for url in links.pages:
             yield from self.follow_listing(source, url, depth + 1, chain)
+        hints = {"via": "listing", "listing_url": listing_url}
+        if self.leases is not None:
+            yield from self.follow_articles(source, [(url, hints) for url in links.articles])
+            return
         for url in links.articles:
             yield from self.follow_article(
-                source,
-                url,
-                {"via": "listing", "listing_url": listing_url},
-                depth=depth + 1,
-                listing_shape=url_shape(listing_url),
+                source, url, dict(hints), depth=depth + 1, listing_shape=url_shape(listing_url)
             )
 
     def _listing_left_out(self, source: Source, url: str) -> None:
@@ -342,6 +365,44 @@ class NewsSpider(Spider):
                 self.count(source.name, "skipped_elsewhere")
             return followed
         return source.allows(url) if by_pattern else not source.denies(url)
+
+    def follow_articles(
+        self, source: Source, found: list[tuple[str, dict[str, Any]]]
+    ) -> Iterator[Request]:
+        """Requests for the article URLs found on one page that are not fetched already."""
+        if self.leases is None:
+            for url, hints in found:
+                yield from self.follow_article(source, url, hints)
+            return
+        fresh = {url: hints for url, hints in found if url not in self.queued}
+        if not fresh:
+            return
+        self.queued.update(fresh)
+        # One statement for the page's URLs; those another worker holds, fetched recently
+        # or remembered as not worth fetching again are not ours to fetch.
+        claims = self.leases.claim(source.name, fresh)
+        skipped = len(fresh) - len(claims)
+        if skipped:
+            self.count(source.name, "skipped_seen", skipped)
+        for url, claim in claims.items():
+            yield self._claimed_request(source, claim, fresh[url])
+
+    def _claimed_request(self, source: Source, claim: Claim, hints: dict[str, Any]) -> Request:
+        headers: dict[str, str] = {}
+        if claim.etag:
+            headers["If-None-Match"] = claim.etag
+        if claim.last_modified:
+            headers["If-Modified-Since"] = claim.last_modified
+        request = self._request(
+            source,
+            claim.url_key,
+            self.parse_article,
+            hints={k: v for k, v in hints.items() if v},
+            key=claim.url_key,
+            lease=claim.token,
+            handle_httpstatus_list=[304],
+        )
+        return request.replace(headers=headers) if headers else request
 
     def revisit_headers(self, seen: SeenInfo) -> dict[str, str] | None:
         """How to ask again for a URL an earlier run fetched: the conditional headers (none
@@ -408,7 +469,7 @@ class NewsSpider(Spider):
         key = response.meta["key"]
         if response.status == 304:
             self.count(source.name, "not_modified")
-            yield {"visit": Visit(key, source.name, 304, now)}
+            yield {"visit": Visit(key, source.name, 304, now), "lease": response.meta.get("lease")}
             return
         content_type = response.headers.get(b"Content-Type") or b""
         if not _HTML_TYPES.search(content_type):
@@ -435,6 +496,7 @@ class NewsSpider(Spider):
             "requested_key": key,
             "hub_check": self._hub_check(source, response),
             "listing_depth": response.meta.get("listing_depth", 0),
+            "lease": response.meta.get("lease"),
         }
 
     def _hub_check(self, source: Source, response: Response) -> HubCheck | None:
@@ -491,4 +553,5 @@ class NewsSpider(Spider):
         )
         status = http_status(failure)
         if status in GONE and "key" in request.meta:
-            yield {"visit": Visit(request.meta["key"], source.name, status, datetime.now(UTC))}
+            visit = Visit(request.meta["key"], source.name, status, datetime.now(UTC))
+            yield {"visit": visit, "lease": request.meta.get("lease")}

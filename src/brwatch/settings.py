@@ -125,6 +125,11 @@ class CoreSettings(SettingsGroup):
         description="the key that signs evidence packages; unset: `brwatch-signing-key.pem` "
         "in the working directory",
     )
+    redis_url: str | None = Field(
+        None,
+        description="the Redis crawler hosts share (the default for `--redis` of `brwatch "
+        "schedule`, `worker` and `status`; the web app's cluster page shows its gates)",
+    )
     metrics_token: str | None = Field(
         None, description="bearer token `/metrics` asks for; unset: loopback clients only"
     )
@@ -192,6 +197,18 @@ class CrawlSettings(SettingsGroup):
         ge=0,
         description="seconds storing may fail (fetching paused, retried with back-off) before "
         "the crawl stops with exit status 3",
+    )
+    host_concurrency: int = Field(
+        4,
+        ge=1,
+        description="`brwatch worker` only: requests in flight per host or politeness group "
+        "across all workers (1 for a host with a fixed delay)",
+    )
+    gate_margin: float = Field(
+        0.15,
+        ge=0,
+        description="`brwatch worker` only: seconds added to each shared delay, since a request "
+        "leaves a moment after its gate opened",
     )
     progress_interval: float = Field(0.5, gt=0, description="seconds between progress events")
     stop_grace: float = Field(

@@ -14,6 +14,7 @@ class Capability(StrEnum):
     REPORTS = "reports"
     MANAGE_USERS = "manage_users"
     EVIDENCE = "evidence"  # download an item's signed evidence package
+    OPERATIONS = "operations"  # see the crawl cluster: scheduler, workers, queue, gates
 
 
 ROLES = ("editor", "legal", "admin")
@@ -35,7 +36,7 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
             Capability.EVIDENCE,
         }
     ),
-    "admin": frozenset({Capability.REVIEW, Capability.MANAGE_USERS}),
+    "admin": frozenset({Capability.REVIEW, Capability.MANAGE_USERS, Capability.OPERATIONS}),
 }
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from brwatch.cli._common import CommandError, console, database
 from brwatch.schedule import SchedulerSettings, ScheduleSetupError, run_scheduler, stored_jobs
+from brwatch.settings import CoreSettings
 from brwatch.sources import resolve_sources_path
 from brwatch.storage import Database
 
@@ -29,6 +30,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--jobs",
         action="store_true",
         help="list the stored jobs and their next fire times, then exit (the daemon keeps running)",
+    )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help=(
+            "on many hosts: queue crawls for `brwatch worker` processes instead of running "
+            "them here; one scheduler is active, the others stand by (needs PostgreSQL)"
+        ),
     )
     for name in SchedulerSettings.names():
         default = SchedulerSettings.model_fields[name].default
@@ -54,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             db.dispose()
     try:
-        return run_scheduler(db, resolve_sources_path(args.sources), settings)
+        redis_url = args.redis or CoreSettings.load().redis_url
+        return run_scheduler(db, resolve_sources_path(args.sources), settings, redis_url)
     except ScheduleSetupError as exc:
         raise CommandError(str(exc)) from exc
     finally:

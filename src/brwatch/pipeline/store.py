@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -56,6 +57,17 @@ class Visit:
     status: int
     fetched_at: datetime
     unchanged: bool = False
+
+
+class Fence(Protocol):
+    """What guards a batch on many hosts (brwatch.cluster.leases): inside the batch's
+    transaction, ``admit`` keeps the fetched URL keys whose lease is still this worker's and
+    ``seal`` marks them done, so articles, snapshots and done marks commit together or not
+    at all."""
+
+    def admit(self, session: Session, url_keys: list[str]) -> set[str]: ...
+
+    def seal(self, session: Session, url_keys: Iterable[str]) -> None: ...
 
 
 def _run_id(run_ids: RunIds, source: str) -> int | None:
@@ -107,6 +119,24 @@ def _fetches(page: ProcessedPage, article_id: int) -> list[Fetch]:
     ]  # fmt: skip
 
 
+def _fenced_write(
+    session: Session,
+    pages: list[ProcessedPage],
+    run_ids: RunIds,
+    stored: Stored,
+    fence: Fence | None,
+) -> Counter[str]:
+    if fence is None:
+        return _write(session, pages, run_ids, stored)
+    keys = fence.admit(session, [page.url_key for page in pages])
+    admitted = [page for page in pages if page.url_key in keys]
+    outcomes = _write(session, admitted, run_ids, stored) if admitted else Counter()
+    fence.seal(session, keys)
+    if len(admitted) < len(pages):
+        outcomes["lease_lost"] += len(pages) - len(admitted)
+    return outcomes
+
+
 def _write(
     session: Session, pages: list[ProcessedPage], run_ids: RunIds, stored: Stored
 ) -> Counter[str]:
@@ -147,16 +177,17 @@ def _write(
 
 
 def store_batch(
-    db: Database, pages: Iterable[ProcessedPage], run_ids: RunIds = None
+    db: Database, pages: Iterable[ProcessedPage], run_ids: RunIds = None, fence: Fence | None = None
 ) -> Counter[str]:
-    """Store pages (those without ``error``); returns counts of new/changed/unchanged/failed."""
+    """Store pages (those without ``error``); returns counts of new/changed/unchanged/failed,
+    and ``lease_lost`` for pages a ``fence`` refused."""
     batch = [page for page in pages if page.error is None]
     if not batch:
         return Counter()
     stored: Stored = {}
     try:
         with db.session() as session:
-            outcomes = _write(session, batch, run_ids, stored)
+            outcomes = _fenced_write(session, batch, run_ids, stored, fence)
     except IntegrityError:
         log.info("batch of %d hit a concurrent write; storing one by one", len(batch))
         stored.clear()
@@ -165,7 +196,7 @@ def store_batch(
             written: Stored = {}
             try:
                 with db.session() as session:
-                    outcomes += _write(session, [page], run_ids, written)
+                    outcomes += _fenced_write(session, [page], run_ids, written, fence)
                 stored |= written
             except IntegrityError as exc:
                 log.error("cannot store %s: %s", page.url, exc.orig or exc)
@@ -211,7 +242,7 @@ def store_processed(db: Database, processed: ProcessedPage, run_id: int | None =
     return next(iter(outcomes), "skipped")
 
 
-def remember_visits(db: Database, visits: Iterable[Visit]) -> None:
+def remember_visits(db: Database, visits: Iterable[Visit], fence: Fence | None = None) -> None:
     """Record fetches with nothing new: 304 and unchanged pages keep the stored validators,
     404/410 are not retried."""
     fetches = [
@@ -221,4 +252,9 @@ def remember_visits(db: Database, visits: Iterable[Visit]) -> None:
     ]  # fmt: skip
     if fetches:
         with db.session() as session:
-            mark_seen_many(session, fetches)
+            if fence is not None:
+                keys = fence.admit(session, [fetch.url_key for fetch in fetches])
+                fetches = [fetch for fetch in fetches if fetch.url_key in keys]
+                fence.seal(session, keys)
+            if fetches:
+                mark_seen_many(session, fetches)

@@ -32,6 +32,9 @@ from apscheduler.util import astimezone
 from sqlalchemy import inspect
 from sqlalchemy.exc import DBAPIError
 
+from brwatch.cluster.jobs import settle_expired
+from brwatch.cluster.locks import SCHEDULER_LOCK, AdvisoryLock
+from brwatch.cluster.redis_link import connect_redis
 from brwatch.errors import BrwatchError
 from brwatch.schedule import heartbeats, jobs
 from brwatch.schedule.leases import LeaseBook
@@ -48,6 +51,8 @@ JOB_TABLE = "apscheduler_jobs"
 MAINTENANCE_TASKS = ("attribution_recheck", "rights_recheck", "notifications")
 # Seconds APScheduler waits before asking an unreachable job store again.
 JOBSTORE_RETRY_SECONDS = 5
+# Seconds between a standby's tries of the scheduler lock (and the active one's checks of it).
+LOCK_TICK = 1.0
 
 
 class _Scheduler(BackgroundScheduler):
@@ -92,7 +97,13 @@ class WantedJob:
 
 
 class SchedulerDaemon:
-    def __init__(self, db: Database, sources_path: Path, settings: SchedulerSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        sources_path: Path,
+        settings: SchedulerSettings,
+        redis_url: str | None = None,
+    ) -> None:
         self.db = db
         self.sources_path = sources_path
         self.settings = settings
@@ -114,6 +125,15 @@ class SchedulerDaemon:
                 "PYTHONUNBUFFERED": "1",
             },
         )
+        # On many hosts (--redis): crawls are queued for workers, and only the holder of a
+        # PostgreSQL advisory lock runs the schedule; the others stand by and take over when
+        # its connection goes (it died or was cut off), within a tick.
+        self.leader: AdvisoryLock | None = None
+        self.leading = False
+        if redis_url is not None:
+            self.leader = AdvisoryLock(db, SCHEDULER_LOCK, "scheduler")
+            connect_redis(redis_url)  # a Redis that does not answer is an error at start
+            self.runtime.enqueue_as = self.owner
         self.job_store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
         self.scheduler = _Scheduler(
             jobstores={"default": self.job_store},
@@ -297,28 +317,33 @@ class SchedulerDaemon:
         self._create_job_table()
         # Paused until the job store matches the sources file, so nothing stale fires first.
         self.scheduler.start(paused=True)
-        changes = self.sync_jobs(self.sources)
-        self.scheduler.resume()
-        log.info(
-            "scheduler %s started: %d sources from %s; jobs added: %s; changed: %s; removed: %s",
-            self.owner,
-            len(self.sources),
-            self.sources_path,
-            *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
-        )
+        if self.leader is None:
+            self._take_the_lead()
+        else:
+            log.info("scheduler %s started as a standby (on many hosts)", self.owner)
         last_beat = -heartbeats.BEAT_EVERY
         while not self._stop_signals:
             try:
+                self._follow_the_lock()
                 if time.monotonic() - last_beat >= heartbeats.BEAT_EVERY:
-                    heartbeats.beat(self.db, self.owner, "scheduler")
+                    state = "active" if self.leading else "standby"
+                    heartbeats.beat(self.db, self.owner, "scheduler", current_source=state)
                     last_beat = time.monotonic()
             except Exception:  # a lost database shows as a missed beat, never a dead daemon
                 log.warning("scheduler heartbeat not recorded", exc_info=True)
-            self._wake.wait(min(self.settings.reload_interval, heartbeats.BEAT_EVERY))
+            tick = min(self.settings.reload_interval, heartbeats.BEAT_EVERY)
+            self._wake.wait(tick if self.leader is None else min(tick, LOCK_TICK))
             self._wake.clear()
             if self._stop_signals:
                 break
+            if not self.leading:
+                continue
             try:
+                if self.leader is not None:
+                    with self.db.session() as session:
+                        dead = settle_expired(session)  # workers that died holding a job
+                    if dead:
+                        log.warning("jobs %s: their workers stopped renewing; requeued", dead)
                 self.reload_if_changed()
                 with self.runtime.db.session() as session:
                     settle_orphaned_runs(session)  # crawls on this host killed outright
@@ -329,6 +354,32 @@ class SchedulerDaemon:
                     "scheduler upkeep failed; retrying in %.0fs", self.settings.reload_interval
                 )
         return self.stop()
+
+    def _take_the_lead(self) -> None:
+        changes = self.sync_jobs(self.sources)
+        self.scheduler.resume()
+        self.leading = True
+        log.info(
+            # One host: "started", as always; many hosts: this one became the active scheduler.
+            "scheduler %s %s: %d sources from %s; jobs added: %s; changed: %s; removed: %s",
+            self.owner,
+            "started" if self.leader is None else "active",
+            len(self.sources),
+            self.sources_path,
+            *(", ".join(changes[key]) or "none" for key in ("added", "changed", "removed")),
+        )
+
+    def _follow_the_lock(self) -> None:
+        """On many hosts: become active when the lock is free, stand by when it is lost."""
+        if self.leader is None:
+            return
+        if self.leading and not self.leader.held():
+            self.leading = False
+            self.scheduler.pause()
+            log.warning("scheduler %s lost the lock (database connection): standing by", self.owner)
+        elif not self.leading and self.leader.try_acquire():
+            self.sources = self._load_sources_or_fail()
+            self._take_the_lead()
 
     def stop(self) -> int:
         """No new jobs; running crawls get the grace period, then are stopped. Exit status 0."""
@@ -345,6 +396,8 @@ class SchedulerDaemon:
         jobs.install(None)
         with contextlib.suppress(Exception):  # stale, it would only read as a dead scheduler
             heartbeats.forget(self.db, self.owner)
+        if self.leader is not None:
+            self.leader.release()
         log.info("scheduler %s stopped", self.owner)
         return 0
 
@@ -367,6 +420,9 @@ def stored_jobs(db: Database) -> list[StoredJob]:
     ]
 
 
-def run_scheduler(db: Database, sources_path: Path, settings: SchedulerSettings) -> int:
-    """Run the scheduler until SIGTERM/SIGINT; raises ScheduleSetupError on a bad start."""
-    return SchedulerDaemon(db, sources_path, settings).run()
+def run_scheduler(
+    db: Database, sources_path: Path, settings: SchedulerSettings, redis_url: str | None = None
+) -> int:
+    """Run the scheduler until SIGTERM/SIGINT; raises ScheduleSetupError on a bad start.
+    With ``redis_url`` (many hosts), crawls are queued for `brwatch worker` processes."""
+    return SchedulerDaemon(db, sources_path, settings, redis_url).run()

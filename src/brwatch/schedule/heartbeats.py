@@ -33,16 +33,27 @@ class Heartbeat:
     pid: int | None
     started_at: datetime
     seen_at: datetime
+    current_source: str | None = None
 
 
-def beat(db: Database, name: str, role: str, now: datetime | None = None) -> None:
-    """Record that process ``name`` is alive now (its row is made on the first beat)."""
+def beat(
+    db: Database,
+    name: str,
+    role: str,
+    now: datetime | None = None,
+    *,
+    current_source: str | None = None,
+) -> None:
+    """Record that process ``name`` is alive now (its row is made on the first beat), and what
+    it crawls (a worker's source, for `brwatch status`)."""
     now = now or utcnow()
     with db.session() as session:
         moved = cast(
             "CursorResult[Any]",
             session.execute(
-                update(ProcessHeartbeat).where(ProcessHeartbeat.name == name).values(seen_at=now)
+                update(ProcessHeartbeat)
+                .where(ProcessHeartbeat.name == name)
+                .values(seen_at=now, current_source=current_source)
             ),
         ).rowcount
         if not moved:
@@ -54,6 +65,7 @@ def beat(db: Database, name: str, role: str, now: datetime | None = None) -> Non
                     pid=os.getpid(),
                     started_at=now,
                     seen_at=now,
+                    current_source=current_source,
                 )
             )
         session.execute(
@@ -71,6 +83,14 @@ def heartbeats(db: Database) -> list[Heartbeat]:
     with db.session() as session:
         rows = session.scalars(select(ProcessHeartbeat).order_by(ProcessHeartbeat.name))
         return [
-            Heartbeat(row.name, row.role, row.host, row.pid, row.started_at, row.seen_at)
+            Heartbeat(
+                row.name,
+                row.role,
+                row.host,
+                row.pid,
+                row.started_at,
+                row.seen_at,
+                row.current_source,
+            )
             for row in rows
         ]

@@ -43,6 +43,8 @@ class Runtime:
     periods: dict[str, float] = field(default_factory=dict)
     stop_requested_at: float | None = None
     stop_now: bool = False
+    # On many hosts: a due crawl is queued for `brwatch worker` processes, not run here.
+    enqueue_as: str | None = None
 
     def shutdown_reason(self) -> str | None:
         """Why children must stop for a shutdown: its grace is over, or a second signal came."""
@@ -80,7 +82,23 @@ def crawl_source(source: str, signature: str = "") -> None:
     runtime = _runtime
     if runtime is None or runtime.stop_requested_at is not None:
         return  # shutting down: take no new work
+    if runtime.enqueue_as is not None:
+        _under_lease(runtime, CRAWL_PREFIX + source, lambda: _enqueue(runtime, source))
+        return
     _under_lease(runtime, CRAWL_PREFIX + source, lambda: _crawl(runtime, source))
+
+
+def _enqueue(runtime: Runtime, source: str) -> None:
+    from brwatch.cluster import jobs as queue
+
+    def add() -> bool:
+        with runtime.db.session() as session:
+            return queue.enqueue(session, source, runtime.enqueue_as or "scheduler")
+
+    if runtime.retrying("queue the crawl", add):
+        log.info("crawl of %s queued for the workers", source)
+    else:
+        log.info("crawl of %s not queued: one is still queued or running", source)
 
 
 def _crawl(runtime: Runtime, source: str) -> None:

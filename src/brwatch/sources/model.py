@@ -76,6 +76,13 @@ class Source(BaseModel):
     delay: float | None = Field(
         default=None, ge=0, allow_inf_nan=False, description="seconds between requests"
     )
+    politeness_group: str | None = Field(
+        default=None,
+        description=(
+            "slug shared by sources whose hosts differ but whose operator is one: they share "
+            "one politeness budget (delay, requests in flight) across workers"
+        ),
+    )
 
     _allow: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
     _deny: tuple[re.Pattern[str], ...] = PrivateAttr(default=())
@@ -90,6 +97,13 @@ class Source(BaseModel):
                 f"{value!r} is not a slug (lower-case letters, digits, '-' and '_', "
                 "starting with a letter or digit)"
             )
+        return value
+
+    @field_validator("politeness_group")
+    @classmethod
+    def _group_slug(cls, value: str | None) -> str | None:
+        if value is not None and not SLUG.match(value):
+            raise ValueError(f"politeness_group {value!r} is not a slug (like a source name)")
         return value
 
     @field_validator("lang", mode="before")

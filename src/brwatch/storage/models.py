@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -514,6 +516,8 @@ class ProcessHeartbeat(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # What a worker is crawling now (a source name), for `brwatch status`.
+    current_source: Mapped[str | None] = mapped_column(String(100))
 
 
 class NotificationSubscription(Base):
@@ -559,3 +563,67 @@ class NotificationDelivery(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class CrawlJob(Base):
+    """One crawl of one source for `brwatch worker` processes: queued by the active scheduler,
+    claimed by one worker under a lease (``token`` grows with every claim, so a worker whose
+    lease lapsed can tell, and be told, that the job is no longer its own)."""
+
+    __tablename__ = "crawl_jobs"
+    __table_args__ = (
+        # At most one pending job per source: a standby scheduler re-enqueueing what the active
+        # one already queued is a no-op, so nothing fires twice.
+        Index(
+            "ux_crawl_jobs_pending",
+            "source",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'leased')"),
+            postgresql_where=text("state IN ('queued', 'leased')"),
+        ),
+        Index("ix_crawl_jobs_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # JOB_STATES
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    enqueued_by: Mapped[str | None] = mapped_column(String(200))
+    worker: Mapped[str | None] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class FrontierUrl(Base):
+    """A URL known to the distributed crawl: queued, leased to one worker (with a fencing
+    token), or done at ``done_at``. Its article, snapshot and done mark commit together, only
+    while the token is still the worker's (brwatch.cluster.frontier)."""
+
+    __tablename__ = "frontier_urls"
+    __table_args__ = (
+        Index("ix_frontier_urls_worker", "worker", "state"),
+        Index("ix_frontier_urls_lease", "state", "lease_expires_at"),
+    )
+
+    url_key: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="queued")  # URL_STATES
+    worker: Mapped[str | None] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(BigInteger, default=0)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PolitenessGate(Base):
+    """The next moment a request may start on a politeness group, kept in PostgreSQL only while
+    Redis is unreachable (the slower, exact fallback of brwatch.cluster.politeness)."""
+
+    __tablename__ = "politeness_gates"
+
+    group_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    next_start_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,6 +9,7 @@ from brwatch.web.routes import (
     queue,
     reports,
     reuse,
+    status,
     users,
 )
 
@@ -22,4 +23,5 @@ ROUTERS = [
     reports.router,
     users.router,
     notifications.router,
+    status.router,
 ]
