@@ -70,13 +70,15 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     cc_by_sa = article("noticias-es", "/2026/11/27/puerto.html")["rights"]
     assert (cc_by_sa["status"], cc_by_sa["license"]) == ("open_license", "CC-BY-SA-4.0")
 
-    # origin claims "来源：新华社" without a link, and with one to a page off Xinhua's domains
+    # origin claims "来源：新华社" without a link, and with one to another publisher's page (not Xinhua's)
     unlinked = article("silkroad-daily", "/news/2026/11/25/trade-expo.html")
     linked = article("silkroad-daily", "/news/2026/11/26/green-energy.html")
     assert unlinked["rights"]["origin"] == linked["rights"]["origin"] == "新华社"
     assert unlinked["attribution"]["link"] == "missing"
     assert linked["attribution"]["link"] == "wrong_target"
-    assert urlsplit(linked["attribution"]["link_url"]).path == "/2026/11/26/green-energy.html"
+    assert (
+        urlsplit(linked["attribution"]["link_url"]).path == "/about.html"
+    )  # another publisher's page
 
     # the English reprint credits Silk Wire with a working link to the original
     reprint = article("reprint-en", "/news/rail-freight-doubles.html")
