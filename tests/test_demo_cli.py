@@ -70,7 +70,7 @@ def test_demo_crawls_the_sample_sites_into_a_fresh_database(brwatch, tmp_path: P
     cc_by_sa = article("noticias-es", "/2026/11/27/puerto.html")["rights"]
     assert (cc_by_sa["status"], cc_by_sa["license"]) == ("open_license", "CC-BY-SA-4.0")
 
-    # origin claims "来源：新华社" without a link, and with one to another publisher's page (not Xinhua's)
+    # origin claims "来源：新华社" without a link, and with one to another publisher's page
     unlinked = article("silkroad-daily", "/news/2026/11/25/trade-expo.html")
     linked = article("silkroad-daily", "/news/2026/11/26/green-energy.html")
     assert unlinked["rights"]["origin"] == linked["rights"]["origin"] == "新华社"
