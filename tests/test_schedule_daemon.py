@@ -248,7 +248,7 @@ def test_hung_and_crashing_crawls_are_recorded_and_the_scheduler_goes_on(
         {"hangs": {"mode": "hang"}, "crashes": {"mode": "crash"}, "dies": {"mode": "crash_early"}}
     )
     # The limit leaves the crashing children (slow to start on a busy machine) time to crash.
-    scheduler = harness.start(crawl_time_limit="5", kill_grace="1")
+    scheduler = harness.start(crawl_time_limit="15", kill_grace="1")
     harness.wait_for_runs(1, source="hangs", status="killed")
     harness.wait_for_runs(2, source="crashes", status="failed")
     harness.wait_for_runs(2, source="dies", status="failed")
