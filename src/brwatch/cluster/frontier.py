@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, or_, select, text, tuple_, update
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from brwatch.cluster.clock import db_now, now_expr
+from brwatch.storage.database import changed_rows
 from brwatch.storage.models import FrontierUrl, SeenUrl
 
 # Statuses that say "this URL has nothing": remembered, never fetched again (as in one-host crawls).
@@ -38,11 +38,6 @@ class Claim:
     token: int
     etag: str | None = None
     last_modified: str | None = None
-
-
-def _executed(session: Session, statement: Any) -> CursorResult[Any]:
-    """An UPDATE or DELETE run in ``session``, with its rowcount."""
-    return cast("CursorResult[Any]", session.execute(statement))
 
 
 def _insert(session: Session):  # type: ignore[no-untyped-def]
@@ -74,8 +69,7 @@ def claim(
         return {}
     seen = {
         row.url_key: row
-        for row in _executed(
-            session,
+        for row in session.execute(
             select(SeenUrl.url_key, SeenUrl.etag, SeenUrl.last_modified, SeenUrl.status).where(
                 SeenUrl.url_key.in_(keys)
             ),
@@ -95,7 +89,7 @@ def claim(
         # A claim lost in a database crash costs a refetch, never a page: the store checks
         # the token, and a URL without a recorded lease is claimable again. So the claim's
         # commit need not wait for the disk (the store's does).
-        _executed(session, text("SET LOCAL synchronous_commit = off"))
+        session.execute(text("SET LOCAL synchronous_commit = off"))
     now = now_expr(session)
     # One statement: a new URL is inserted already leased; a known one is taken only when
     # claimable (ON CONFLICT's WHERE sees the stored row, locked). Sorted, so two workers
@@ -174,7 +168,7 @@ def complete(session: Session, worker: str, tokens: Mapping[str, int]) -> int:
     """Mark done the admitted URLs (in the transaction that stored their pages)."""
     if not tokens:
         return 0
-    return _executed(
+    return changed_rows(
         session,
         update(FrontierUrl)
         .where(
@@ -184,14 +178,14 @@ def complete(session: Session, worker: str, tokens: Mapping[str, int]) -> int:
         )
         .values(state="done", done_at=now_expr(session), worker=None, lease_expires_at=None)
         .execution_options(synchronize_session=False),
-    ).rowcount
+    )
 
 
 def renew(session: Session, worker: str, lease: float) -> int:
     """Extend every unexpired lease of ``worker``; an expired one is gone for good (another
     worker may hold it already), so a worker that wakes from a long pause cannot revive it."""
     now = db_now(session)
-    return _executed(
+    return changed_rows(
         session,
         update(FrontierUrl)
         .where(
@@ -201,7 +195,7 @@ def renew(session: Session, worker: str, lease: float) -> int:
         )
         .values(lease_expires_at=now + timedelta(seconds=lease))
         .execution_options(synchronize_session=False),
-    ).rowcount
+    )
 
 
 def give_back(session: Session, worker: str, url_keys: Iterable[str] | None = None) -> int:
@@ -212,9 +206,9 @@ def give_back(session: Session, worker: str, url_keys: Iterable[str] | None = No
     )
     if url_keys is not None:
         statement = statement.where(FrontierUrl.url_key.in_(list(url_keys)))
-    return _executed(
+    return changed_rows(
         session,
         statement.values(state="queued", worker=None, lease_expires_at=None).execution_options(
             synchronize_session=False
         ),
-    ).rowcount
+    )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from brwatch.cluster.clock import db_now
+from brwatch.storage.database import changed_rows
 from brwatch.storage.models import CrawlJob, CrawlRun
 
 JOB_STATES = ("queued", "leased", "done", "failed", "given_up")
@@ -29,11 +29,6 @@ class ClaimedJob:
     source: str
     token: int
     attempts: int
-
-
-def _executed(session: Session, statement: Any) -> CursorResult[Any]:
-    """An UPDATE or DELETE run in ``session``, with its rowcount."""
-    return cast("CursorResult[Any]", session.execute(statement))
 
 
 def enqueue(session: Session, source: str, by: str, due_at: datetime | None = None) -> bool:
@@ -124,22 +119,16 @@ def _held(job: ClaimedJob, worker: str, now: datetime):  # type: ignore[no-untyp
 
 def attach_run(session: Session, job: ClaimedJob, worker: str, run_id: int) -> bool:
     now = db_now(session)
-    return (
-        _executed(
-            session, update(CrawlJob).where(_held(job, worker, now)).values(run_id=run_id)
-        ).rowcount
-        == 1
-    )
+    statement = update(CrawlJob).where(_held(job, worker, now)).values(run_id=run_id)
+    return changed_rows(session, statement) == 1
 
 
 def renew(session: Session, job: ClaimedJob, worker: str, lease: float) -> bool:
     """Extend the job's lease; False when it was lost (expired, or another worker has it)."""
     now = db_now(session)
     statement = update(CrawlJob).where(_held(job, worker, now))
-    moved = _executed(
-        session, statement.values(lease_expires_at=now + timedelta(seconds=lease))
-    ).rowcount
-    return moved == 1
+    lease_until = now + timedelta(seconds=lease)
+    return changed_rows(session, statement.values(lease_expires_at=lease_until)) == 1
 
 
 def finish(session: Session, job: ClaimedJob, worker: str, state: str = "done") -> bool:
@@ -149,7 +138,7 @@ def finish(session: Session, job: ClaimedJob, worker: str, state: str = "done") 
     now = db_now(session)
     statement = update(CrawlJob).where(_held(job, worker, now))
     values = {"state": state, "finished_at": now, "lease_expires_at": None}
-    return _executed(session, statement.values(**values)).rowcount == 1
+    return changed_rows(session, statement.values(**values)) == 1
 
 
 def give_back(session: Session, job: ClaimedJob, worker: str) -> bool:
@@ -163,7 +152,7 @@ def give_back(session: Session, job: ClaimedJob, worker: str) -> bool:
         "lease_expires_at": None,
         "attempts": CrawlJob.attempts - 1,
     }
-    return _executed(session, statement.values(**values)).rowcount == 1
+    return changed_rows(session, statement.values(**values)) == 1
 
 
 @dataclass(frozen=True, slots=True)

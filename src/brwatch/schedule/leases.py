@@ -10,12 +10,12 @@ The holder renews it while the job runs; a scheduler that dies simply lets it ex
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from brwatch.storage import Database
+from brwatch.storage.database import changed_rows
 from brwatch.storage.models import SchedulerLease, utcnow
 
 
@@ -45,7 +45,7 @@ class LeaseBook:
             .values(owner=self.owner, expires_at=now + self.ttl, claimed_at=now)
         )
         with self.db.session() as session:
-            return cast("CursorResult[Any]", session.execute(statement)).rowcount == 1
+            return changed_rows(session, statement) == 1
 
     def renew(self, name: str) -> bool:
         statement = (
@@ -54,7 +54,7 @@ class LeaseBook:
             .values(expires_at=utcnow() + self.ttl)
         )
         with self.db.session() as session:
-            return cast("CursorResult[Any]", session.execute(statement)).rowcount == 1
+            return changed_rows(session, statement) == 1
 
     def release(self, name: str) -> None:
         statement = (

@@ -7,12 +7,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import CursorResult, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,12 @@ class DatabaseError(BrwatchError, RuntimeError):
 
 def database_url(explicit: str | None = None) -> str:
     return explicit or CoreSettings.load().db_url
+
+
+def changed_rows(session: Session, statement: Any) -> int:
+    """How many rows an UPDATE or DELETE run in ``session`` changed (0 when the guard in its
+    WHERE no longer held: a lease lost, a version moved on)."""
+    return int(cast("CursorResult[Any]", session.execute(statement)).rowcount or 0)
 
 
 def _redact(url: str) -> str:
