@@ -129,3 +129,14 @@ def test_the_command_shows_values_in_effect_and_hides_secrets(brwatch) -> None:
     assert rows["BRWATCH_PORT"] == {"variable": "BRWATCH_PORT", "value": 8000, "from": "default"}
     bad = brwatch("settings", env={"BRWATCH_PORT": "eighty"})
     assert bad.returncode == 2 and "BRWATCH_PORT='eighty'" in bad.stderr
+
+
+def test_the_environment_is_read_again_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRWATCH_DB_STATEMENT_TIMEOUT", "42")
+    first = CoreSettings.load()
+    assert first.db_statement_timeout == 42.0 and CoreSettings.load() is first  # read once
+    monkeypatch.setenv("BRWATCH_DB_STATEMENT_TIMEOUT", "7")
+    assert CoreSettings.load().db_statement_timeout == 7.0
+    monkeypatch.setenv("BRWATCH_DB_STATEMENT_TIMEOUT", "soon")
+    with pytest.raises(SettingsError, match="BRWATCH_DB_STATEMENT_TIMEOUT='soon'"):
+        CoreSettings.load()

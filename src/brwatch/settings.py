@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from functools import lru_cache
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from brwatch.errors import BrwatchError
 
 ENV_PREFIX = "BRWATCH_"
+
+
+G = TypeVar("G", bound="SettingsGroup")
 
 
 class SettingsError(BrwatchError, ValueError):
@@ -47,7 +51,9 @@ class SettingsGroup(BaseSettings):
         given = {name: value for name, value in overrides.items() if value is not None}
         try:
             if environ is None:
-                return cls(**given)
+                # Read once per state of the BRWATCH_* variables: the database, fetch and
+                # registry paths ask often, and a read costs about half a millisecond.
+                return _from_environment(cls, _brwatch_variables()) if not given else cls(**given)
             values = {
                 name: environ[cls.env_name(name)]
                 for name in cls.model_fields
@@ -87,6 +93,23 @@ class SettingsGroup(BaseSettings):
             message = str(error["msg"]).removeprefix("Value error, ").replace("Input", name, 1)
             problems.append(f"{where}={error.get('input')!r}: {message}")
         return "; ".join(problems)
+
+
+def _brwatch_variables() -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.upper().startswith(ENV_PREFIX)))
+
+
+@lru_cache(maxsize=64)
+def _from_environment(group: type[G], variables: tuple[tuple[str, str], ...]) -> G:
+    # ``variables`` is the cache key only: pydantic-settings reads the environment itself.
+    return group()
+
+
+def setting(default: Any, help: str) -> Any:
+    """A field with its meaning; counts and seconds are never negative."""
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    bounds: dict[str, Any] = {"ge": 0} if numeric else {}
+    return Field(default, description=help, **bounds)
 
 
 class CoreSettings(SettingsGroup):
