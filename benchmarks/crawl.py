@@ -51,8 +51,10 @@ def corpus() -> list[bytes]:
 # -- the static server ---------------------------------------------------------------------
 
 
-def serve(port_file: str, pages: int) -> None:
-    """Serve /sitemap.xml (``pages`` URLs) and /p/<n> (corpus page n mod 181), keep-alive."""
+def serve(port_file: str, pages: int, etags: bool = False) -> None:
+    """Serve /sitemap.xml (``pages`` URLs, or N with ``?n=N``) and /p/<n> (corpus page n mod
+    its size), keep-alive. With ``etags``, /p/<n> carries ETag "v<n>" and answers a matching
+    If-None-Match with 304 (benchmarks/recrawl.py)."""
     bodies = corpus()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -60,13 +62,24 @@ def serve(port_file: str, pages: int) -> None:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 path = head.split(b" ", 2)[1].decode()
+                extra = b""
                 if path.startswith("/p/"):
-                    body, ctype = bodies[int(path[3:]) % len(bodies)], b"text/html; charset=utf-8"
+                    n = int(path[3:])
+                    if etags:
+                        etag = f'"v{n}"'.encode()
+                        extra = b"ETag: " + etag + b"\r\n"
+                        if b"\r\nIf-None-Match: " + etag + b"\r\n" in head:
+                            writer.write(b"HTTP/1.1 304 Not Modified\r\n" + extra
+                                         + b"Content-Length: 0\r\n\r\n")  # fmt: skip
+                            await writer.drain()
+                            continue
+                    body, ctype = bodies[n % len(bodies)], b"text/html; charset=utf-8"
                     status = b"200 OK"
-                elif path == "/sitemap.xml":
+                elif path.startswith("/sitemap.xml"):
+                    count = int(path.partition("n=")[2] or pages)
                     host = head.split(b"\r\nHost: ", 1)[1].split(b"\r\n", 1)[0].decode()
                     urls = "".join(
-                        f"<url><loc>http://{host}/p/{n}</loc></url>" for n in range(pages)
+                        f"<url><loc>http://{host}/p/{n}</loc></url>" for n in range(count)
                     )
                     body = (
                         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -76,8 +89,8 @@ def serve(port_file: str, pages: int) -> None:
                 else:
                     body, ctype, status = b"not found", b"text/plain", b"404 Not Found"
                 writer.write(
-                    b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype
-                    + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+                    b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype + b"\r\n" + extra
+                    + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
                 )  # fmt: skip
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):

@@ -23,7 +23,6 @@ that needs processing) and the peak PSS of the tree.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import shutil
 import sqlite3
@@ -34,59 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl import FETCH_SETTINGS, corpus, measure
-
-
-def serve(port_file: str) -> None:
-    """/sitemap.xml?n=N lists /p/0 … /p/N-1; /p/<n> is corpus page n mod len, ETag "v<n>"."""
-    bodies = corpus()
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                path = head.split(b" ", 2)[1].decode()
-                extra = b""
-                if path.startswith("/p/"):
-                    n = int(path[3:])
-                    etag = f'"v{n}"'.encode()
-                    extra = b"ETag: " + etag + b"\r\n"
-                    if b"\r\nIf-None-Match: " + etag + b"\r\n" in head:
-                        writer.write(b"HTTP/1.1 304 Not Modified\r\n" + extra
-                                     + b"Content-Length: 0\r\n\r\n")  # fmt: skip
-                        await writer.drain()
-                        continue
-                    body, ctype, status = (
-                        bodies[n % len(bodies)],
-                        b"text/html; charset=utf-8",
-                        b"200 OK",
-                    )
-                elif path.startswith("/sitemap.xml"):
-                    count = int(path.partition("n=")[2] or 1)
-                    host = head.split(b"\r\nHost: ", 1)[1].split(b"\r\n", 1)[0].decode()
-                    urls = "".join(
-                        f"<url><loc>http://{host}/p/{n}</loc></url>" for n in range(count)
-                    )
-                    body = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-                            f"{urls}</urlset>").encode()  # fmt: skip
-                    ctype, status = b"application/xml", b"200 OK"
-                else:
-                    body, ctype, status = b"not found", b"text/plain", b"404 Not Found"
-                writer.write(
-                    b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype + b"\r\n" + extra
-                    + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
-                )  # fmt: skip
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, limit=1 << 20)
-        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
+from crawl import FETCH_SETTINGS, measure, serve
 
 
 def brwatch(sitemap: str, db: Path, workdir: Path, pages: int) -> dict:
@@ -130,7 +77,7 @@ def main() -> None:
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve)
+        return serve(args.serve, 1, etags=True)
     n = args.pages
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
