@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from brwatch.provenance.rights import effective_rights_in
+from brwatch.reuse.grants import grant_dict
 from brwatch.storage.models import Article, AttributionCheck, AuditEvent, Grant, Snapshot
 
 
@@ -116,20 +117,7 @@ def decisions_document(session: Session, article_id: int) -> dict[str, Any]:
             for event in events
         ],
         "grants": [
-            {
-                "id": grant.id,
-                "publisher": grant.publisher,
-                "scope": grant.scope,
-                "article_url": grant.article_url,
-                "valid_from": iso(grant.valid_from),
-                "valid_to": iso(grant.valid_to),
-                "conditions": grant.conditions,
-                "reference": grant.reference,
-                "created_by": grant.created_by,
-                "created_at": iso(grant.created_at),
-                "revoked_at": iso(grant.revoked_at),
-                "revoked_by": grant.revoked_by,
-            }
+            {k: iso(v) if isinstance(v, datetime) else v for k, v in grant_dict(grant).items()}
             for grant in grants
         ],
     }

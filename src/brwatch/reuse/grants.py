@@ -49,13 +49,13 @@ def grant_dict(grant: Grant) -> dict:
         "publisher": grant.publisher,
         "scope": grant.scope,
         "article_url": grant.article_url,
-        "valid_from": (grant.valid_from),
-        "valid_to": (grant.valid_to),
+        "valid_from": grant.valid_from,
+        "valid_to": grant.valid_to,
         "conditions": grant.conditions,
         "reference": grant.reference,
         "created_by": grant.created_by,
-        "created_at": (grant.created_at),
-        "revoked_at": (grant.revoked_at),
+        "created_at": grant.created_at,
+        "revoked_at": grant.revoked_at,
         "revoked_by": grant.revoked_by,
     }
 
