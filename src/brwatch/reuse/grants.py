@@ -210,7 +210,7 @@ def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant
         if grant is None:
             raise GrantError(f"there is no grant #{grant_id}")
         if grant.revoked_at is not None:
-            raise GrantError(f"grant #{grant_id} was already revoked on {(grant.revoked_at)}")
+            raise GrantError(f"grant #{grant_id} was already revoked on {grant.revoked_at}")
         before = grant_json(grant)
         grant.revoked_at = datetime.now(UTC)
         grant.revoked_by = by
@@ -220,7 +220,7 @@ def revoke_grant(db: Database, grant_id: int, *, by: str | None = None) -> Grant
 
 def is_active(grant: Grant, at: datetime | None = None) -> bool:
     moment = at or datetime.now(UTC)
-    start, end = (grant.valid_from), (grant.valid_to)
+    start, end = grant.valid_from, grant.valid_to
     return (
         grant.revoked_at is None
         and (start is None or start <= moment)
