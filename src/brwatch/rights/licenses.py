@@ -74,21 +74,27 @@ def spdx_from_url(url: str) -> str | None:
 _ELEMENT_NAMES = {
     "BY": (
         r"attribution|\bby\b|署名|atribuci[oó]n|atribui[cç][aã]o|paternit[ée]|namensnennung|reconocimiento",
-        r"атрибуция|с указанием авторства|نسب المصنف|alıntı|atıf",
+        r"атрибуция|с указанием авторства|نسب المصنف|alıntı|atıf|attribuzione|表示|姓名標示",
+        r"저작자\s?표시|uznanie\s+autorstwa|naamsvermelding|зазначення\s+авторства",
     ),
     "NC": (
         r"non[\s-]?commer|\bnc\b|非商业|非商業|no ?comercial|n[aã]o ?comercial",
         r"pas d.utilisation commerciale|nicht-?kommerziell|некоммерческ|غير تجاري|gayri ?ticari",
+        r"非営利|비영리|niekomercyjn|niet-?commercieel|некомерційн",
     ),
     "ND": (
         r"no[\s-]?deriv|\bnd\b|禁止演绎|禁止演繹|sin ?obra ?derivada|sem ?deriva",
         r"pas de modification",
         r"keine ?bearbeitung|без производных|منع الاشتقاق|türetilemez",
+        r"non opere derivate|改変禁止|禁止改作|변경\s?금지|bez utworów zależnych",
+        r"geen-?afgeleide|без похідних",
     ),
     "SA": (
         r"share[\s-]?alike|\bsa\b|相同方式共享|compartir ?igual|compartilha ?igual",
         r"partage dans les m[eê]mes conditions|weitergabe unter gleichen|на тех же условиях",
         r"الترخيص بالمثل|aynı lisansla",
+        r"condividi allo stesso modo|継承|相同方式分享|동일\s?조건\s?변경\s?허락",
+        r"na tych samych warunkach|gelijk-?delen|на тих самих умовах",
     ),
 }
 _NAME_ELEMENTS = tuple(
