@@ -114,10 +114,10 @@ class Rule(BaseModel):
         description="negative rules: cancel findings overlapping the match, in its sentence, or "
         "on its line",
     )
-    concept: Literal["ban", "credit"] | None = Field(
+    concept: Literal["rights", "ban", "credit"] | None = Field(
         None,
-        description="cue rules: what the words say in an unmatched sentence (a ban or a need for "
-        "permission; a demand for credit or a link), for the inferred finding",
+        description="cue rules: what the words say in an unmatched sentence (rights vocabulary; "
+        "a ban or a need for permission; a demand for credit or a link), for the inferred finding",
     )
     in_prose: bool = Field(
         False,

@@ -98,19 +98,21 @@ def unmatched_findings(
 
 
 def _inferred(ruleset: Ruleset, sentence: str, scope: str, start: int, end: int) -> Evidence | None:
-    """A ban read from an unmatched rights sentence's words ("… without our consent", "未经…"):
+    """A ban read from an unmatched rights sentence's words ("… without our consent", "未经…")
+    when it also names what rights are about (reprinting, copyright, 转载…):
     an inferred prohibited finding, of low confidence (it decides only against nothing
     better, and the article stays flagged for review). Measured on the dev half, inferring
     credit demands or bare claims the same way restricted more hard negatives than it found
     notices, so those stay unmatched evidence only."""
-    ban = ruleset.concepts.get("ban")
-    if ban is None or not ban.search(sentence.encode("utf-8", "surrogatepass")):
+    data = sentence.encode("utf-8", "surrogatepass")
+    ban, rights = ruleset.concepts.get("ban"), ruleset.concepts.get("rights")
+    if ban is None or not ban.search(data) or (rights is not None and not rights.search(data)):
         return None
     found = _evidence(sentence, scope, start, end)
     found.rule_id, found.kind, found.status = "inferred.prohibited", "inferred", "prohibited"
     found.confidence = INFERRED_CONFIDENCE
     credit = ruleset.concepts.get("credit")
-    asks_credit = credit is not None and credit.search(sentence.encode("utf-8", "surrogatepass"))
+    asks_credit = credit is not None and credit.search(data)
     found.requires_link = bool(asks_credit) and bool(_LINK_WORDS.search(sentence))
     return found
 
