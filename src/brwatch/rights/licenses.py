@@ -94,7 +94,7 @@ _ELEMENT_NAMES = {
         r"partage dans les m[eê]mes conditions|weitergabe unter gleichen|на тех же условиях",
         r"الترخيص بالمثل|aynı lisansla",
         r"condividi allo stesso modo|継承|相同方式分享|동일\s?조건\s?변경\s?허락",
-        r"na tych samych warunkach|gelijk-?delen|на тих самих умовах",
+        r"na tych samych warunkach|gelijk-?delen|на тих самих умовах|保持一致",
     ),
 }
 _NAME_ELEMENTS = tuple(
