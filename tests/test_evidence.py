@@ -31,6 +31,7 @@ from brwatch.evidence import (
     load_signing_key,
     verify_package,
 )
+from brwatch.evidence.keys import strict_b64decode, verify_signature
 from brwatch.evidence.warc import hex_of_label
 from brwatch.storage import Database
 from brwatch.storage.models import Article, AttributionCheck, AuditEvent, Snapshot
@@ -378,6 +379,27 @@ def test_a_tampered_byte_fails_verification(
         tampered = _rewrite(package, entry, lambda data, at=position: _flip(data, at))
         result = verify_package(tampered, trusted)
         assert not result.ok, f"{entry}: a changed byte {position} passed"
+
+
+def test_a_signature_is_accepted_only_in_its_canonical_base64(key_file: Path) -> None:
+    """ECDSA signatures vary in length, so their base64 often ends in padding; the unused low
+    bits of the character before it decode the same whatever they are. A verifier that only
+    decodes let such a flipped byte pass (the byte-flip test above caught it once, by chance)."""
+    key = load_signing_key(key_file)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    for attempt in range(50):
+        signature = key.sign(f"hash {attempt}")
+        if signature.endswith("=") and not signature.endswith("=="):
+            break
+    else:
+        pytest.fail("no signature with one '=' of padding in 50 tries")
+    last = signature[-2]
+    twin = signature[:-2] + alphabet[alphabet.index(last) ^ 0x01] + "="
+    assert base64.b64decode(twin) == base64.b64decode(signature)  # the same bytes, spelt apart
+    assert verify_signature(key.public, f"hash {attempt}", signature)
+    assert not verify_signature(key.public, f"hash {attempt}", twin)
+    with pytest.raises(ValueError):
+        strict_b64decode(twin)
 
 
 def test_a_package_signed_by_another_key_fails(

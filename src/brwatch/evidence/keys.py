@@ -128,10 +128,20 @@ def load_public_key(path: Path) -> ec.EllipticCurvePublicKey:
     return key
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Base64 in its one canonical spelling, else ValueError: the unused low bits of a last
+    character before "=" padding decode the same whatever they are, so a changed byte there
+    would pass a check that only decodes."""
+    decoded = base64.b64decode(text, validate=True)
+    if base64.b64encode(decoded).decode("ascii") != text:
+        raise ValueError("not canonical base64")
+    return decoded
+
+
 def verify_signature(public: ec.EllipticCurvePublicKey, text: str, signature_b64: str) -> bool:
     try:
         public.verify(
-            base64.b64decode(signature_b64, validate=True),
+            strict_b64decode(signature_b64),
             text.encode("ascii"),
             ec.ECDSA(hashes.SHA256()),
         )

@@ -10,7 +10,6 @@ against the installation's public key. Any changed byte in any file fails.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import zipfile
@@ -20,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from brwatch.evidence.keys import fingerprint, public_der, verify_signature
+from brwatch.evidence.keys import fingerprint, public_der, strict_b64decode, verify_signature
 from brwatch.evidence.package import MANIFEST_NAME
 
 SPECIAL = ("datapackage.json", "datapackage-digest.json")
@@ -108,7 +107,7 @@ def _check_signature(
     if signed.get("hash") != package_hash:
         result.problems.append("the signature is for another datapackage.json")
     try:
-        embedded = base64.b64decode(str(signed.get("publicKey", "")), validate=True)
+        embedded = strict_b64decode(str(signed.get("publicKey", "")))
     except ValueError:
         embedded = b""
     if embedded != public_der(trusted):
