@@ -47,6 +47,7 @@ from brwatch.schedule.settings import SchedulerSettings
 from brwatch.schedule.triggers import build_trigger, period_seconds
 from brwatch.sources import parse_schedule
 from brwatch.storage import Database
+from brwatch.storage.articles import settle_orphaned_runs
 from brwatch.storage.models import CrawlRun, SchedulerLease
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "scheduling.md"
@@ -250,6 +251,29 @@ def test_runs_left_running_by_a_vanished_process_are_failed(sqlite_db: Database)
     with sqlite_db.session() as session:
         run = session.get(CrawlRun, closed)
         assert run.source == "dead" and run.status == "failed" and "vanished" in run.log_tail
+
+
+def test_the_orphan_sweep_spares_the_children_a_scheduler_still_watches(
+    sqlite_db: Database,
+) -> None:
+    """A child that has just crashed is gone before its job settles it: the sweep must leave
+    its run to the job (which records "failed" and the exit status), not call it killed."""
+    crashed, killed = subprocess.Popen(["true"]), subprocess.Popen(["true"])
+    crashed.wait(), killed.wait()
+    here = socket.gethostname()
+    with sqlite_db.session() as session:
+        session.add_all(
+            [
+                CrawlRun(source="watched", status="running", host=here, pid=crashed.pid),
+                CrawlRun(source="orphan", status="running", host=here, pid=killed.pid),
+            ]
+        )
+    with sqlite_db.session() as session:
+        [settled] = settle_orphaned_runs(session, spare={crashed.pid})
+        assert session.get(CrawlRun, settled).source == "orphan"
+    with sqlite_db.session() as session:
+        statuses = {run.source: run.status for run in session.query(CrawlRun)}
+    assert statuses == {"watched": "running", "orphan": "killed"}
 
 
 def test_runs_are_found_by_the_childs_process_group(sqlite_db: Database) -> None:

@@ -346,7 +346,8 @@ class SchedulerDaemon:
                         log.warning("jobs %s: their workers stopped renewing; requeued", dead)
                 self.reload_if_changed()
                 with self.runtime.db.session() as session:
-                    settle_orphaned_runs(session)  # crawls on this host killed outright
+                    # Crawls on this host killed outright; not those a job here still watches.
+                    settle_orphaned_runs(session, spare=frozenset(self.runtime.running_children))
                 # Another scheduler may have changed the shared job store: look again.
                 self.scheduler.wakeup()
             except Exception:  # a lost database must not end the daemon; the next tick retries

@@ -45,6 +45,9 @@ class Runtime:
     stop_now: bool = False
     # On many hosts: a due crawl is queued for `brwatch worker` processes, not run here.
     enqueue_as: str | None = None
+    # Pids of the crawl children running now: their runs are settled by the job that watches
+    # them (with how they ended), never by the orphan sweep, even the moment one has exited.
+    running_children: set[int] = field(default_factory=set)
 
     def shutdown_reason(self) -> str | None:
         """Why children must stop for a shutdown: its grace is over, or a second signal came."""
@@ -108,21 +111,31 @@ def _crawl(runtime: Runtime, source: str) -> None:
     launched_at = utcnow()
     watch = _ChildWatch(runtime, CRAWL_PREFIX + source, source, baseline)
     log.info("crawl of %s starting: %s", source, shlex.join(argv))
-    result = run_child(
-        argv,
-        env=runtime.child_env,
-        time_limit=settings.crawl_time_limit,
-        kill_grace=settings.kill_grace,
-        tail_chars=settings.log_tail_chars,
-        stop_reason=watch.stop_reason,
-        on_tick=watch.tick,
-    )
-    owned = watch.runs | runtime.retrying(
-        "find the run", lambda: runs_of_child(runtime.db, source, baseline, result.pid)
-    )
-    run_ids = runtime.retrying(
-        "record the run", lambda: settle_runs(runtime.db, source, owned, result, launched_at)
-    )
+    started: list[int] = []
+
+    def on_start(pid: int) -> None:
+        started.append(pid)
+        runtime.running_children.add(pid)
+
+    try:
+        result = run_child(
+            argv,
+            env=runtime.child_env,
+            time_limit=settings.crawl_time_limit,
+            kill_grace=settings.kill_grace,
+            tail_chars=settings.log_tail_chars,
+            stop_reason=watch.stop_reason,
+            on_start=on_start,
+            on_tick=watch.tick,
+        )
+        owned = watch.runs | runtime.retrying(
+            "find the run", lambda: runs_of_child(runtime.db, source, baseline, result.pid)
+        )
+        run_ids = runtime.retrying(
+            "record the run", lambda: settle_runs(runtime.db, source, owned, result, launched_at)
+        )
+    finally:
+        runtime.running_children.difference_update(started)
     _log_ending(f"crawl of {source}", result, run_ids)
     runtime.retrying(
         "update the source's flags", lambda: evaluate_source(runtime.db, source, settings)

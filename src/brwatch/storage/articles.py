@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -250,17 +250,21 @@ def start_run(
     return run
 
 
-def settle_orphaned_runs(session: Session) -> list[int]:
+def settle_orphaned_runs(session: Session, spare: Collection[int] = ()) -> list[int]:
     """Mark ``killed`` the runs this host left ``running`` whose process is gone (a crawl
     killed with SIGKILL, by the OOM killer, or a machine that rebooted); returns their ids.
-    Runs of other hosts are theirs to settle: their pids mean nothing here."""
+    Runs of other hosts are theirs to settle: their pids mean nothing here. Runs of the pids
+    in ``spare`` are left alone: a scheduler's own children, which it settles itself with how
+    they ended (a child that has just crashed is gone, but it was not killed)."""
     here = socket.gethostname()
     orphaned = [
         run
         for run in session.scalars(
             select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.host == here)
         )
-        if run.pid is not None and not crawl_process_alive(run.pid, run.started_at)
+        if run.pid is not None
+        and run.pid not in spare
+        and not crawl_process_alive(run.pid, run.started_at)
     ]
     for run in orphaned:
         run.status = "killed"
