@@ -27,16 +27,16 @@ class SourcesError(BrwatchError):
 
 
 def default_sources_path() -> Path:
-    """The bundled `crawler/sources.yaml` (installed with the `crawler` package)."""
-    import crawler  # the package directory, not the Scrapy machinery: importing it is cheap
+    """The bundled `sources.yaml` (in crawler/brwatch_crawler/, installed with that package)."""
+    import brwatch_crawler  # the package directory, not the Scrapy machinery: importing it is cheap
 
-    # Walk __path__ rather than importlib.resources: an editable install may present `crawler`
+    # Walk __path__ rather than importlib.resources: an editable install may present the package
     # as a namespace package whose path also holds a non-directory import hook.
-    for directory in crawler.__path__:
+    for directory in brwatch_crawler.__path__:
         candidate = Path(directory) / "sources.yaml"
         if candidate.is_file():
             return candidate
-    return Path(next(iter(crawler.__path__))) / "sources.yaml"
+    return Path(next(iter(brwatch_crawler.__path__))) / "sources.yaml"
 
 
 def resolve_sources_path(option: str | Path | None = None) -> Path:
