@@ -1,4 +1,4 @@
-"""The bundled sources.yaml (crawler/brwatch_crawler/): valid, broad, cited, and its allow
+"""The bundled crawler/sources.yaml: valid, broad, cited, and its allow
 patterns accept the article URLs the research found for each site
 (../shared/SOURCES-RESEARCH.md) and refuse section fronts."""
 

@@ -2,7 +2,7 @@
 
 `load_sources(path)` reads and validates a file (DESIGN.md "Sources file (contract)") and returns
 `Source` models; a bad file raises `SourcesError` listing every problem with file, line, source and
-field. `--sources` / $BRWATCH_SOURCES override the bundled `crawler/brwatch_crawler/sources.yaml`.
+field. `--sources` / $BRWATCH_SOURCES override the bundled `crawler/sources.yaml`.
 """
 
 from brwatch.sources.loader import (
