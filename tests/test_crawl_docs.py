@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from crawler import settings
+from brwatch_crawler import settings
+
 from tests.conftest import ROOT
 
 

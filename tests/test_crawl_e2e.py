@@ -448,7 +448,8 @@ def test_progress_events_are_json_lines(tmp_path: Path, serve_site: Callable[...
     site.pages["/feed.xml"] = rss(site, ["/a"])
     sources = write_sources(tmp_path, {"name": "p", "feeds": [site.url("/feed.xml")]})
     completed = subprocess.run(
-        [sys.executable, "-m", "crawler.run", "--sources", str(sources), "--progress", *FAST],
+        [sys.executable, "-m", "brwatch_crawler.run", "--sources", str(sources),
+         "--progress", *FAST],
         env={**os.environ, "BRWATCH_DB_URL": f"sqlite:///{tmp_path / 'p.db'}"},
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip

@@ -193,7 +193,7 @@ def test_a_cron_line_that_never_fires_is_refused(brwatch: Any, tmp_path: Path) -
 def test_a_crawler_folder_in_the_working_directory_shadows_nothing(
     tmp_path: Path, serve_site: Callable[..., Site], brwatch: Any
 ) -> None:
-    shadow = tmp_path / "crawler"
+    shadow = tmp_path / "brwatch_crawler"
     shadow.mkdir()
     (shadow / "__init__.py").write_text("raise SystemExit('the shadow package was imported')\n")
     own = serve_site("127.0.0.2", {"/a": Page(article("Port news"))})
@@ -350,7 +350,7 @@ def test_a_crawl_killed_outright_stops_its_child_and_its_run_is_settled(
     try:
         assert _wait_for(lambda: len(stored(db_url)) >= 2)
         children = psutil.Process(process.pid).children()
-        (crawl_child,) = [c for c in children if "crawler.run" in " ".join(c.cmdline())]
+        (crawl_child,) = [c for c in children if "brwatch_crawler.run" in " ".join(c.cmdline())]
         os.kill(process.pid, signal.SIGKILL)  # the OOM killer, a careless operator
         process.wait(10)
         released.set()

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+import brwatch_crawler.pipelines as pipelines
 import pytest
 
-import crawler.pipelines as pipelines
 from brwatch.document import FetchedPage
 
 pytestmark = pytest.mark.slow

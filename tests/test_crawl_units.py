@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import lxml.html
 import pytest
+from brwatch_crawler.links import ListingBudget, listing_links, url_shape
 
 from brwatch.discovery.feeds import parse_feed
 from brwatch.discovery.sitemaps import parse_sitemap, robots_sitemaps
 from brwatch.discovery.xmldoc import XmlError
 from brwatch.pipeline.urls import normalise_url, same_site
-from crawler.links import ListingBudget, listing_links, url_shape
 
 
 @pytest.mark.parametrize(
@@ -204,11 +204,11 @@ def test_numbered_link_text_is_an_article_when_allow_patterns_name_it() -> None:
 
 
 def test_seen_articles_are_asked_for_conditionally_or_not_at_all() -> None:
+    from brwatch_crawler.spiders.news import NewsSpider
     from scrapy.utils.test import get_crawler
 
     from brwatch.sources import Source
     from brwatch.storage.articles import SeenInfo
-    from crawler.spiders.news import NewsSpider
 
     source = Source(name="s", feeds=["http://h.org/feed"])
     seen = {
@@ -252,11 +252,11 @@ def test_refetch_schedule_goes_by_age_and_refuses_what_it_cannot_read() -> None:
 
 
 def test_pages_without_validators_are_asked_for_again_when_their_age_says_so() -> None:
+    from brwatch_crawler.spiders.news import NewsSpider
     from scrapy.utils.test import get_crawler
 
     from brwatch.sources import Source
     from brwatch.storage.articles import SeenInfo
-    from crawler.spiders.news import NewsSpider
 
     source = Source(name="s", feeds=["http://h.org/feed"])
     now = datetime.now(UTC)

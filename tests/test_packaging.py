@@ -1,4 +1,5 @@
-"""The wheel carries rules/ (data at the project root), and an installed wheel reads it."""
+"""The wheel carries rules/ and crawler/sources.yaml (data at the project root), and an installed
+wheel reads them; the Scrapy project installs as brwatch_crawler, never as a top-level `crawler`."""
 
 from __future__ import annotations
 
@@ -55,6 +56,18 @@ def test_the_wheel_holds_every_rules_file(wheel: Path) -> None:
     assert all(data[name] == (RULES / name).read_bytes() for name in RULE_FILES)
 
 
+def test_the_wheel_installs_the_crawler_under_its_own_name(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        sources = [name for name in names if name.endswith("/share/brwatch/sources.yaml")]
+        assert len(sources) == 1
+        assert archive.read(sources[0]) == (ROOT / "crawler" / "sources.yaml").read_bytes()
+    top_level = {name.split("/", 1)[0] for name in names if "/" in name}
+    assert "brwatch_crawler" in top_level and "brwatch" in top_level
+    assert "crawler" not in top_level
+    assert "brwatch_crawler/spiders/news.py" in names
+
+
 def test_an_installed_wheel_reads_its_own_rules(wheel: Path, tmp_path: Path) -> None:
     """Installed in a new environment, away from the checkout, it loads the same rules."""
     venv = tmp_path / "venv"
@@ -75,7 +88,9 @@ def test_an_installed_wheel_reads_its_own_rules(wheel: Path, tmp_path: Path) -> 
     probe = (
         "import brwatch, brwatch.rules_location as r; from brwatch.rights.rules import "
         "default_ruleset; print(brwatch.__file__); print(r.rules_path()); "
-        "print(default_ruleset().version)"
+        "print(default_ruleset().version); from brwatch.sources import load_sources; "
+        "from brwatch.sources.loader import default_sources_path as d; print(d()); "
+        "print(len(load_sources(d())))"
     )
     shown = subprocess.run(
         [str(python), "-c", probe], check=True, capture_output=True, text=True, cwd=tmp_path
@@ -83,6 +98,8 @@ def test_an_installed_wheel_reads_its_own_rules(wheel: Path, tmp_path: Path) -> 
     assert shown[0].startswith(purelib)
     assert Path(shown[1]) == venv / "share" / "brwatch" / "rules"
     assert shown[2] == default_ruleset().version
+    assert Path(shown[3]) == venv / "share" / "brwatch" / "sources.yaml"
+    assert int(shown[4]) >= 20  # the bundled sources, loaded and valid
     tested = subprocess.run(
         [str(venv / "bin" / "brwatch"), "rules", "test"], capture_output=True, text=True
     )
@@ -91,3 +108,4 @@ def test_an_installed_wheel_reads_its_own_rules(wheel: Path, tmp_path: Path) -> 
 
 def test_a_checkout_reads_its_own_rules_folder() -> None:
     assert rules_location.rules_path("rights") == ROOT / "rules" / "rights"
+    assert rules_location.bundled_sources_path() == ROOT / "crawler" / "sources.yaml"

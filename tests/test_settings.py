@@ -56,7 +56,7 @@ def test_no_module_reads_a_setting_from_the_environment_itself() -> None:
         str(path.relative_to(ROOT))
         for path in [*(ROOT / "src" / "brwatch").rglob("*.py"), *(ROOT / "crawler").rglob("*.py")]
         if direct.search(path.read_text(encoding="utf-8"))
-        and path.name not in {"run.py"}  # crawler/run.py: BRWATCH_PARENT_PID, set by brwatch
+        and path.name not in {"run.py"}  # brwatch_crawler/run.py: BRWATCH_PARENT_PID, from brwatch
     ]
     assert not readers, f"read BRWATCH_* themselves instead of brwatch.settings: {readers}"
 

@@ -1,5 +1,6 @@
-"""The bundled crawler/sources.yaml: valid, broad, cited, and its allow patterns accept the article
-URLs the research found for each site (../shared/SOURCES-RESEARCH.md) and refuse section fronts."""
+"""The bundled crawler/sources.yaml: valid, broad, cited, and its allow
+patterns accept the article URLs the research found for each site
+(../shared/SOURCES-RESEARCH.md) and refuse section fronts."""
 
 from __future__ import annotations
 

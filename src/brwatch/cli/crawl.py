@@ -1,10 +1,10 @@
 """`brwatch crawl`: one crawl pass over the sources, with live progress and a summary.
 
-Scrapy runs in a child process (`python -m crawler.run`): its reactor cannot be restarted and
-brwatch never imports Scrapy. The child stays in our process group, so whoever stops us (the
-scheduler's killpg, the terminal's Ctrl-C) stops it too. This process records one CrawlRun per
-source, with its own pid, and reads the child's JSON-lines progress from its stdout.
-"""
+Scrapy runs in a child process (`python -m brwatch_crawler.run`): its reactor cannot be
+restarted and brwatch never imports Scrapy. The child stays in our process group, so whoever
+stops us (the scheduler's killpg, the terminal's Ctrl-C) stops it too. This process records one
+CrawlRun per source, with its own pid, and reads the child's JSON-lines progress from its
+stdout."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ from brwatch.storage.frontier import describe_left_out, left_out
 from brwatch.storage.statistics import refresh_statistics
 
 # The crawl child's exit status when storing failed for BRWATCH_STORE_OUTAGE seconds
-# (crawler.run); `brwatch crawl` exits with it too.
+# (brwatch_crawler.run); `brwatch crawl` exits with it too.
 EXIT_STORAGE_DOWN = 3
 
 LOG_TAIL_LINES = 40
@@ -169,8 +169,8 @@ class _Child:
 
 
 def _child_argv(args: argparse.Namespace, path: object, run_ids: dict[str, int]) -> list[str]:
-    # -P: a folder named "crawler" in the working directory must not shadow the package.
-    argv = [sys.executable, "-P", "-m", "crawler.run", "--sources", str(path), "--progress"]
+    # -P: a folder named "brwatch_crawler" in the working directory must not shadow the package.
+    argv = [sys.executable, "-P", "-m", "brwatch_crawler.run", "--sources", str(path), "--progress"]
     argv += ["--run-ids", json.dumps(run_ids)]
     for name in run_ids:
         argv += ["--source", name]

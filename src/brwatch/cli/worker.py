@@ -1,7 +1,7 @@
 """`brwatch worker`: crawl the jobs the scheduler queues, on any number of hosts.
 
 This process becomes the crawler (exec, same pid): brwatch never imports Scrapy, and a
-worker needs no process above it. Joining is checked there (crawler.worker), so a refusal is
+worker needs no process above it. Joining is checked there (brwatch_crawler.worker), so a refusal is
 one line and exit status 2 as for every command.
 """
 
@@ -64,11 +64,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def worker_argv(args: argparse.Namespace) -> list[str]:
-    # -P: a folder named "crawler" in the working directory must not shadow the package.
+    # -P: a folder named "brwatch_crawler" in the working directory must not shadow the package.
     redis_url = args.redis or CoreSettings.load().redis_url
     if not redis_url:
         raise CommandError("brwatch worker needs --redis URL (or BRWATCH_REDIS_URL)")
-    argv = [sys.executable, "-P", "-m", "crawler.worker", "--redis", redis_url]
+    argv = [sys.executable, "-P", "-m", "brwatch_crawler.worker", "--redis", redis_url]
     argv += ["--db", database_url(args.db), "--sources", str(resolve_sources_path(args.sources))]
     argv += ["--lease", str(args.lease), "--freshness", str(args.freshness)]
     argv += ["--jobs", str(args.jobs)]

@@ -19,7 +19,7 @@ from brwatch.relevance.vocabulary import TopicsError, default_vocabulary
 from brwatch.rights import RulesError, ruleset_version, verdict_for
 
 Stage = Callable[..., Any]
-# The modules a worker imports before its first page (crawler.pipelines preloads them).
+# The modules a worker imports before its first page (brwatch_crawler.pipelines preloads them).
 STAGE_MODULES = ("brwatch.extract", "brwatch.relevance", "brwatch.rights")
 
 

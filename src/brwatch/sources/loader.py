@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from brwatch.errors import BrwatchError
+from brwatch.rules_location import bundled_sources_path
 from brwatch.settings import CoreSettings
 from brwatch.sources.model import Source
 
@@ -27,16 +28,8 @@ class SourcesError(BrwatchError):
 
 
 def default_sources_path() -> Path:
-    """The bundled `crawler/sources.yaml` (installed with the `crawler` package)."""
-    import crawler  # the package directory, not the Scrapy machinery: importing it is cheap
-
-    # Walk __path__ rather than importlib.resources: an editable install may present `crawler`
-    # as a namespace package whose path also holds a non-directory import hook.
-    for directory in crawler.__path__:
-        candidate = Path(directory) / "sources.yaml"
-        if candidate.is_file():
-            return candidate
-    return Path(next(iter(crawler.__path__))) / "sources.yaml"
+    """The bundled `crawler/sources.yaml` (or the copy an installed wheel carries)."""
+    return bundled_sources_path()
 
 
 def resolve_sources_path(option: str | Path | None = None) -> Path:

@@ -25,7 +25,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
 from brwatch.fetch.policy import IPNetwork, allowed_networks_from_env, refusal_reason
-from crawler.errors import REFUSED
+from brwatch_crawler.errors import REFUSED
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.response import get_meta_refresh
 
-from crawler.errors import STOPPED
+from brwatch_crawler.errors import STOPPED
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +143,9 @@ class SharedPolitenessMiddleware:
     gate (brwatch.cluster.gates) right before it is downloaded, so the delay and the in-flight
     limit hold across all workers. The group is the host, or the ``politeness_group`` of the
     sources on it; the delay is the largest of the sources' ``delay``, robots.txt Crawl-delay
-    and DOWNLOAD_DELAY. The worker turns Scrapy's own per-process delays off (crawler.worker):
-    a local wait after the shared gate would let the gaps between hosts' requests shrink.
+    and DOWNLOAD_DELAY. The worker turns Scrapy's own per-process delays off
+    (brwatch_crawler.worker): a local wait after the shared gate would let the gaps between
+    hosts' requests shrink.
 
     Placed last before the download, so a retry or redirect answered by an outer middleware
     still passes here, and every started request gives its place back here first.

@@ -11,8 +11,8 @@ from brwatch.settings import CrawlSettings
 _brwatch = CrawlSettings.load()
 
 BOT_NAME = "brwatch"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["brwatch_crawler.spiders"]
+NEWSPIDER_MODULE = "brwatch_crawler.spiders"
 
 USER_AGENT = _brwatch.user_agent
 
@@ -69,9 +69,9 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 5_000_000
 CONCURRENT_ITEMS = 8
 
 # Every host but the sources' own entry points must be public (or opened by
-# BRWATCH_ALLOWED_NETWORKS): checked where the connection gets its address (crawler.addresses).
-DNS_RESOLVER = "crawler.addresses.GuardedResolver"
-BRWATCH_ENTRY_HOSTS: list[str] = []  # set by crawler.run from the sources
+# BRWATCH_ALLOWED_NETWORKS): checked where the connection gets its address (addresses.py).
+DNS_RESOLVER = "brwatch_crawler.addresses.GuardedResolver"
+BRWATCH_ENTRY_HOSTS: list[str] = []  # set by brwatch_crawler.run from the sources
 
 # On many hosts (`brwatch worker`), politeness is shared through Redis (docs/crawling.md):
 # the in-flight limit per host or politeness group across all workers, and the seconds added
@@ -80,18 +80,18 @@ BRWATCH_HOST_CONCURRENCY = _brwatch.host_concurrency
 BRWATCH_GATE_MARGIN = _brwatch.gate_margin
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it
-    "crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read
-    "crawler.middlewares.RetryBackoffMiddleware": 560,
+    "brwatch_crawler.addresses.AddressPolicyMiddleware": 50,  # before anything is fetched for it
+    "brwatch_crawler.middlewares.PolitenessMiddleware": 110,  # after robots.txt is read
+    "brwatch_crawler.middlewares.RetryBackoffMiddleware": 560,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawler.middlewares.QuickMetaRefreshMiddleware": 580,  # Scrapy's own slot
+    "brwatch_crawler.middlewares.QuickMetaRefreshMiddleware": 580,  # Scrapy's own slot
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    "crawler.progress.Progress": 500,
+    "brwatch_crawler.progress.Progress": 500,
 }
 ITEM_PIPELINES = {
-    "crawler.pipelines.BrwatchPipeline": 300,
+    "brwatch_crawler.pipelines.BrwatchPipeline": 300,
 }
 
 LOG_LEVEL = _brwatch.crawl_log_level

@@ -9,7 +9,7 @@ from twisted.internet import error as tx_errors
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 
-# What the address policy's refusals say (crawler.addresses), kept here so errors need not
+# What the address policy's refusals say (brwatch_crawler.addresses), kept here so errors need not
 # import the crawler's components.
 REFUSED = "refused by the address policy"
 # Why requests still waiting are dropped on Ctrl-C/SIGTERM: not an error of the site.
@@ -42,7 +42,7 @@ def error_kind(failure: Failure) -> str:
     other."""
     error = failure.value
     if REFUSED in str(error):
-        return "refused"  # the address policy (crawler.addresses)
+        return "refused"  # the address policy (brwatch_crawler.addresses)
     if isinstance(error, HttpError):
         return "http_5xx" if error.response.status >= 500 else "http_4xx"
     if isinstance(error, scrapy_errors.DownloadCancelledError | defer.CancelledError):

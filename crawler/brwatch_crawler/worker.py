@@ -1,4 +1,4 @@
-"""One `brwatch worker`: ``python -m crawler.worker --db … --redis … [--worker-id ID]``.
+"""One `brwatch worker`: ``python -m brwatch_crawler.worker --db … --redis … [--worker-id ID]``.
 
 `brwatch worker` checks nothing itself and replaces its process with this one (exec), so a
 worker is one process plus the fork-server pool that parses pages on the other cores. It
@@ -32,14 +32,14 @@ from brwatch.errors import BrwatchError
 from brwatch.pipeline.stages import check_stages
 from brwatch.sources import Source, load_sources
 from brwatch.storage.database import database_url
-from crawler.progress import per_source
-from crawler.run import build_settings, drop_waiting, entry_hosts
+from brwatch_crawler.progress import per_source
+from brwatch_crawler.run import build_settings, drop_waiting, entry_hosts
 
-log = logging.getLogger("crawler.worker")
+log = logging.getLogger("brwatch_crawler.worker")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m brwatch_crawler.worker", description=__doc__)
     parser.add_argument("--sources", help="sources file (default: $BRWATCH_SOURCES or bundled)")
     parser.add_argument("--db", help="database URL (default: $BRWATCH_DB_URL)")
     parser.add_argument("--redis", required=True, help="Redis URL, e.g. redis://host:6379/0")
@@ -61,7 +61,7 @@ def _cores() -> int:
 
 
 def share_politeness(settings: Settings, sources: list[Source]) -> None:
-    """Politeness through the shared gates (crawler.middlewares.SharedPolitenessMiddleware)
+    """Politeness through the shared gates (brwatch_crawler.middlewares.SharedPolitenessMiddleware)
     instead of Scrapy's per-process delays, which would wait again after the gate opened."""
     groups: dict[str, str] = {}
     delays: dict[str, float] = {}
@@ -86,8 +86,8 @@ def share_politeness(settings: Settings, sources: list[Source]) -> None:
     ):
         settings.set(name, value, priority="cmdline")
     middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares["crawler.middlewares.PolitenessMiddleware"] = None
-    middlewares["crawler.middlewares.SharedPolitenessMiddleware"] = 950
+    middlewares["brwatch_crawler.middlewares.PolitenessMiddleware"] = None
+    middlewares["brwatch_crawler.middlewares.SharedPolitenessMiddleware"] = 950
     settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="cmdline")
 
 
@@ -142,7 +142,7 @@ class WorkerLoop:
         from scrapy import signals
         from twisted.internet import threads
 
-        from crawler.spiders.news import NewsSpider
+        from brwatch_crawler.spiders.news import NewsSpider
 
         job = running.job
         source = self.sources.get(job.source)
@@ -216,7 +216,7 @@ class WorkerLoop:
             self.stop_crawl(job_id, "shutdown")
 
     def _give_up(self) -> None:
-        from crawler.pipelines import kill_workers
+        from brwatch_crawler.pipelines import kill_workers
 
         print(f"error: the worker did not drain within {self.grace:g}s; leaving", file=sys.stderr)
         kill_workers()

@@ -1,4 +1,4 @@
-"""Imported by the crawl's fork server only (crawler.pipelines preloads it there), never by
+"""Imported by the crawl's fork server only (brwatch_crawler.pipelines preloads it there), never by
 the crawl process: the fork server ignores SIGTERM as it already ignores SIGINT.
 
 The scheduler and systemd stop a crawl by sending SIGTERM to its whole process group. The

@@ -1,7 +1,7 @@
 """The one spider: feeds, sitemaps and listing pages of every source, down to article pages.
 
 What a link is (article, next listing page), how URLs are keyed and how feeds and sitemaps
-read are decided in `crawler.links`, `crawler.feeds`, `crawler.sitemaps` and
+read are decided in `brwatch_crawler.links`, `brwatch.discovery` and
 `brwatch.pipeline.urls`; this module only turns those answers into requests and items.
 """
 
@@ -32,8 +32,8 @@ from brwatch.pipeline.urls import same_site
 from brwatch.sources import Source
 from brwatch.storage.articles import SeenInfo
 from brwatch.storage.frontier import LISTING, PENDING, READ, SITEMAP, FrontierEntry
-from crawler.errors import error_kind, http_status
-from crawler.links import ListingBudget, SourceFollows, listing_links, url_shape
+from brwatch_crawler.errors import error_kind, http_status
+from brwatch_crawler.links import ListingBudget, SourceFollows, listing_links, url_shape
 
 # Content types that are not article pages (a feed may link to a PDF or an image).
 _HTML_TYPES = re.compile(rb"html|xml|^$|text/plain", re.IGNORECASE)

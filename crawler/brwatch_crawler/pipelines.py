@@ -35,12 +35,12 @@ from brwatch.storage.frontier import save_frontier
 
 log = logging.getLogger(__name__)
 # Imported once by the fork server, before any worker is forked from it. A worker re-runs
-# the main module (crawler.run) as "__mp_main__": with its imports (Scrapy) preloaded, that
+# the main module (brwatch_crawler.run) as "__mp_main__": with its imports (Scrapy) preloaded, that
 # costs a dictionary lookup per import instead of importing Scrapy in every worker.
 # datasketch too: workers fingerprint every article with it, and it takes a second to import.
 _PRELOAD = (
-    "crawler.forkserver_init",  # first: ignore SIGTERM before anything else runs there
-    "crawler.run",
+    "brwatch_crawler.forkserver_init",  # first: ignore SIGTERM before anything else runs there
+    "brwatch_crawler.run",
     "brwatch.pipeline.process",
     "datasketch",
     *STAGE_MODULES,
@@ -51,7 +51,8 @@ _PRELOAD = (
 # worker's alarm should long have stopped it; past this, the worker is stuck in C code.
 _SAFETY_FACTOR = 3
 # Set when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped for it
-# (crawler.run exits with EXIT_STORAGE_DOWN; Scrapy forgets a crawler, stats and all, once done).
+# (brwatch_crawler.run exits with EXIT_STORAGE_DOWN; Scrapy forgets a crawler, stats and all,
+# once done).
 storage_failed = False
 # Pauses between attempts to store while the database is down (doubling up to the maximum).
 _OUTAGE_FIRST_PAUSE = 0.5
@@ -435,7 +436,7 @@ class BrwatchPipeline:
             self.stopping = asyncio.ensure_future(engine.close_spider_async(reason="storage_down"))
 
     def _save_frontier(self) -> None:
-        """What the caps left for the next run (crawler.spiders.news, brwatch.storage.frontier)."""
+        """What the caps left for the next run (spiders.news, brwatch.storage.frontier)."""
         updates = getattr(self.crawler.spider, "frontier_updates", None)
         if not updates or self.storage_down:
             return

@@ -1,4 +1,4 @@
-"""Run one crawl pass in this process: ``python -m crawler.run [--source NAME]…``.
+"""Run one crawl pass in this process: ``python -m brwatch_crawler.run [--source NAME]…``.
 
 `brwatch crawl` starts this as a child process (Twisted's reactor cannot be restarted and
 brwatch itself never imports Scrapy) and reads the JSON-lines progress it prints on stdout.
@@ -30,7 +30,7 @@ from brwatch.sources import Source, SourcesError, load_sources
 from brwatch.storage import DatabaseError, open_database
 from brwatch.storage.articles import load_seen
 from brwatch.storage.frontier import load_frontier
-from crawler.errors import STOPPED
+from brwatch_crawler.errors import STOPPED
 
 _PR_SET_PDEATHSIG = 1
 # Exit status when storing failed for BRWATCH_STORE_OUTAGE seconds and the crawl stopped.
@@ -39,7 +39,7 @@ EXIT_STORAGE_DOWN = 3
 
 def build_settings(overrides: Sequence[str] = ()) -> Settings:
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("brwatch_crawler.settings", priority="project")
     for override in overrides:
         name, sep, value = override.partition("=")
         if not sep:
@@ -50,14 +50,14 @@ def build_settings(overrides: Sequence[str] = ()) -> Settings:
 
 def entry_hosts(sources: Sequence[Source]) -> list[str]:
     """The hosts of the sources' entry points: the operator chose them, so the address policy
-    lets the crawl reach them wherever they are (crawler.addresses)."""
+    lets the crawl reach them wherever they are (brwatch_crawler.addresses)."""
     return sorted(
         {urlsplit(url).hostname or "" for s in sources for _, url in s.entry_points} - {""}
     )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m brwatch_crawler.run", description=__doc__)
     parser.add_argument("--sources", help="sources file (default: $BRWATCH_SOURCES or bundled)")
     parser.add_argument("--source", action="append", default=[], help="only this source")
     parser.add_argument("--db", help="database URL (default: $BRWATCH_DB_URL)")
@@ -117,14 +117,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings.set("BRWATCH_PROGRESS", args.progress, priority="cmdline")
     settings.set("BRWATCH_ENTRY_HOSTS", entry_hosts(sources), priority="cmdline")
     # Imported late: the spider module pulls in the whole pipeline.
-    from crawler.spiders.news import NewsSpider
+    from brwatch_crawler.spiders.news import NewsSpider
 
     process = CrawlerProcess(settings)
     process.crawl(NewsSpider, sources=sources, seen=seen, frontier=frontier)
     _stop_gracefully_on_signals(process)
     _stop_with_parent()
     process.start(install_signal_handlers=False)
-    from crawler import pipelines
+    from brwatch_crawler import pipelines
 
     if pipelines.storage_failed:
         print("error: storage stayed down; the crawl stopped", file=sys.stderr)
@@ -158,7 +158,7 @@ def drop_waiting(crawler: Crawler) -> None:
 
 
 def _give_up(grace: float) -> None:
-    from crawler.pipelines import kill_workers
+    from brwatch_crawler.pipelines import kill_workers
 
     print(f"error: the crawl did not stop within {grace:g}s; leaving", file=sys.stderr)
     kill_workers()
