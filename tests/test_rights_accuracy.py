@@ -74,12 +74,14 @@ def test_the_unseen_set_is_large_split_once_and_sourced(unseen: list[Labelled]) 
     assert {item.split for item in unseen} == {"dev", "test"}
     assert sum(item.kind == "page" for item in unseen) >= 250
     assert len({item.lang.split("-")[0] for item in unseen}) >= 20
+    listed = (UNSEEN / "SOURCES.md").read_text(encoding="utf-8")
     for path in UNSEEN.glob("[np]*-*.yaml"):
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
             parity = int(hashlib.sha256(entry["id"].encode()).hexdigest(), 16) % 2
             assert entry["split"] == ("dev" if parity == 0 else "test"), entry["id"]
             source = entry["source"]
             assert source["repo"] and len(source["commit"]) == 40 and source["licence"]
+            assert f"[{source['repo']}]" in listed, f"{source['repo']} missing from SOURCES.md"
     for item in unseen:
         if item.kind == "page":
             assert (UNSEEN / item.file).exists()
