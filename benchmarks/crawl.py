@@ -145,7 +145,7 @@ _KINDS: dict[int, str] = {}
 
 
 def _kind(cmdline: bytes) -> str:
-    if b"-m\0crawler.run" in cmdline:
+    if b"-m\0brwatch_crawler.run" in cmdline:
         return "crawl process"
     if b"forkserver" in cmdline:
         return "fork server + workers"

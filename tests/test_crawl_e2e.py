@@ -584,7 +584,8 @@ def test_workers_do_not_outlive_a_killed_crawl_process(
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and site.url("/b") not in _stored_urls(db_url):
             time.sleep(0.1)
-        [crawl_pid] = [pid for pid in _children(cli.pid) if b"-m\0crawler.run" in _cmdline(pid)]
+        crawl_command = b"-m\0brwatch_crawler.run"
+        [crawl_pid] = [pid for pid in _children(cli.pid) if crawl_command in _cmdline(pid)]
         helpers = _children(crawl_pid)
         assert len(helpers) >= 2, "expected the fork server and a worker"
         os.kill(crawl_pid, signal.SIGKILL)
