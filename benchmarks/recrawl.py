@@ -39,7 +39,7 @@ from crawl import FETCH_SETTINGS, measure, serve
 def brwatch(sitemap: str, db: Path, workdir: Path, pages: int) -> dict:
     sources = workdir / "sources.yaml"
     sources.write_text(
-        f"sources:\n  - name: bench\n    sitemaps: ['{sitemap}']\n    allow: ['/p/']\n"
+        f"sources:\n  - name: bench\n    sitemaps: ['{sitemap}']\n    allow: ['/p/\\d+$']\n"
     )
     overrides = {**FETCH_SETTINGS, "BRWATCH_MAX_SITEMAP_URLS": str(max(pages, 1)),
                  "BRWATCH_PROGRESS_INTERVAL": "5"}  # fmt: skip

@@ -44,6 +44,7 @@ _PRELOAD = (
     "brwatch.pipeline.process",
     "datasketch",
     *STAGE_MODULES,
+    "brwatch_crawler.forkserver_load",  # last: loads the stages' data for every worker
 )
 
 

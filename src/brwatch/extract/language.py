@@ -139,6 +139,12 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
 
 
+def load_identifier() -> None:
+    """Load py3langid's model now: a crawl's fork server loads it once (75 MB of arrays) and
+    every worker forked from it shares that copy instead of loading its own."""
+    _identifier()
+
+
 def identified_language(text: str) -> str | None:
     """py3langid's language for the start of ``text``, when it is confident of it."""
     sample = text[:_IDENTIFIER_SAMPLE]

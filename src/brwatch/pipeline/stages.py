@@ -14,6 +14,7 @@ from typing import Any
 
 from brwatch.errors import BrwatchError
 from brwatch.extract import extract_article
+from brwatch.extract.language import load_identifier
 from brwatch.relevance import score_topic
 from brwatch.relevance.vocabulary import TopicsError, default_vocabulary
 from brwatch.rights import RulesError, ruleset_version, verdict_for
@@ -38,6 +39,14 @@ def check_stages() -> None:
         default_vocabulary()
     except TopicsError as exc:
         raise StageError(f"relevance cannot load its topic vocabulary: {exc}") from exc
+
+
+def load_stage_data() -> None:
+    """Load now what the stages otherwise load on their first page: the rights rules, the
+    topic vocabulary and the language model. Processes forked afterwards (the crawl's page
+    workers) share these pages instead of each building its own copy."""
+    check_stages()
+    load_identifier()
 
 
 def stages() -> tuple[Stage, Stage, Stage]:
