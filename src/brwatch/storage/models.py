@@ -106,6 +106,9 @@ class Article(Base):
             "source",
             "lang",
             "published",
+            # PostgreSQL: a title search's capped counts read titles here, index-only, not from
+            # the wide rows (SQLite searches titles through its FTS5 index).
+            postgresql_include=["title"],
         ),
         # Language and publication dates within one review state: "lang + date, by publication
         # date" reads a range here instead of sorting every pending item (SQLite ~45 -> ~4 ms).
