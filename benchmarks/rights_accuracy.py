@@ -4,7 +4,8 @@
 
 Prints, as Markdown: the unseen set's dev half and test half (real notices and pages the rules
 were not written from; tests/data/rights/unseen/README.md), each whole and then by round
-(rounds 1–2, which issue 11 first scored, and round 3, gathered after), then the development
+(rounds 1–2, which issue 11 first scored, then rounds 3 and 4, each gathered after the one
+before had been scored), then the development
 set the rules were written against (its held-out pages, then all of it). For each: the
 issue's headline measures for brwatch and the baseline, precision/recall per status and per
 language. The test half is for scoring a finished change, never for tuning rules against.
@@ -30,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "rights"
 UNSEEN = LABELS / "unseen"
 CORPORA = ROOT.parent / "shared" / "corpora"
-# Round 3 of the unseen set: its notice files' id prefixes (tests/data/rights/unseen/README.md).
-ROUND_3 = ("nz-", "nl-", "nk-")
+# The later rounds of the unseen set by their notice files' id prefixes; every other item is of
+# rounds 1–2 (tests/data/rights/unseen/README.md).
+LATER_ROUNDS = {"round 3": ("nz-", "nl-", "nk-"), "round 4": ("n4c-", "n4l-", "n4w-")}
 
 
 def main() -> int:
@@ -45,11 +47,14 @@ def main() -> int:
     for split in ("dev", "test"):
         if args.only in (None, split):
             chosen = evaluate_unseen([item for item in unseen if item.split == split], UNSEEN)
-            later = [o for o in chosen if o.item.file.startswith(ROUND_3)]
-            earlier = [o for o in chosen if not o.item.file.startswith(ROUND_3)]
+            later = tuple(prefix for prefixes in LATER_ROUNDS.values() for prefix in prefixes)
+            earlier = [o for o in chosen if not o.item.file.startswith(later)]
             sections.append((f"Unseen set, {split} half", chosen))
             sections.append((f"Unseen set, {split} half, rounds 1–2", earlier))
-            sections.append((f"Unseen set, {split} half, round 3", later))
+            for name, prefixes in LATER_ROUNDS.items():
+                rounded = [o for o in chosen if o.item.file.startswith(prefixes)]
+                if rounded:
+                    sections.append((f"Unseen set, {split} half, {name}", rounded))
     if args.only in (None, "old"):
         old = {path.stem: load_labels(path) for path in sorted(LABELS.glob("*.yaml"))}
         outcomes = {name: evaluate(items, CORPORA) for name, items in old.items()}
